@@ -1,0 +1,179 @@
+"""What every command shares: the context object (database and method, opened lazily),
+the reusable options (``--format``, ``--today``, ``--week``) and small parsers.
+
+Nothing heavy is imported at module level: ``khm --help`` must stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from khm.errors import UsageError
+
+if TYPE_CHECKING:
+    from khm.method import Method
+    from khm.store.db import Store
+
+METHOD_ENV = "KHM_METHOD"
+TODAY_ENV = "KHM_TODAY"
+
+
+@dataclass
+class KhmContext:
+    """Global options, and the database and method opened on first use."""
+
+    db: str | None = None
+    method_path: Path | None = None
+    _store: Store | None = field(default=None, repr=False)
+    _method: Method | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        from khm.store.db import resolve_url
+
+        return resolve_url(self.db)
+
+    def store(self) -> Store:
+        if self._store is None:
+            from khm.store.db import open_store
+
+            self._store = open_store(self.url)
+        return self._store
+
+    def resolved_method_path(self) -> Path | None:
+        """``--method``, else ``KHM_METHOD``, else ``method.toml`` in the config dir if it exists."""
+        if self.method_path is not None:
+            return self.method_path
+        env = os.environ.get(METHOD_ENV)
+        if env:
+            return Path(env)
+        default = default_method_path()
+        return default if default.exists() else None
+
+    def method(self) -> Method:
+        if self._method is None:
+            from khm.method import load_method
+
+            self._method = load_method(self.resolved_method_path())
+        return self._method
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.dispose()
+            self._store = None
+
+
+def config_dir() -> Path:
+    import platformdirs
+
+    return Path(
+        os.environ.get("KHM_CONFIG_DIR") or platformdirs.user_config_dir("khm", appauthor=False)
+    )
+
+
+def default_method_path() -> Path:
+    return config_dir() / "method.toml"
+
+
+def kctx(ctx: typer.Context) -> KhmContext:
+    """The :class:`KhmContext` of the root command (created if a command runs alone)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, KhmContext):
+        root.obj = KhmContext()
+        root.call_on_close(root.obj.close)
+    return root.obj
+
+
+# --------------------------------------------------------------------------- options
+
+TABLE_FORMATS = ("table", "json", "csv")
+
+
+def _format_callback(allowed: tuple[str, ...]) -> Any:
+    def cb(ctx: typer.Context, value: str) -> str:
+        v = (value or "table").lower()
+        if v == "md":
+            v = "markdown"
+        if v not in allowed:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}")
+        from khm.cli.main import set_output_format
+
+        set_output_format(v)
+        return v
+
+    return cb
+
+
+def format_option(allowed: tuple[str, ...] = TABLE_FORMATS, default: str = "table") -> Any:
+    """``--format/-f`` limited to ``allowed``; JSON errors follow when json is chosen."""
+    return typer.Option(
+        default,
+        "--format",
+        "-f",
+        help=f"Output format: {', '.join(allowed)}.",
+        callback=_format_callback(allowed),
+        show_default=True,
+    )
+
+
+def parse_date(value: str, what: str = "date") -> date:
+    """ISO dates (2026-11-23) and the words today / yesterday / tomorrow."""
+    from datetime import timedelta
+
+    v = value.strip().lower()
+    today = date.today()
+    if v == "today":
+        return today
+    if v == "yesterday":
+        return today - timedelta(days=1)
+    if v == "tomorrow":
+        return today + timedelta(days=1)
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(f"{what}: {value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def resolve_today(value: str | None) -> date:
+    """``--today``, else ``KHM_TODAY``, else the clock. The core never reads the clock."""
+    raw = value or os.environ.get(TODAY_ENV)
+    if raw:
+        return parse_date(raw, "--today")
+    return date.today()
+
+
+def parse_week(value: str) -> tuple[date, date]:
+    """``2026-W48`` (ISO week) → (Monday, Sunday)."""
+    import re
+    from datetime import timedelta
+
+    m = re.fullmatch(r"\s*(\d{4})-?W(\d{1,2})\s*", value, flags=re.IGNORECASE)
+    if not m:
+        raise UsageError(f"--week: {value!r} is not an ISO week (use e.g. 2026-W48)")
+    year, week = int(m.group(1)), int(m.group(2))
+    try:
+        monday = date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise UsageError(f"--week: {value!r}: year {year} has no week {week}") from None
+    return monday, monday + timedelta(days=6)
+
+
+def iso_week_label(d: date) -> str:
+    y, w, _ = d.isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+TodayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--today",
+        help="Act as if today were this date (YYYY-MM-DD); also KHM_TODAY. Default: the clock.",
+        show_default=False,
+    ),
+]

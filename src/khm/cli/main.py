@@ -1,0 +1,158 @@
+"""``khm``: the root command, the global options and the single exit point.
+
+Each command group lives in its own module (``khm.cli.accounts``, ``khm.cli.weekly``, ...)
+and registers itself through ``register(app)``. Expected errors (:class:`khm.errors.KhmError`)
+become one clean line on stderr, or a JSON error envelope on stdout when ``--format json``
+was asked for, and their named exit code. Set ``KHM_RAISE_ERRORS=1`` to get tracebacks.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from khm import __version__
+from khm.errors import ExitCode, KhmError
+
+_output_format: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "khm_output_format", default="table"
+)
+
+
+def set_output_format(fmt: str) -> None:
+    _output_format.set(fmt)
+
+
+def report_error(exc: KhmError) -> None:
+    """Print an expected error: JSON envelope when JSON was asked for, else one line on stderr."""
+    if _output_format.get() == "json":
+        from khm.render import error_envelope, json_dumps
+
+        sys.stdout.write(
+            json_dumps(error_envelope(exc.kind, exc.message, int(exc.exit_code), exc.details))
+            + "\n"
+        )
+    msg = f"Error: {exc.message}"
+    extra = [d for d in exc.details if d not in exc.message][:20]
+    if extra:
+        msg += "\n" + "\n".join(f"  {d}" for d in extra)
+        if len(exc.details) > 20:
+            msg += f"\n  ... and {len(exc.details) - 20} more"
+    click.echo(msg, err=True)
+
+
+class KhmGroup(TyperGroup):
+    """The root group: the one place where expected errors turn into exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        _output_format.set("table")
+        try:
+            return super().invoke(ctx)
+        except KhmError as exc:
+            if os.environ.get("KHM_RAISE_ERRORS"):
+                raise
+            report_error(exc)
+            raise SystemExit(int(exc.exit_code)) from None
+        except BrokenPipeError:  # `khm ... | head`
+            sys.stderr.close()
+            raise SystemExit(int(ExitCode.OK)) from None
+
+
+app = typer.Typer(
+    name="khm",
+    cls=KhmGroup,
+    help=(
+        "khm runs a structured customer-handling method: tag accounts expand/keep and A-D, "
+        "assign them to reps, print each rep's Monday follow-up list, report whether the "
+        "team kept the method."
+    ),
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"khm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="KHM_DATABASE_URL",
+            help="Database: a SQLite file path or any SQLAlchemy URL (postgresql://...). "
+            "Default: khm.db in the user data dir. Env: KHM_DATABASE_URL.",
+            show_default=False,
+        ),
+    ] = None,
+    method: Annotated[
+        Path | None,
+        typer.Option(
+            "--method",
+            envvar="KHM_METHOD",
+            help="Method file (TOML). Default: method.toml in the config dir if present, "
+            "else the built-in default. Env: KHM_METHOD.",
+            show_default=False,
+            dir_okay=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    from khm.cli.common import KhmContext
+
+    ctx.obj = KhmContext(db=db, method_path=method)
+    ctx.call_on_close(ctx.obj.close)
+
+
+# One module per command group; each exposes register(app).
+_COMMAND_MODULES = (
+    "setup",  # init, method check/show/path
+    "dbcmd",  # db path/status/upgrade
+    "accounts",  # account add/show/list/edit/archive
+    "reps",  # rep add/show/list/edit
+    "touches",  # log, touch list/delete
+    "io",  # import, export
+    "demo",  # demo
+    "tag",  # tag
+    "assign",  # assign, capacity
+    "weekly",  # weekly
+    "report",  # report
+)
+
+
+def _register() -> None:
+    import importlib
+
+    for name in _COMMAND_MODULES:
+        importlib.import_module(f"khm.cli.{name}").register(app)
+
+
+_register()
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    app(args=argv, prog_name="khm")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -1,0 +1,76 @@
+"""Working time for human activities: no-human periods and public holidays.
+
+Pure: the method's calendar rules and dates in, answers out. Holiday calendars come from
+the ``holidays`` package (imported on first use, cached per country and year).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import lru_cache
+
+from khm.method import CalendarRules
+
+WEEKDAYS = 5
+
+
+@lru_cache(maxsize=512)
+def _holiday_dates(country: str, year: int) -> frozenset[date]:
+    import holidays
+
+    try:
+        return frozenset(holidays.country_holidays(country, years=year).keys())
+    except (NotImplementedError, KeyError):
+        return frozenset()
+
+
+def holiday_country(rules: CalendarRules, account_country: str | None) -> str | None:
+    if rules.holidays == "none":
+        return None
+    if rules.holidays == "account":
+        return account_country.upper() if account_country else None
+    return rules.holidays
+
+
+def is_public_holiday(d: date, country: str | None) -> bool:
+    if not country:
+        return False
+    return d in _holiday_dates(country, d.year)
+
+
+def is_human_day(d: date, rules: CalendarRules, country: str | None = None) -> bool:
+    """A weekday outside every no-human period and not a public holiday of ``country``."""
+    if d.weekday() >= WEEKDAYS:
+        return False
+    if rules.in_no_human_period(d):
+        return False
+    return not is_public_holiday(d, holiday_country(rules, country))
+
+
+def human_days_in_week(
+    monday: date, rules: CalendarRules, country: str | None = None
+) -> list[date]:
+    return [
+        d
+        for d in (monday + timedelta(days=i) for i in range(WEEKDAYS))
+        if is_human_day(d, rules, country)
+    ]
+
+
+def human_week_fraction(monday: date, rules: CalendarRules) -> float:
+    """Share of the week's weekdays open for human work (no-human periods only)."""
+    days = [monday + timedelta(days=i) for i in range(WEEKDAYS)]
+    return sum(1 for d in days if not rules.in_no_human_period(d)) / WEEKDAYS
+
+
+def human_weeks_per_year(
+    rules: CalendarRules, country: str | None = None, year: int = 2026
+) -> float:
+    """Weeks of human working time in a year: open weekdays / 5."""
+    d = date(year, 1, 1)
+    open_days = 0
+    while d.year == year:
+        if is_human_day(d, rules, country):
+            open_days += 1
+        d += timedelta(days=1)
+    return open_days / WEEKDAYS

@@ -1,0 +1,245 @@
+"""The one place that turns results into output: rich tables, JSON (a stable, versioned
+envelope), CSV (formula-safe), Markdown. HTML and iCalendar renderers for reports and the
+weekly list live beside this module (``khm.render_html``, ``khm.render_ics``) and use the
+same helpers.
+
+Every piece of user text is escaped for the target: rich markup (``[bold]`` in a name is
+shown, not interpreted), CSV formulas (a cell starting with ``=``, ``+``, ``-``, ``@``, tab
+or carriage return gets a leading ``'``), Markdown pipes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+JSON_VERSION = 1
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str = ""
+    style: str | None = None
+    justify: str = "left"
+
+    @property
+    def title(self) -> str:
+        return self.header or self.key.replace("_", " ")
+
+
+def cols(*specs: str | Column) -> list[Column]:
+    return [s if isinstance(s, Column) else Column(s) for s in specs]
+
+
+# --------------------------------------------------------------------------- values
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    if hasattr(value, "model_dump"):
+        return to_jsonable(value.model_dump())
+    return value
+
+
+def json_dumps(obj: Any, *, indent: int | None = 2) -> str:
+    return json.dumps(to_jsonable(obj), ensure_ascii=False, indent=indent, sort_keys=False)
+
+
+def envelope(kind: str, **payload: Any) -> dict[str, Any]:
+    """The versioned JSON envelope every command's JSON output uses."""
+    return {"version": JSON_VERSION, "kind": kind, **payload}
+
+
+def error_envelope(
+    kind: str, message: str, code: int, details: list[str] | None = None
+) -> dict[str, Any]:
+    return {
+        "version": JSON_VERSION,
+        "error": {"kind": kind, "code": code, "message": message, "details": details or []},
+    }
+
+
+def text_value(value: Any) -> str:
+    """How a value reads in a table, CSV or Markdown cell."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ", ".join(text_value(v) for v in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={text_value(v)}" for k, v in value.items())
+    return str(value)
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell: numbers stay numbers; text that a spreadsheet would run as a formula
+    gets a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return text_value(value) if isinstance(value, float) else value
+    s = text_value(value)
+    if s.startswith(_FORMULA_START):
+        return "'" + s
+    return s
+
+
+def md_cell(value: Any) -> str:
+    s = text_value(value)
+    return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>").replace("\r", "")
+
+
+# --------------------------------------------------------------------------- writers
+
+
+def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[Column], out: IO[str]) -> int:
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow([c.key for c in columns])
+    n = 0
+    for row in rows:
+        w.writerow([csv_cell(row.get(c.key)) for c in columns])
+        n += 1
+    return n
+
+
+def csv_text(rows: Iterable[Mapping[str, Any]], columns: Sequence[Column]) -> str:
+    buf = io.StringIO()
+    write_csv(rows, columns, buf)
+    return buf.getvalue()
+
+
+def markdown_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[Column]) -> str:
+    lines = ["| " + " | ".join(md_cell(c.title) for c in columns) + " |"]
+    lines.append(
+        "| " + " | ".join("---:" if c.justify == "right" else "---" for c in columns) + " |"
+    )
+    for row in rows:
+        lines.append("| " + " | ".join(md_cell(row.get(c.key)) for c in columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def get_console(stderr: bool = False, file: IO[str] | None = None) -> Console:
+    """A rich console that is plain (no colour, wide) when not writing to a terminal."""
+    from rich.console import Console
+
+    target = file or (sys.stderr if stderr else sys.stdout)
+    is_tty = hasattr(target, "isatty") and target.isatty()
+    width = None
+    if not is_tty and not os.environ.get("COLUMNS"):
+        width = 200
+    return Console(
+        file=target,
+        width=width,
+        no_color=bool(os.environ.get("NO_COLOR")) or None,
+        highlight=False,
+        soft_wrap=False,
+    )
+
+
+def rich_table(
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[Column],
+    *,
+    title: str | None = None,
+    caption: str | None = None,
+    row_styles: Sequence[str | None] | None = None,
+) -> Any:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(title) if title else None, caption=caption, header_style="bold")
+    for c in columns:
+        table.add_column(escape(c.title), style=c.style, justify=c.justify, overflow="fold")  # type: ignore[arg-type]
+    for i, row in enumerate(rows):
+        style = row_styles[i] if row_styles and i < len(row_styles) else None
+        table.add_row(*(escape(text_value(row.get(c.key))) for c in columns), style=style)
+    return table
+
+
+def emit_rows(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[Column],
+    fmt: str,
+    *,
+    kind: str,
+    title: str | None = None,
+    json_extra: Mapping[str, Any] | None = None,
+    json_rows: Sequence[Mapping[str, Any]] | None = None,
+    out: IO[str] | None = None,
+) -> None:
+    """Print a list of rows in the chosen format (table, json, csv, markdown)."""
+    out = out or sys.stdout
+    if fmt == "json":
+        items = list(json_rows if json_rows is not None else rows)
+        out.write(
+            json_dumps(envelope(kind, **(json_extra or {}), count=len(items), items=items)) + "\n"
+        )
+    elif fmt == "csv":
+        write_csv(rows, columns, out)
+    elif fmt == "markdown":
+        if title:
+            out.write(f"## {md_cell(title)}\n\n")
+        out.write(markdown_table(rows, columns))
+    else:
+        console = get_console(file=out)
+        if not rows:
+            console.print(f"No {kind.replace('_', ' ')} found.")
+            return
+        console.print(rich_table(rows, columns, title=title))
+
+
+def atomic_write_text(path: Path | str, text: str, *, mode: int | None = None) -> None:
+    """Write ``text`` to a temporary file beside ``path`` and rename it into place."""
+    import tempfile
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, p)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

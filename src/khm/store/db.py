@@ -1,0 +1,236 @@
+"""Where the data lives and how it is opened.
+
+One function, :func:`resolve_url`, decides the database: ``--db`` (a path or any
+SQLAlchemy URL), then ``KHM_DATABASE_URL``, then ``khm.db`` in the user's data dir.
+:func:`open_store` creates the engine (SQLite: WAL, busy timeout, foreign keys, file
+mode 0600; PostgreSQL through psycopg 3) and brings the schema to the newest Alembic
+revision. Checking the revision is one cheap query; Alembic itself is imported only when
+there is something to migrate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from khm.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+    from sqlmodel import Session
+
+#: The newest migration; ``khm.store.migrations.versions`` must end here (tested).
+HEAD_REVISION = "0001_initial"
+ENV_URL = "KHM_DATABASE_URL"
+BUSY_TIMEOUT_MS = 10_000
+
+
+def data_dir() -> Path:
+    import platformdirs
+
+    return Path(
+        os.environ.get("KHM_DATA_DIR") or platformdirs.user_data_dir("khm", appauthor=False)
+    )
+
+
+def default_db_path() -> Path:
+    return data_dir() / "khm.db"
+
+
+def demo_db_path() -> Path:
+    return data_dir() / "demo.db"
+
+
+def resolve_url(db: str | os.PathLike[str] | None = None) -> str:
+    """``--db`` value, else ``KHM_DATABASE_URL``, else the default file."""
+    raw = str(db) if db is not None else os.environ.get(ENV_URL) or ""
+    if not raw:
+        return path_to_url(default_db_path())
+    return normalise_url(raw)
+
+
+def path_to_url(path: Path | str) -> str:
+    return "sqlite:///" + str(Path(path).expanduser().resolve())
+
+
+def normalise_url(raw: str) -> str:
+    if "://" not in raw:
+        return path_to_url(raw)
+    if raw.startswith("postgresql://") or raw.startswith("postgres://"):
+        # psycopg 3 is the driver we ship with (the [postgres] extra).
+        return "postgresql+psycopg://" + raw.split("://", 1)[1]
+    return raw
+
+
+def display_url(url: str) -> str:
+    """The URL with any password hidden, for printing."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+def sqlite_path(url: str) -> Path | None:
+    if not url.startswith("sqlite"):
+        return None
+    rest = url.split(":///", 1)[1] if ":///" in url else ""
+    rest = rest.split("?", 1)[0]
+    if not rest or rest == ":memory:":
+        return None
+    return Path(rest)
+
+
+@dataclass
+class Store:
+    """An open database: the engine plus helpers for sessions and transactions."""
+
+    url: str
+    engine: Engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def session(self) -> Session:
+        from sqlmodel import Session
+
+        return Session(self.engine, expire_on_commit=False)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One transaction for one command: committed on success, rolled back on any error."""
+        session = self.session()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _create_sqlite_file(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+    except OSError as exc:
+        raise DatabaseError(f"{path}: cannot create the database file: {exc.strerror}") from None
+
+
+def make_engine(url: str) -> Engine:
+    from sqlalchemy import create_engine, event
+
+    try:
+        if url.startswith("sqlite"):
+            path = sqlite_path(url)
+            if path is not None:
+                _create_sqlite_file(path)
+            engine = create_engine(
+                url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+            )
+
+            @event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                if path is not None:
+                    cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.close()
+
+            return engine
+        return create_engine(url, pool_pre_ping=True)
+    except DatabaseError:
+        raise
+    except ModuleNotFoundError as exc:
+        raise DatabaseError(
+            f"no driver for {display_url(url)}: {exc} (for PostgreSQL: pip install 'khm[postgres]')"
+        ) from None
+    except Exception as exc:
+        raise DatabaseError(f"cannot open {display_url(url)}: {exc}") from None
+
+
+def current_revision(conn: Connection) -> str | None:
+    from sqlalchemy import inspect, text
+
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+    return row[0] if row else None
+
+
+def _alembic_config(conn: Connection) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), revision)
+
+
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    """Open the database at ``url``; bring its schema up to date unless ``migrate`` is off."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            rev = current_revision(conn)
+        if migrate and rev != HEAD_REVISION:
+            upgrade(engine)
+        elif rev is not None and rev != HEAD_REVISION and not migrate:
+            pass
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        msg = str(exc.orig) if getattr(exc, "orig", None) is not None else str(exc)
+        raise DatabaseError(f"cannot open {display_url(url)}: {msg.strip()}") from None
+    return Store(url=url, engine=engine)
+
+
+def status(store: Store) -> dict[str, Any]:
+    """What ``khm db status`` shows: where, which schema revision, row counts."""
+    from sqlalchemy import func, select
+
+    from khm.store.models import Account, Rep, TagChange, Touch
+
+    with store.engine.connect() as conn:
+        rev = current_revision(conn)
+        counts = {
+            name: conn.execute(select(func.count()).select_from(model)).scalar_one()
+            for name, model in (
+                ("accounts", Account),
+                ("reps", Rep),
+                ("touches", Touch),
+                ("tag_changes", TagChange),
+            )
+        }
+    path = sqlite_path(store.url)
+    return {
+        "url": display_url(store.url),
+        "dialect": store.dialect,
+        "path": str(path) if path else None,
+        "revision": rev,
+        "head": HEAD_REVISION,
+        "up_to_date": rev == HEAD_REVISION,
+        "counts": counts,
+    }

@@ -1,0 +1,97 @@
+"""sqlmodel tables. The Alembic migrations in ``migrations/versions`` create exactly these
+(a test compares the two)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Naive UTC timestamp, as stored (the same on SQLite and PostgreSQL)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Rep(SQLModel, table=True):
+    __tablename__ = "rep"
+
+    id: int | None = Field(default=None, primary_key=True)
+    handle: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(default="", max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    role: str = Field(default="any", max_length=16)  # expand | keep | any
+    capacity: float = Field(default=10.0)  # effort units of human work per week
+    active: bool = Field(default=True)
+    created_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
+    updated_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
+
+
+class Account(SQLModel, table=True):
+    __tablename__ = "account"
+    __table_args__ = (
+        Index("ix_account_owner_archived", "owner", "archived"),
+        Index("ix_account_type_category", "type", "category"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True, index=True)
+    name: str = Field(default="", max_length=400)
+    country: str | None = Field(default=None, max_length=2)  # ISO 3166-1 alpha-2
+    product_lines: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    revenue: float | None = Field(default=None)
+    employees: float | None = Field(default=None)
+    custom: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    owner: str | None = Field(default=None, max_length=64, foreign_key="rep.handle")
+    type: str | None = Field(default=None, max_length=16)  # expand | keep
+    category: str | None = Field(default=None, max_length=1)  # A..D
+    type_manual: bool = Field(default=False)
+    category_manual: bool = Field(default=False)
+    manual_reason: str | None = Field(default=None)
+    tagged_at: datetime | None = Field(
+        sa_type=DateTime(), default=None
+    )  # last time type or category changed
+    lifecycle_stage: str | None = Field(default=None, max_length=64)
+    archived: bool = Field(default=False)
+    created_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
+    updated_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
+
+
+class Touch(SQLModel, table=True):
+    __tablename__ = "touch"
+    __table_args__ = (
+        Index("ix_touch_account_kind_date", "account_id", "kind", "date"),
+        Index("ix_touch_date", "date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id")
+    rep: str | None = Field(default=None, max_length=64, foreign_key="rep.handle")
+    kind: str = Field(max_length=64)
+    date: date
+    note: str | None = Field(default=None)
+    source: str = Field(default="manual", max_length=200)
+    created_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
+
+
+class TagChange(SQLModel, table=True):
+    __tablename__ = "tag_change"
+    __table_args__ = (
+        Index("ix_tag_change_account", "account_id"),
+        Index("ix_tag_change_changed_at", "changed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id")
+    field: str = Field(max_length=16)  # type | category | owner
+    old: str | None = Field(default=None, max_length=64)
+    new: str | None = Field(default=None, max_length=64)
+    changed_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
+    who: str = Field(default="khm", max_length=200)
+    reason: str | None = Field(default=None)
+    rule: str | None = Field(default=None)  # which rule decided, or "manual"
+
+
+__all__ = ["Account", "Rep", "TagChange", "Touch", "utcnow"]

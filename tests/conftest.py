@@ -1,0 +1,114 @@
+"""Shared fixtures: every test runs against its own database and data dirs.
+
+Set ``KHM_TEST_DATABASE_URL`` (a PostgreSQL URL) to run the whole suite against
+PostgreSQL: each test then starts from an empty ``public`` schema in that database.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+PG_URL = os.environ.get("KHM_TEST_DATABASE_URL", "")
+
+
+def _reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from khm.store.db import normalise_url
+
+    engine = create_engine(normalise_url(url))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """A fresh, empty database for this test (SQLite file, or the PostgreSQL test DB)."""
+    if PG_URL:
+        _reset_postgres(PG_URL)
+        return PG_URL
+    return str(tmp_path / "khm.db")
+
+
+@pytest.fixture(autouse=True)
+def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> None:
+    """No test touches the user's real data or config dirs, or the clock-dependent env."""
+    monkeypatch.setenv("KHM_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("KHM_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("KHM_DATABASE_URL", db_url)
+    monkeypatch.setenv("COLUMNS", "250")
+    monkeypatch.setenv("NO_COLOR", "1")
+    for var in ("KHM_METHOD", "KHM_TODAY", "KHM_RAISE_ERRORS"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[object]:
+    from khm.store.db import normalise_url, open_store
+
+    s = open_store(normalise_url(db_url))
+    yield s
+    s.dispose()
+
+
+class Cli:
+    """Runs ``khm`` in-process through typer's CliRunner and checks the exit code."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(
+        self,
+        *args: str,
+        input: str | None = None,
+        code: int | None = 0,
+        env: dict[str, str] | None = None,
+    ):
+        from khm.cli.main import app
+
+        result = self.runner.invoke(
+            app, [str(a) for a in args], input=input, env=env, catch_exceptions=True
+        )
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        if code is not None:
+            assert result.exit_code == code, (
+                f"khm {' '.join(map(str, args))}: exit {result.exit_code}, expected {code}\n"
+                f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+            )
+        return result
+
+
+@pytest.fixture
+def cli() -> Cli:
+    return Cli()
+
+
+@pytest.fixture
+def snapshot_db(db_url: str) -> Callable[[], dict[str, list[tuple]]]:
+    """Returns a function that reads every row of every khm table (to assert 'unchanged')."""
+
+    def snap() -> dict[str, list[tuple]]:
+        from sqlalchemy import create_engine, inspect, text
+
+        from khm.store.db import normalise_url
+
+        engine = create_engine(normalise_url(db_url))
+        out: dict[str, list[tuple]] = {}
+        with engine.connect() as conn:
+            for table in ("rep", "account", "touch", "tag_change"):
+                if inspect(conn).has_table(table):
+                    out[table] = [
+                        tuple(r) for r in conn.execute(text(f"SELECT * FROM {table} ORDER BY id"))
+                    ]
+        engine.dispose()
+        return out
+
+    return snap

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from khm import __version__
+from khm.cli.main import app
+
+
+def test_version(cli):
+    assert cli("--version").stdout.strip() == f"khm {__version__}"
+
+
+def test_python_dash_m_runs():
+    out = subprocess.run(
+        [sys.executable, "-m", "khm", "--version"], capture_output=True, text=True, check=True
+    )
+    assert __version__ in out.stdout
+
+
+def _all_commands(group, prefix=()):
+    import typer.main
+
+    click_group = typer.main.get_command(group) if not hasattr(group, "commands") else group
+    for name, cmd in click_group.commands.items():
+        yield (*prefix, name), cmd
+        if hasattr(cmd, "commands"):
+            yield from _all_commands(cmd, (*prefix, name))
+
+
+def test_every_command_has_help_text(cli):
+    commands = list(_all_commands(app))
+    assert len(commands) >= 5
+    for path, cmd in commands:
+        assert cmd.help or cmd.short_help, f"khm {' '.join(path)} has no help text"
+        result = cli(*path, "--help")
+        assert "Usage" in result.stdout
+
+
+def test_db_path_follows_flag_env_and_default(cli, tmp_path: Path, monkeypatch):
+    assert cli("--db", str(tmp_path / "x.db"), "db", "path").stdout.strip() == str(
+        tmp_path / "x.db"
+    )
+    monkeypatch.setenv("KHM_DATABASE_URL", str(tmp_path / "env.db"))
+    assert cli("db", "path").stdout.strip() == str(tmp_path / "env.db")
+    monkeypatch.delenv("KHM_DATABASE_URL")
+    assert cli("db", "path").stdout.strip() == str(tmp_path / "data" / "khm.db")
+
+
+def test_db_status_reports_current_schema(cli):
+    data = json.loads(cli("db", "status", "--format", "json").stdout)
+    assert data["version"] == 1
+    assert data["up_to_date"] is True
+    assert data["counts"] == {"accounts": 0, "reps": 0, "touches": 0, "tag_changes": 0}
+
+
+def test_sqlite_file_is_private_and_in_wal_mode(cli, tmp_path: Path):
+    if os.environ.get("KHM_TEST_DATABASE_URL"):
+        return
+    db = tmp_path / "private.db"
+    cli("--db", str(db), "db", "upgrade")
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    import sqlite3
+
+    assert sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_migrations_match_the_models(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    import khm.store.models  # noqa: F401
+
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == []
+
+
+def test_head_revision_constant_matches_migration_scripts():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from khm.store import db
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(db.__file__).parent / "migrations"))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == db.HEAD_REVISION
+
+
+def test_init_writes_a_valid_commented_method_file(cli, tmp_path: Path):
+    target = tmp_path / "team.toml"
+    cli("--method", str(target), "init")
+    text = target.read_text()
+    assert text.startswith("# khm method file")
+    cli("method", "check", str(target))
+    # a second init refuses to overwrite
+    r = cli("--method", str(target), "init", code=7)
+    assert "exists" in r.stderr
+
+
+def test_method_check_names_the_bad_key(cli, tmp_path: Path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        'version = 1\n[activities.visit]\nmode = "human"\n[cadence.expand.A]\nvisit = "often"\n'
+    )
+    r = cli("method", "check", str(bad), code=4)
+    assert "bad.toml" in r.stderr and "cadence.expand.A.visit" in r.stderr
+
+
+def test_method_check_json_error_envelope(cli, tmp_path: Path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("nonsense = [\n")
+    r = cli("method", "check", str(bad), "--format", "json", code=4)
+    data = json.loads(r.stdout)
+    assert data["error"]["kind"] == "bad_method"
+    assert data["error"]["code"] == 4
+
+
+def test_bad_database_url_is_a_clean_error(cli):
+    r = cli("--db", "nosuchdialect://x/y", "db", "status", code=6)
+    assert "Error:" in r.stderr
