@@ -1,0 +1,123 @@
+"""Report periods: ``2026-W48``, ``2026-11``, ``2026-Q4``, ``2026``, ``last-week``,
+``last-month``, ``this-week``, ``this-month``, ``last-quarter``, ``last-year`` or
+``FROM..TO`` dates. Pure: "today" is passed in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date  # inclusive
+    end: date  # inclusive
+    label: str
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def contains(self, d: date) -> bool:
+        return self.start <= d <= self.end
+
+
+_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
+_YEAR = re.compile(r"^(\d{4})$")
+
+
+def _month(year: int, month: int) -> Period:
+    start = date(year, month, 1)
+    end = start + relativedelta(months=1) - timedelta(days=1)
+    return Period(start, end, f"{year}-{month:02d}")
+
+
+def _quarter(year: int, q: int) -> Period:
+    start = date(year, 3 * (q - 1) + 1, 1)
+    end = start + relativedelta(months=3) - timedelta(days=1)
+    return Period(start, end, f"{year}-Q{q}")
+
+
+def _week(year: int, week: int) -> Period:
+    monday = date.fromisocalendar(year, week, 1)
+    return Period(monday, monday + timedelta(days=6), f"{year}-W{week:02d}")
+
+
+def _parse_day(text: str) -> date:
+    from dateutil import parser
+
+    t = text.strip()
+    try:
+        return date.fromisoformat(t)
+    except ValueError:
+        pass
+    try:
+        parsed: date = parser.parse(t, dayfirst=True, yearfirst=True).date()
+        return parsed
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"{text!r} is not a date") from exc
+
+
+def parse_period(text: str, today: date) -> Period:
+    """Parse a period; raises ``ValueError`` with a helpful message."""
+    t = text.strip()
+    low = t.lower()
+    if low in ("last-week", "this-week"):
+        monday = today - timedelta(days=today.weekday())
+        if low == "last-week":
+            monday -= timedelta(days=7)
+        y, w, _ = monday.isocalendar()
+        return _week(y, w)
+    if low in ("last-month", "this-month"):
+        first = today.replace(day=1)
+        if low == "last-month":
+            first -= relativedelta(months=1)
+        return _month(first.year, first.month)
+    if low in ("last-quarter", "this-quarter"):
+        q = (today.month - 1) // 3 + 1
+        y = today.year
+        if low == "last-quarter":
+            q, y = (4, y - 1) if q == 1 else (q - 1, y)
+        return _quarter(y, q)
+    if low in ("last-year", "this-year"):
+        y = today.year - (1 if low == "last-year" else 0)
+        return Period(date(y, 1, 1), date(y, 12, 31), str(y))
+    if ".." in t:
+        a, b = t.split("..", 1)
+        start = _parse_day(a) if a.strip() else None
+        end = _parse_day(b) if b.strip() else today
+        if start is None:
+            raise ValueError(f"period {text!r}: FROM..TO needs a FROM date")
+        if end < start:
+            raise ValueError(f"period {text!r}: ends before it starts")
+        return Period(start, end, f"{start.isoformat()}..{end.isoformat()}")
+    if m := _WEEK.match(t):
+        try:
+            return _week(int(m.group(1)), int(m.group(2)))
+        except ValueError:
+            raise ValueError(f"period {text!r}: no such ISO week") from None
+    if m := _QUARTER.match(t):
+        return _quarter(int(m.group(1)), int(m.group(2)))
+    if m := _MONTH.match(t):
+        month = int(m.group(2))
+        if not 1 <= month <= 12:
+            raise ValueError(f"period {text!r}: no month {month}")
+        return _month(int(m.group(1)), month)
+    if m := _YEAR.match(t):
+        y = int(m.group(1))
+        return Period(date(y, 1, 1), date(y, 12, 31), str(y))
+    raise ValueError(
+        f"{text!r} is not a period (use 2026-W48, 2026-11, 2026-Q4, 2026, last-week, "
+        "last-month, last-quarter, last-year or FROM..TO dates)"
+    )
+
+
+def default_period(today: date) -> Period:
+    """The last full month."""
+    return parse_period("last-month", today)
