@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -45,13 +44,13 @@ def report_error(exc: KhmError) -> None:
         msg += "\n" + "\n".join(f"  {d}" for d in extra)
         if len(exc.details) > 20:
             msg += f"\n  ... and {len(exc.details) - 20} more"
-    click.echo(msg, err=True)
+    typer.echo(msg, err=True)
 
 
 class KhmGroup(TyperGroup):
     """The root group: the one place where expected errors turn into exit codes."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         _output_format.set("table")
         try:
             return super().invoke(ctx)
