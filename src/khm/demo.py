@@ -1,0 +1,815 @@
+"""A realistic demo team, generated: reps, Nordic B2B accounts and a year of touches.
+
+Pure apart from reading the installed ``faker`` and ``holidays`` data: a seed, "today",
+sizes and the method go in; plain records (:class:`DemoData`) come out. The same inputs
+give the same records, byte for byte. :mod:`khm.store.loading` writes them; ``khm demo``
+and ``bench/make_bench_db.py`` are the two callers.
+
+How the data is made, so the method has something real to work on:
+
+* **Accounts** spread over SE, NO, DK, FI, IS and EE and three product lines. Revenue (what
+  the account brings in, EUR a year) is log-normal with a heavy tail, so the top fifth of
+  the accounts holds about three quarters of the revenue; employees follow revenue with
+  noise. Lifecycle stages, a custom ``open_pipeline`` (> 0 for about a fifth of the
+  accounts, always for open opportunities) and an ``nps`` score for the surveyed ones
+  feed the default method's type rules. A few accounts carry names that break naive
+  tools (rich markup, quotes and commas, an emoji, æøå, õü, a leading ``=``).
+* **Type and category** are estimated the way the default method will tag them (type
+  rules on the fields, an ABC analysis of revenue within country × product line), only
+  to simulate the history; they are not stored unless ``tagged`` rows are asked for.
+* **Owners**: reps own accounts of their role, balanced by the weekly human load the
+  cadence implies relative to their capacity; about 5 % of the accounts have no owner.
+* **Touches**: each rep keeps the cadence imperfectly. Most activities happen around their
+  due date, some late, some a whole interval late; about 10 % of the accounts were
+  neglected for months (some of them get nothing at all, not even the newsletter).
+  Human touches fall on working days of the account's country (no weekends, no public
+  holidays, nothing in the method's no-human periods such as July and Christmas); work
+  that falls due in a no-human period is done just before it or right after it.
+  Newsletters and webinar invitations go out on fixed dates to everyone on the list;
+  personal e-mails follow their cadence on weekdays all year.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import random
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from khm.method import Method, default_method
+
+DEFAULT_SEED = 42
+DEFAULT_ACCOUNTS = 700
+HISTORY_DAYS = 365
+SOURCE = "demo"
+
+PRODUCT_LINES: tuple[str, ...] = ("Analytics", "Payroll", "Field Service")
+_PRODUCT_WEIGHTS = (0.45, 0.35, 0.20)
+
+
+@dataclass(frozen=True)
+class _Country:
+    code: str
+    locale: str
+    weight: float
+    revenue_scale: float
+    suffixes: tuple[str, ...]
+    trades: tuple[str, ...]
+
+
+COUNTRIES: tuple[_Country, ...] = (
+    _Country(
+        "SE",
+        "sv_SE",
+        0.31,
+        1.0,
+        ("AB",),
+        ("Bygg", "Data", "Logistik", "Konsult", "Teknik", "Fastigheter", "Energi", "Mekaniska"),
+    ),
+    _Country(
+        "NO",
+        "no_NO",
+        0.21,
+        1.15,
+        ("AS", "ASA"),
+        ("Bygg", "Data", "Logistikk", "Rådgivning", "Teknikk", "Eiendom", "Energi", "Sjømat"),
+    ),
+    _Country(
+        "DK",
+        "da_DK",
+        0.20,
+        1.05,
+        ("A/S", "ApS"),
+        ("Byg", "Data", "Logistik", "Rådgivning", "Teknik", "Ejendomme", "Energi", "Møbler"),
+    ),
+    _Country(
+        "FI",
+        "fi_FI",
+        0.18,
+        0.95,
+        ("Oy", "Oyj"),
+        ("Rakennus", "Data", "Logistiikka", "Konsultointi", "Tekniikka", "Kiinteistöt", "Energia"),
+    ),
+    _Country(
+        "IS",
+        "is_IS",
+        0.05,
+        0.8,
+        ("ehf.", "hf."),
+        ("Byggingar", "Gögn", "Flutningar", "Ráðgjöf", "Tækni", "Orka", "Sjávarútvegur"),
+    ),
+    _Country(
+        "EE",
+        "et_EE",
+        0.05,
+        0.6,
+        ("OÜ", "AS"),
+        ("Ehitus", "Andmed", "Logistika", "Nõustamine", "Tehnika", "Kinnisvara", "Energia"),
+    ),
+)
+_COUNTRY_BY_CODE = {c.code: c for c in COUNTRIES}
+
+#: Lifecycle stages and their shares (churned accounts are archived).
+STAGES: tuple[tuple[str, float], ...] = (
+    ("customer", 0.62),
+    ("renewal", 0.06),
+    ("opportunity", 0.12),
+    ("onboarding", 0.05),
+    ("at-risk", 0.07),
+    ("dormant", 0.06),
+    ("churned", 0.02),
+)
+
+#: The demo team: handle, name, e-mail, role, weekly capacity in effort units.
+DEMO_REPS: tuple[tuple[str, str, str, str, float], ...] = (
+    ("asa", "Åsa Lindqvist", "asa.lindqvist@example.com", "expand", 12.0),
+    ("bjorn", "Bjørn Østergaard", "bjorn.ostergaard@example.com", "expand", 10.0),
+    ("paivi", "Päivi Mäkinen", "paivi.makinen@example.com", "expand", 14.0),
+    ("mette", "Mette Kjær", "mette.kjaer@example.com", "keep", 22.0),
+    ("sigga", "Sigríður Þórsdóttir", "sigga.thorsdottir@example.com", "keep", 18.0),
+)
+
+#: Accounts whose names break naive tools: key, name, country, product line.
+TRICKY_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
+    ("brackets-ab", "[bold]Brackets[/bold] AB", "SE", "Analytics"),
+    ("quoted-inc", '"Quoted, Inc."', "NO", "Payroll"),
+    ("norrsken-oy", "Norrsken 🚀 Oy", "FI", "Analytics"),
+    ("aero-ol", "Ærø Øl & Å", "DK", "Field Service"),
+    ("ounapuu-ou", "Õunapuu OÜ", "EE", "Payroll"),
+    ("equals-as", "=Equals Rådgivning AS", "NO", "Analytics"),
+)
+
+_OVERDUE_TRICKY = frozenset({"brackets-ab", "aero-ol", "equals-as"})
+
+_NOTES: dict[str, tuple[str, ...]] = {
+    "visit": (
+        "Visited HQ, met the CFO and the team lead",
+        "On-site visit; walked through this year's results",
+        "Visit: toured the new warehouse, mapped their plans",
+        "Met the board sponsor on site",
+        "Lunch visit with the operations manager",
+    ),
+    "review": (
+        "Roadmap review with their IT lead",
+        "Reviewed next year's plans against our roadmap",
+        "Roadmap session; agreed on a follow-up",
+    ),
+    "meeting": (
+        "Deep dive on their reporting needs",
+        "Workshop on how they use us today",
+        "Budget and timing talk with the buyer",
+    ),
+    "call": (
+        "Check-in call, all fine",
+        "Call: asked about the renewal",
+        "Called the main contact; follow-up agreed",
+        "Short call, they want a demo of the new module",
+        "Call about an open support case",
+        "Left a voicemail, then a good talk",
+    ),
+    "email": (
+        "Sent a customer case from their industry",
+        "Shared a tip on the new export feature",
+        "Personal note after the release",
+        "Sent an invitation to the user day",
+    ),
+    "webinar": ("Webinar invitation sent",),
+}
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class DemoRep:
+    handle: str
+    name: str
+    email: str | None
+    role: str  # expand | keep | any
+    capacity: float
+    active: bool = True
+
+
+@dataclass(slots=True)
+class DemoAccount:
+    key: str
+    name: str
+    country: str
+    product_lines: list[str]
+    revenue: float
+    employees: float
+    custom: dict[str, float]
+    lifecycle_stage: str
+    archived: bool
+    created: date
+    owner: str | None = None
+    #: what the default method is expected to say (used to simulate; stored only if tagged)
+    expected_type: str = "keep"
+    expected_category: str = "D"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoTouch:
+    account_key: str
+    rep: str | None
+    kind: str
+    date: date
+    note: str | None
+    source: str = SOURCE
+
+
+@dataclass
+class DemoData:
+    seed: int
+    today: date
+    reps: list[DemoRep]
+    accounts: list[DemoAccount]
+    touches: list[DemoTouch]
+    history_start: date
+    neglected: set[str] = field(default_factory=set)
+
+    # ---- rows for :func:`khm.store.loading.bulk_load`
+
+    def rep_rows(self) -> Iterator[dict[str, Any]]:
+        stamp = _stamp(self.today - timedelta(days=HISTORY_DAYS + 30))
+        for r in self.reps:
+            yield {
+                "handle": r.handle,
+                "name": r.name,
+                "email": r.email,
+                "role": r.role,
+                "capacity": r.capacity,
+                "active": r.active,
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+
+    def account_rows(self, *, tagged: bool = False) -> Iterator[dict[str, Any]]:
+        tagged_at = _stamp(self.today - timedelta(days=1)) if tagged else None
+        for a in self.accounts:
+            created = _stamp(a.created)
+            yield {
+                "key": a.key,
+                "name": a.name,
+                "country": a.country,
+                "product_lines": list(a.product_lines),
+                "revenue": a.revenue,
+                "employees": a.employees,
+                "custom": dict(a.custom),
+                "owner": a.owner,
+                "type": a.expected_type if tagged else None,
+                "category": a.expected_category if tagged else None,
+                "type_manual": False,
+                "category_manual": False,
+                "manual_reason": None,
+                "tagged_at": tagged_at,
+                "lifecycle_stage": a.lifecycle_stage,
+                "archived": a.archived,
+                "created_at": created,
+                "updated_at": created,
+            }
+
+    def touch_rows(self) -> Iterator[dict[str, Any]]:
+        for t in self.touches:
+            yield {
+                "account_key": t.account_key,
+                "rep": t.rep,
+                "kind": t.kind,
+                "date": t.date,
+                "note": t.note,
+                "source": t.source,
+                "created_at": _stamp(t.date, 17),
+            }
+
+
+def _stamp(d: date, hour: int = 8) -> datetime:
+    return datetime.combine(d, time(hour, 0))
+
+
+# --------------------------------------------------------------------------- helpers
+
+_TRANSLIT = str.maketrans(
+    {"æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "ß": "ss"}
+)
+
+
+def slugify(text: str, max_len: int = 40) -> str:
+    """ASCII key from a company name: ``Bjørn Ærø A/S`` → ``bjorn-aero-a-s``."""
+    t = text.translate(_TRANSLIT)
+    t = unicodedata.normalize("NFKD", t).encode("ascii", "ignore").decode("ascii").lower()
+    t = re.sub(r"[^a-z0-9]+", "-", t).strip("-")
+    return (t[:max_len].rstrip("-")) or "account"
+
+
+def _weighted(rng: random.Random, items: tuple[Any, ...], weights: tuple[float, ...]) -> Any:
+    return rng.choices(items, weights=weights, k=1)[0]
+
+
+def _field_value(acc: DemoAccount, name: str) -> Any:
+    if name in ("revenue", "employees", "country", "lifecycle_stage", "key", "name"):
+        return getattr(acc, name)
+    if name in ("product_line", "product_lines"):
+        return acc.product_lines[0] if acc.product_lines else None
+    return acc.custom.get(name)
+
+
+def expected_type(acc: DemoAccount, method: Method) -> str:
+    """The type the method's rules give (category conditions are not evaluated here)."""
+    for rule in method.types.rules:
+        if all(c.field != "category" and c.test(_field_value(acc, c.field)) for c in rule.when):
+            return rule.type
+    return method.types.default
+
+
+def expected_categories(accounts: list[DemoAccount], method: Method) -> dict[str, str]:
+    """Category per account key as the method's category rule gives it (ABC or thresholds)."""
+    rule = method.categories
+    out: dict[str, str] = {}
+    groups: dict[tuple[Any, ...], list[tuple[float, str]]] = defaultdict(list)
+    for a in accounts:
+        if a.archived:
+            continue
+        metric = _field_value(a, rule.metric)
+        if not isinstance(metric, int | float) or metric is None:
+            out[a.key] = rule.fallback
+            continue
+        if rule.rule == "thresholds":
+            line = a.product_lines[0] if a.product_lines else None
+            th = rule.thresholds_for(a.country, line)
+            out[a.key] = th.category_for(float(metric)) if th else rule.fallback
+            continue
+        gkey = tuple(
+            a.country if g == "country" else (a.product_lines[0] if a.product_lines else None)
+            for g in rule.group_by
+        )
+        groups[gkey].append((float(metric), a.key))
+    cuts = (rule.share.A, rule.share.B, rule.share.C)
+    for members in groups.values():
+        members.sort(key=lambda m: (-m[0], m[1]))
+        total = sum(m for m, _ in members) or 1.0
+        before = 0.0
+        for metric, key in members:
+            share = 100.0 * before / total  # share of the group held by larger accounts
+            out[key] = (
+                "A"
+                if share < cuts[0]
+                else "B"
+                if share < cuts[1]
+                else "C"
+                if share < cuts[2]
+                else "D"
+            )
+            before += metric
+    return out
+
+
+def weekly_load(method: Method, account_type: str, category: str) -> float:
+    """Effort units a week the cadence asks of one account (human kinds, a 44-week year)."""
+    total = 0.0
+    for kind, interval in method.cadence_for(account_type, category).items():
+        if method.is_human(kind):
+            total += method.effort(kind) * interval.per_year
+    return total / 44.0
+
+
+# --------------------------------------------------------------------------- names
+
+
+class _Names:
+    """Company and person names from faker's Nordic locales, seeded."""
+
+    def __init__(self, seed: int) -> None:
+        from faker import Faker
+
+        self._fakers: dict[str, Any] = {}
+        for i, c in enumerate(COUNTRIES):
+            f = Faker(c.locale)
+            f.seed_instance(seed * 1000 + i)
+            self._fakers[c.code] = f
+
+    def company(self, rng: random.Random, country: _Country) -> str:
+        f = self._fakers[country.code]
+        if rng.random() < 0.5:
+            name = str(f.company())
+            for foreign in (" Inc", " LLC", " Ltd"):
+                if name.endswith(foreign):
+                    name = name[: -len(foreign)] + " " + rng.choice(country.suffixes)
+            return name
+        return f"{f.last_name()} {rng.choice(country.trades)} {rng.choice(country.suffixes)}"
+
+    def person(self, country: str) -> str:
+        return str(self._fakers[country].name())
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+class _Days:
+    """Fast day lookups over [start, end]: next/previous human day per country, weekdays."""
+
+    def __init__(self, start: date, end: date, method: Method, countries: set[str]) -> None:
+        from khm.core.calendar import is_human_day
+
+        self.base = start.toordinal()
+        n = end.toordinal() - self.base + 1
+        self.n = n
+        days = [start + timedelta(days=i) for i in range(n)]
+        self.next_human: dict[str, list[int]] = {}
+        self.prev_human: dict[str, list[int]] = {}
+        for c in countries:
+            ok = [is_human_day(d, method.calendar, c) for d in days]
+            nxt = [n] * (n + 1)
+            for i in range(n - 1, -1, -1):
+                nxt[i] = i if ok[i] else nxt[i + 1]
+            prv = [-1] * n
+            last = -1
+            for i in range(n):
+                if ok[i]:
+                    last = i
+                prv[i] = last
+            self.next_human[c] = nxt
+            self.prev_human[c] = prv
+        wk = [d.weekday() < 5 for d in days]
+        nxt_wk = [n] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            nxt_wk[i] = i if wk[i] else nxt_wk[i + 1]
+        self.next_weekday = nxt_wk
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
+    d = date(year, month, 1)
+    d += timedelta(days=(weekday - d.weekday()) % 7)
+    return d + timedelta(weeks=n - 1)
+
+
+def _broadcast_dates(start: date, end: date, weekday: int, nth: int) -> list[int]:
+    """The nth ``weekday`` of every month in [start, end), as offsets from ``start``."""
+    out = []
+    y, m = start.year, start.month
+    while date(y, m, 1) < end:
+        d = _nth_weekday(y, m, weekday, nth)
+        if start <= d < end:
+            out.append((d - start).days)
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+# --------------------------------------------------------------------------- generation
+
+
+@dataclass(frozen=True)
+class _Diligence:
+    on_time: float
+    late: float  # the rest is a whole interval late
+
+
+_DILIGENCE = (
+    _Diligence(0.80, 0.14),
+    _Diligence(0.70, 0.20),
+    _Diligence(0.86, 0.10),
+    _Diligence(0.74, 0.18),
+    _Diligence(0.66, 0.22),
+)
+_UNOWNED = _Diligence(0.45, 0.25)
+
+
+def generate(
+    *,
+    seed: int = DEFAULT_SEED,
+    today: date,
+    accounts: int = DEFAULT_ACCOUNTS,
+    reps: int | None = None,
+    touches: int | None = None,
+    method: Method | None = None,
+    tricky: bool = True,
+    unowned_share: float = 0.05,
+    neglected_share: float = 0.10,
+) -> DemoData:
+    """Generate a team. ``reps=None`` gives the five demo reps; ``touches`` caps the touch
+    count (the history is shortened so about that many fall in it, then trimmed exactly)."""
+    if accounts < 0:
+        raise ValueError("accounts must be >= 0")
+    method = method or default_method()
+    rng = random.Random(f"khm-demo:{seed}:{today.isoformat()}")
+    names = _Names(seed)
+    team = _make_reps(rng, names, reps)
+    accs = _make_accounts(rng, names, accounts, today, tricky)
+
+    # estimate the tags the method will give, then owners by role and load
+    cats = expected_categories(accs, method)
+    for a in accs:
+        a.expected_type = expected_type(a, method)
+        a.expected_category = cats.get(a.key, method.categories.fallback)
+    _assign_owners(rng, team, accs, method, unowned_share)
+
+    # how far back the history goes: a year, or less when a touch count is asked for
+    history_days = HISTORY_DAYS
+    if touches is not None and accs:
+        per_year = _expected_touches_per_year(accs, method)
+        if per_year > 0:
+            history_days = max(
+                30, min(3 * HISTORY_DAYS, math.ceil(HISTORY_DAYS * 1.3 * touches / per_year))
+            )
+    history_start = today - timedelta(days=history_days)
+
+    neglected = _pick_neglected(rng, accs, neglected_share)
+    # some tricky names are overdue too, so they show up in the weekly lists
+    neglected |= {k for k in _OVERDUE_TRICKY if any(a.key == k for a in accs)}
+    out = _simulate(rng, team, accs, method, history_start, today, neglected)
+    if touches is not None and len(out) > touches:
+        keep = sorted(rng.sample(range(len(out)), touches))
+        out = [out[i] for i in keep]
+    return DemoData(
+        seed=seed,
+        today=today,
+        reps=team,
+        accounts=accs,
+        touches=out,
+        history_start=history_start,
+        neglected=neglected,
+    )
+
+
+def _make_reps(rng: random.Random, names: _Names, n: int | None) -> list[DemoRep]:
+    if n is None:
+        return [DemoRep(h, nm, em, role, cap) for h, nm, em, role, cap in DEMO_REPS]
+    out: list[DemoRep] = []
+    n_expand = max(1, round(n * 0.4)) if n > 1 else 0
+    seen: set[str] = set()
+    for i in range(n):
+        country = COUNTRIES[i % len(COUNTRIES)]
+        name = names.person(country.code)
+        base = slugify(name.split()[0], 20)
+        handle = base
+        k = 2
+        while handle in seen:
+            handle = f"{base}{k}"
+            k += 1
+        seen.add(handle)
+        role = "any" if n == 1 else "expand" if i < n_expand else "keep"
+        out.append(
+            DemoRep(
+                handle=handle,
+                name=name,
+                email=f"{slugify(name, 60).replace('-', '.')}@example.com",
+                role=role,
+                capacity=float(rng.choice((10, 12, 12, 14, 16, 18, 20))),
+            )
+        )
+    return out
+
+
+def _make_accounts(
+    rng: random.Random, names: _Names, n: int, today: date, tricky: bool
+) -> list[DemoAccount]:
+    out: list[DemoAccount] = []
+    keys: set[str] = set()
+    weights = tuple(c.weight for c in COUNTRIES)
+    stage_names = tuple(s for s, _ in STAGES)
+    stage_weights = tuple(w for _, w in STAGES)
+    tricky_rows = list(TRICKY_ACCOUNTS) if tricky and n >= 50 else []
+    # spread the tricky accounts through the book (deterministic positions)
+    tricky_at = {
+        round((i + 1) * n / (len(tricky_rows) + 1)): row for i, row in enumerate(tricky_rows)
+    }
+    for i in range(n):
+        row = tricky_at.get(i)
+        if row is not None:
+            key, name, code, line = row
+            country = _COUNTRY_BY_CODE[code]
+            lines = [line]
+        else:
+            country = _weighted(rng, COUNTRIES, weights)
+            name = names.company(rng, country)
+            key = slugify(name)
+            lines = [_weighted(rng, PRODUCT_LINES, _PRODUCT_WEIGHTS)]
+            if rng.random() < 0.22:
+                other = _weighted(rng, PRODUCT_LINES, _PRODUCT_WEIGHTS)
+                if other != lines[0]:
+                    lines.append(other)
+        base = key
+        k = 2
+        while key in keys:
+            key = f"{base}-{k}"
+            k += 1
+        keys.add(key)
+
+        revenue = rng.lognormvariate(math.log(60_000 * country.revenue_scale), 1.45)
+        if row is not None:
+            revenue = max(revenue, 400_000 + 150_000 * len(out) % 900_000)
+        revenue = float(min(max(round(revenue, -2), 1_000.0), 60_000_000.0))
+        employees = float(
+            max(1, round(math.exp(0.75 * math.log(revenue) - 4.3 + rng.gauss(0, 0.6))))
+        )
+        stage = _weighted(rng, stage_names, stage_weights)
+        if row is not None:
+            stage = "opportunity" if row[0] in ("brackets-ab", "norrsken-oy") else "customer"
+        custom: dict[str, float] = {}
+        pipeline = 0.0
+        if stage == "opportunity" or (stage in ("customer", "renewal") and rng.random() < 0.12):
+            pipeline = float(round(revenue * rng.uniform(0.08, 0.6), -2))
+        custom["open_pipeline"] = pipeline
+        if rng.random() < 0.45:
+            nps = rng.choices(range(11), weights=(2, 1, 1, 2, 2, 4, 6, 10, 14, 12, 8))[0]
+            if stage == "at-risk":
+                nps = min(nps, rng.randint(0, 6))
+            custom["nps"] = float(nps)
+        if stage == "onboarding":
+            created = today - timedelta(days=rng.randint(20, 160))
+        else:
+            created = today - timedelta(days=rng.randint(HISTORY_DAYS + 30, 8 * 365))
+        out.append(
+            DemoAccount(
+                key=key,
+                name=name,
+                country=country.code,
+                product_lines=lines,
+                revenue=revenue,
+                employees=employees,
+                custom=custom,
+                lifecycle_stage=stage,
+                archived=stage == "churned",
+                created=created,
+            )
+        )
+    return out
+
+
+def _assign_owners(
+    rng: random.Random,
+    team: list[DemoRep],
+    accs: list[DemoAccount],
+    method: Method,
+    unowned_share: float,
+) -> None:
+    """Each account to a rep of its role with the lowest load/capacity; some stay unowned."""
+    if not team:
+        return
+    by_role: dict[str, list[DemoRep]] = {
+        role: [r for r in team if r.role in (role, "any")] for role in ("expand", "keep")
+    }
+    load = {r.handle: 0.0 for r in team}
+    weighted = []
+    for a in accs:
+        if a.archived or rng.random() < unowned_share:
+            continue
+        weighted.append((weekly_load(method, a.expected_type, a.expected_category), a))
+    weighted.sort(key=lambda x: (-x[0], x[1].key))
+    for w, a in weighted:
+        cands = by_role.get(a.expected_type) or team
+        rep = min(cands, key=lambda r: ((load[r.handle] + w) / max(r.capacity, 1.0), r.handle))
+        a.owner = rep.handle
+        load[rep.handle] += w
+    # archived accounts keep their last owner when they had one
+    keep_reps = by_role.get("keep") or team
+    for a in accs:
+        if a.archived:
+            a.owner = rng.choice(keep_reps).handle
+
+
+def _pick_neglected(rng: random.Random, accs: list[DemoAccount], share: float) -> set[str]:
+    """The accounts whose reps let them slide for months."""
+    return {a.key for a in accs if not a.archived and rng.random() < share}
+
+
+def _expected_touches_per_year(accs: list[DemoAccount], method: Method) -> float:
+    total = 0.0
+    for a in accs:
+        for _kind, interval in method.cadence_for(a.expected_type, a.expected_category).items():
+            total += interval.per_year
+    return total
+
+
+def _simulate(
+    rng: random.Random,
+    team: list[DemoRep],
+    accs: list[DemoAccount],
+    method: Method,
+    start: date,
+    today: date,
+    neglected: set[str],
+) -> list[DemoTouch]:
+    days = _Days(
+        start - timedelta(days=1), today + timedelta(days=400), method, {a.country for a in accs}
+    )
+    base = days.base
+    t0 = start.toordinal() - base
+    t_end = today.toordinal() - base  # touches strictly before today
+    diligence = {r.handle: _DILIGENCE[i % len(_DILIGENCE)] for i, r in enumerate(team)}
+    role_reps: dict[str, list[str]] = {
+        role: [r.handle for r in team if r.role in (role, "any")] or [r.handle for r in team]
+        for role in ("expand", "keep")
+    }
+    newsletter_days = _broadcast_dates(start, today, 1, 2)  # second Tuesday of the month
+    webinar_days = _broadcast_dates(start, today, 3, 3)  # third Thursday of the month
+    broadcasts = {"newsletter": newsletter_days, "webinar": webinar_days}
+
+    # human kinds that cover others first, so their touches reset the covered timers
+    def order(kind: str) -> tuple[int, str]:
+        act = method.activities[kind]
+        return (0 if act.covers and act.mode == "human" else 1 if act.mode == "human" else 2, kind)
+
+    covered_by: dict[str, set[str]] = {k: method.covering(k) - {k} for k in method.activities}
+    to_date = [base + i for i in range(days.n + 1)]
+    out: list[DemoTouch] = []
+    for a in accs:
+        cadence = method.cadence_for(a.expected_type, a.expected_category)
+        if not cadence:
+            continue
+        begin = max(t0, a.created.toordinal() - base)
+        stop_all = t_end
+        stop_human = t_end
+        if a.key in neglected:
+            # nothing human for 3-10 months; a third of them get nothing at all
+            gap = rng.randint(95, 300)
+            stop_human = max(begin, t_end - gap)
+            if rng.random() < 0.34 and a.key not in _OVERDUE_TRICKY:
+                stop_all = stop_human
+        if a.archived:
+            stop_all = stop_human = max(begin, t_end - rng.randint(60, 250))
+        dil = diligence.get(a.owner, _UNOWNED) if a.owner else _UNOWNED
+        human_rep = a.owner or rng.choice(role_reps[a.expected_type])
+        nxt = days.next_human[a.country]
+        prv = days.prev_human[a.country]
+        done: dict[str, list[int]] = {}
+        for kind in sorted(cadence, key=order):
+            interval = cadence[kind]
+            act = method.activities[kind]
+            human = act.mode == "human"
+            stop = stop_human if human else stop_all
+            step = max(1, round(interval.days))
+            dates: list[int] = []
+            if kind in broadcasts:
+                last = begin - rng.randint(0, step)
+                for d in broadcasts[kind]:
+                    if begin <= d + t0 < stop and d + t0 - last >= step - max(7, step // 4):
+                        dates.append(d + t0)
+                        last = d + t0
+                month_note = True
+            else:
+                month_note = False
+                cover = sorted(d for c in covered_by[kind] for d in done.get(c, ()))
+                last = begin - rng.randint(0, step - 1)
+                while True:
+                    due = last + step
+                    u = rng.random()
+                    if u < dil.on_time:
+                        spread = min(10, max(1, step // 7))
+                        when = due + rng.randint(-spread, spread)
+                    elif u < dil.on_time + dil.late:
+                        when = due + max(8, round(step * rng.uniform(0.26, 0.8)))
+                    else:
+                        when = due + round(step * rng.uniform(1.0, 1.6))
+                    if when < 0:
+                        when = 0
+                    if when >= days.n:
+                        break
+                    if human:
+                        snapped = nxt[when]
+                        if snapped - when > 5 and rng.random() < 0.5 and prv[when] > last:
+                            snapped = prv[when]  # done before the summer / Christmas break
+                        when = snapped
+                    else:
+                        when = days.next_weekday[when]
+                    # a covering touch (a visit covers a call) since the last one resets it
+                    j = bisect.bisect_right(cover, last)
+                    if j < len(cover) and cover[j] <= when:
+                        last = cover[j]
+                        continue
+                    if when >= stop:
+                        break
+                    if when >= begin:
+                        dates.append(when)
+                    last = when
+            done[kind] = dates
+            notes = _NOTES.get(kind)
+            rep = human_rep if human or kind == "email" else a.owner
+            for d in dates:
+                day = date.fromordinal(to_date[d])
+                if month_note:
+                    note: str | None = f"{_MONTHS[day.month - 1]} {kind}"
+                else:
+                    note = rng.choice(notes) if notes else None
+                out.append(DemoTouch(a.key, rep, kind, day, note))
+    return out
