@@ -1,9 +1,394 @@
-"""Commands of this group are being built; see the issue tracker."""
+"""``khm import accounts|reps|touches FILE`` and ``khm export accounts|reps|touches``.
+
+Thin: parse the options, call :mod:`khm.services.importing` / :mod:`khm.services.exporting`,
+render. See docs/import.md for the whole story (mapping, sniffing, the public sample).
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from khm.cli.common import format_option, kctx, parse_date
+
+import_app = typer.Typer(
+    name="import",
+    help="Load CSV exports from another CRM: accounts, reps, touches (upsert by key).",
+    no_args_is_help=True,
+)
+export_app = typer.Typer(
+    name="export",
+    help="Write accounts, reps or touches as CSV or JSON (formula-safe, re-importable).",
+    no_args_is_help=True,
+)
+
+FileArg = Annotated[
+    Path,
+    typer.Argument(
+        help="The CSV file (UTF-8 with or without BOM, cp1252/Latin-1; , ; or tab).",
+        show_default=False,
+    ),
+]
+MapOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map",
+        "-m",
+        metavar="FIELD=COLUMN",
+        help="FIELD=COLUMN: read FIELD from COLUMN (repeatable). Columns named like a field "
+        "map by themselves (case-insensitive; spaces and underscores alike).",
+        show_default=False,
+    ),
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        "-s",
+        metavar="FIELD=VALUE",
+        help="FIELD=VALUE: the same value for every row (repeatable), e.g. --set country=SE.",
+        show_default=False,
+    ),
+]
+ValueMapOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--value-map",
+        metavar="FIELD:VALUE=NEW",
+        help="FIELD:VALUE=NEW: replace a cell value before reading it (repeatable), e.g. "
+        "--value-map kind:Won=visit or --value-map country:Holland=NL.",
+        show_default=False,
+    ),
+]
+ScaleOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--scale",
+        metavar="FIELD=FACTOR",
+        help="FIELD=FACTOR: multiply a numeric field, e.g. --scale revenue=1000000 when the "
+        "file gives revenue in millions.",
+        show_default=False,
+    ),
+]
+DryRunOpt = Annotated[
+    bool,
+    typer.Option("--dry-run", help="Check everything and show what would happen; write nothing."),
+]
+SkipBadOpt = Annotated[
+    bool,
+    typer.Option(
+        "--skip-bad",
+        help="Import the good rows and list the bad ones (default: any bad row → nothing is written).",
+    ),
+]
+DateFmtOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--date-format",
+        help="strptime format for every date, e.g. %d/%m/%Y (default: detected per column).",
+        show_default=False,
+    ),
+]
+DecimalOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--decimal",
+        help="Decimal separator of numbers: . or , (default: detected per column; ';'-separated "
+        "files lean to ,).",
+        show_default=False,
+    ),
+]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="Text encoding (default: detected: UTF-8, else cp1252).",
+        show_default=False,
+    ),
+]
+DelimiterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        help="Column separator: , ; tab or | (default: detected).",
+        show_default=False,
+    ),
+]
+
+
+class _RichProgress:
+    """A progress bar on stderr for large files, only when stderr is a terminal."""
+
+    THRESHOLD = 5000
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._progress: Any = None
+        self._task: Any = None
+
+    def start(self, total: int) -> None:
+        if total < self.THRESHOLD or not sys.stderr.isatty():
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        from khm.render import get_console
+
+        self._progress = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=get_console(stderr=True),
+            transient=True,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task(self.label, total=total)
+
+    def advance(self, n: int) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task, n)
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+def _print_report(report: Any, fmt: str) -> None:
+    from khm.render import envelope, json_dumps
+
+    if fmt == "json":
+        typer.echo(json_dumps(envelope("import", **report.as_dict())))
+        return
+    verb = "Would import" if report.dry_run else "Imported"
+    typer.echo(
+        f"{verb} {report.entity} from {report.path} ({report.encoding}, "
+        f"{report.delimiter}-separated, {report.rows} rows)"
+    )
+    mapping = ", ".join(
+        f"{f} = {col[1:]!r} (--set)" if col.startswith("=") else f"{f} ← {col}"
+        for f, col in report.mapping.items()
+    )
+    typer.echo(f"  fields: {mapping}")
+    if report.ignored_columns:
+        typer.echo(f"  ignored columns: {', '.join(report.ignored_columns)}")
+    typer.echo(
+        f"  inserted {report.inserted}, updated {report.updated}, "
+        f"unchanged {report.unchanged}, bad {report.bad}"
+    )
+    if report.dry_run:
+        typer.echo("  dry run: nothing was written")
+    for w in report.warnings[:20]:
+        typer.echo(f"Warning: {w}", err=True)
+    if len(report.warnings) > 20:
+        typer.echo(f"Warning: ... and {len(report.warnings) - 20} more warnings", err=True)
+    if report.bad:
+        what = "would be skipped" if report.dry_run else "skipped"
+        typer.echo(f"{report.bad} bad row{'s' if report.bad != 1 else ''} {what}:", err=True)
+        for p in report.problems[:20]:
+            typer.echo(f"  {p}", err=True)
+        if len(report.problems) > 20:
+            typer.echo(f"  ... and {len(report.problems) - 20} more", err=True)
+
+
+def _make_import(entity: str, key_help: str) -> Any:
+    def command(
+        ctx: typer.Context,
+        file: FileArg,
+        map_: MapOpt = None,
+        set_: SetOpt = None,
+        key: str | None = typer.Option(None, "--key", help=key_help, show_default=False),
+        value_map: ValueMapOpt = None,
+        scale: ScaleOpt = None,
+        date_format: DateFmtOpt = None,
+        decimal: DecimalOpt = None,
+        encoding: EncodingOpt = None,
+        delimiter: DelimiterOpt = None,
+        dry_run: DryRunOpt = False,
+        skip_bad: SkipBadOpt = False,
+        fmt: str = format_option(("table", "json")),
+    ) -> None:
+        from khm.core.importer import parse_spec
+        from khm.services.importing import import_file
+
+        spec = parse_spec(
+            entity,
+            maps=map_ or (),
+            sets=set_ or (),
+            key=key,
+            value_maps=value_map or (),
+            scales=scale or (),
+            date_format=date_format,
+            decimal=decimal,
+        )
+        k = kctx(ctx)
+        method = k.method()
+        progress = _RichProgress(f"Importing {entity}")
+        try:
+            report = import_file(
+                k.store(),
+                method,
+                spec,
+                file,
+                dry_run=dry_run,
+                skip_bad=skip_bad,
+                encoding=encoding,
+                delimiter=delimiter,
+                progress=progress,
+            )
+        finally:
+            progress.stop()
+        _print_report(report, fmt)
+
+    return command
+
+
+_IMPORT_DOCS = {
+    "accounts": (
+        "Import accounts: upsert by key. Fields: key, name, country, product_lines, revenue, "
+        "employees, owner, lifecycle_stage, archived, custom.NAME (a numeric field). "
+        'Example: khm import accounts crm.csv --map key=id --map revenue="Revenue (SEK)" '
+        "--set country=SE",
+        "Field that gives the account key: key (default) or name (key = name when the file "
+        "has no id column).",
+    ),
+    "reps": (
+        "Import reps: upsert by handle. Fields: handle, name, email, role (expand|keep|any), "
+        "capacity, active. Without a handle column the handle is made from the name "
+        '("Anna Snelling" → anna.snelling).',
+        "Field that gives the handle: handle (default), name or email (normalised to a handle).",
+    ),
+    "touches": (
+        "Import touches: appended, and a touch already there (same account, kind, date, rep "
+        "and note) is skipped, so importing a file twice changes nothing. Fields: account "
+        "(key or name), date, kind (an activity kind of the method), rep (handle or name), "
+        "note, source.",
+        "Not used for touches.",
+    ),
+}
+
+for _entity, (_doc, _key_help) in _IMPORT_DOCS.items():
+    _cmd = _make_import(_entity, _key_help)
+    _cmd.__doc__ = _doc
+    import_app.command(_entity, help=_doc)(_cmd)
+
+
+# --------------------------------------------------------------------------- export
+
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write to this file (atomically: a temporary file renamed into place).",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+
+
+def _write(text: str, output: Path | None, what: str, n: int) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from khm.errors import InputError
+    from khm.render import atomic_write_text
+
+    try:
+        atomic_write_text(output, text)
+    except OSError as exc:
+        raise InputError(f"{output}: cannot write: {exc.strerror}") from None
+    typer.echo(f"Wrote {n} {what} to {output}", err=True)
+
+
+@export_app.command("accounts")
+def export_accounts(
+    ctx: typer.Context,
+    fmt: str = format_option(("csv", "json"), default="csv"),
+    output: OutputOpt = None,
+    type_: Annotated[
+        str | None, typer.Option("--type", help="Only expand or keep accounts.")
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", help="Only this category (A-D).")
+    ] = None,
+    rep: Annotated[
+        str | None, typer.Option("--rep", help="Only accounts owned by this rep handle.")
+    ] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", help="Only this ISO country code.")
+    ] = None,
+    no_archived: Annotated[
+        bool, typer.Option("--no-archived", help="Leave archived accounts out.")
+    ] = False,
+) -> None:
+    """Export accounts (every column the import reads, plus type and category)."""
+    from khm.services.exporting import export
+
+    result = export(
+        kctx(ctx).store(),
+        "accounts",
+        type_=type_,
+        category=category.upper() if category else None,
+        rep=rep,
+        country=country,
+        include_archived=not no_archived,
+    )
+    _write(result.render(fmt), output, "accounts", len(result.rows))
+
+
+@export_app.command("reps")
+def export_reps(
+    ctx: typer.Context,
+    fmt: str = format_option(("csv", "json"), default="csv"),
+    output: OutputOpt = None,
+    active_only: Annotated[bool, typer.Option("--active-only", help="Only active reps.")] = False,
+) -> None:
+    """Export reps."""
+    from khm.services.exporting import export
+
+    result = export(kctx(ctx).store(), "reps", active_only=active_only)
+    _write(result.render(fmt), output, "reps", len(result.rows))
+
+
+@export_app.command("touches")
+def export_touches(
+    ctx: typer.Context,
+    fmt: str = format_option(("csv", "json"), default="csv"),
+    output: OutputOpt = None,
+    rep: Annotated[
+        str | None, typer.Option("--rep", help="Only touches by this rep handle.")
+    ] = None,
+    account: Annotated[
+        str | None, typer.Option("--account", help="Only touches of this account key.")
+    ] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only this activity kind.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="From this date (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Up to this date (YYYY-MM-DD).")
+    ] = None,
+) -> None:
+    """Export touches (the account by its key; re-importable with khm import touches)."""
+    from khm.services.exporting import export
+
+    result = export(
+        kctx(ctx).store(),
+        "touches",
+        rep=rep,
+        account=account,
+        kind=kind,
+        since=parse_date(since, "--since") if since else None,
+        until=parse_date(until, "--until") if until else None,
+    )
+    _write(result.render(fmt), output, "touches", len(result.rows))
 
 
 def register(app: typer.Typer) -> None:
-    """Adds this group's commands to the root app."""
+    """Adds ``khm import ...`` and ``khm export ...`` to the root app."""
+    app.add_typer(import_app, name="import")
+    app.add_typer(export_app, name="export")

@@ -1,0 +1,222 @@
+"""Open a CSV file the way another tool (a CRM, Excel) wrote it.
+
+Decided once per file, and reported back so the user sees what was assumed:
+
+* **encoding**: UTF-8 with or without BOM; UTF-16 with BOM (Excel "Unicode text"); else
+  Windows-1252 (a superset of Latin-1 for text; bytes cp1252 leaves undefined fall back to
+  Latin-1). Binary files (NUL bytes, zip/xlsx, PDF, ...) and text that decodes to control
+  characters are refused with the reason.
+* **separator**: ``,`` ``;`` tab or ``|``: each candidate parses the first records and the
+  one that gives the most columns with the most consistent row widths wins
+  (``csv.Sniffer`` breaks ties); a file with a single column is fine.
+* **records**: quoted fields may hold separators, quotes and newlines; every record keeps
+  the line number it starts on (the header is line 1), which is what error messages name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from khm.errors import InputError
+
+CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_SAMPLE_RECORDS = 200
+
+_MAGIC = (
+    (b"PK\x03\x04", "a zip archive (an .xlsx workbook? save it as CSV first)"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel/Office file (.xls; save it as CSV first)"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"SQLite format 3", "a SQLite database"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
+
+
+@dataclass
+class CsvFile:
+    """A decoded CSV file: header, records with their line numbers, and what was sniffed."""
+
+    path: str
+    encoding: str
+    delimiter: str
+    header: list[str]
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)
+    blank_lines: int = 0
+
+    @property
+    def delimiter_name(self) -> str:
+        return DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
+
+
+def _decode(data: bytes, path: str, encoding: str | None) -> tuple[str, str]:
+    if encoding:
+        try:
+            return data.decode(encoding), encoding
+        except LookupError:
+            raise InputError(f"{path}: unknown encoding {encoding!r}") from None
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{path}: not valid {encoding} at byte {exc.start} ({exc.reason})"
+            ) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{path}: starts with a UTF-8 byte order mark but is not UTF-8 "
+                f"(byte {exc.start + 3}: {exc.reason})"
+            ) from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: not valid UTF-16 at byte {exc.start}") from None
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            raise InputError(f"{path}: this is {what}, not a CSV text file")
+    nul = data.find(b"\x00", 0, 65536)
+    if nul >= 0:
+        raise InputError(
+            f"{path}: binary data (a NUL byte at offset {nul}); expected a CSV text file"
+        )
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _check_text(text: str, path: str, encoding: str) -> None:
+    """Refuse text that decoded but is not text (control characters, private use)."""
+    sample = text[:65536]
+    bad = 0
+    first = -1
+    for i, ch in enumerate(sample):
+        if ch in "\t\r\n":
+            continue
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cs", "Co", "Cn"):
+            bad += 1
+            if first < 0:
+                first = i
+    if bad and (bad > 3 or bad > len(sample) / 1000):
+        line = sample.count("\n", 0, first) + 1
+        raise InputError(
+            f"{path}:{line}: cannot tell the text encoding ({bad} control characters when "
+            f"read as {encoding}); save the file as UTF-8 CSV or give --encoding"
+        )
+
+
+def _score(text: str, delim: str) -> tuple[int, float, int]:
+    """(columns > 1, share of sampled records as wide as the header, header width)."""
+    try:
+        reader = csv.reader(io.StringIO(text), delimiter=delim, strict=False)
+        header = next(reader, None)
+        if not header:
+            return (0, 0.0, 0)
+        width = len(header)
+        n = same = 0
+        for rec in reader:
+            if not rec:
+                continue
+            n += 1
+            same += len(rec) == width
+            if n >= _SAMPLE_RECORDS:
+                break
+    except csv.Error:
+        return (0, 0.0, 0)
+    consistency = same / n if n else 1.0
+    return (int(width > 1), consistency, width)
+
+
+def sniff_delimiter(text: str) -> str:
+    sample = text[:262144]
+    scores = {d: _score(sample, d) for d in CANDIDATE_DELIMITERS}
+    best = max(scores.values())
+    winners = [d for d in CANDIDATE_DELIMITERS if scores[d] == best]
+    if len(winners) == 1:
+        return winners[0]
+    try:
+        sniffed = csv.Sniffer().sniff(sample[:65536], delimiters="".join(winners)).delimiter
+        if sniffed in winners:
+            return sniffed
+    except csv.Error:
+        pass
+    return winners[0]
+
+
+def read_csv(
+    path: str | Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> CsvFile:
+    """Read and decode a whole CSV file; raise :class:`InputError` naming the file (and line)
+    for anything that is not a readable table with a header."""
+    p = Path(path)
+    name = str(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{name}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a directory, not a CSV file") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read: {exc.strerror}") from None
+    if not data.strip():
+        raise InputError(f"{name}: the file is empty (expected a header line and rows)")
+    text, enc = _decode(data, name, encoding)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not encoding:
+        _check_text(text, name, enc)
+    if delimiter is not None:
+        delim = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}.get(
+            delimiter, delimiter
+        )
+        if len(delim) != 1:
+            raise InputError(f"--delimiter: {delimiter!r} must be a single character")
+    else:
+        delim = sniff_delimiter(text)
+    out = CsvFile(path=name, encoding=enc, delimiter=delim, header=[])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
+    line_end = 0
+    try:
+        for rec in reader:
+            start = line_end + 1
+            line_end = reader.line_num
+            if not rec or all(not c.strip() for c in rec):
+                out.blank_lines += 1
+                continue
+            if not out.header:
+                out.header = [c.strip() for c in rec]
+                header_line = start
+                continue
+            out.rows.append((start, rec))
+    except csv.Error as exc:
+        raise InputError(f"{name}:{line_end + 1}: broken CSV: {exc}") from None
+    if not out.header:
+        raise InputError(f"{name}: the file is empty (expected a header line and rows)")
+    seen: dict[str, int] = {}
+    for i, h in enumerate(out.header, start=1):
+        if not h:
+            continue
+        k = h.casefold()
+        if k in seen:
+            raise InputError(
+                f"{name}:{header_line}: column {h!r} appears twice in the header "
+                f"(columns {seen[k]} and {i})"
+            )
+        seen[k] = i
+    if not out.rows:
+        raise InputError(f"{name}: only a header line, no rows to import")
+    return out

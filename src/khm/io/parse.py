@@ -1,0 +1,489 @@
+"""Cell parsers for imported CSV files: numbers, dates, countries, booleans, lists, handles.
+
+Every parser takes the raw text of one cell and returns a Python value, or raises
+:class:`CellError` with a short problem description (the importer adds file, row and
+field). Decisions that depend on a whole column (is ``,`` the decimal separator? is
+``03/04/2026`` day-first?) are taken once per column by :func:`decide_decimal` and
+:func:`decide_date_order`, then passed to the per-cell parsers.
+
+Pure functions, no I/O; country lookups are cached because a column repeats few values.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, datetime
+
+
+class CellError(ValueError):
+    """One cell cannot be read; the message says why (without the place)."""
+
+
+# --------------------------------------------------------------------------- numbers
+
+_CURRENCY = r"(?:kr\.?|sek|nok|dkk|isk|eur|euro|usd|gbp|chf|€|\$|£|¥)"
+_CURRENCY_START = re.compile(r"^" + _CURRENCY + r"\s*", re.IGNORECASE)
+_CURRENCY_END = re.compile(r"\s*" + _CURRENCY + r"$", re.IGNORECASE)
+_SUFFIX = re.compile(r"^(.*?\d)\s*(k|tkr|m|mn|mio|mkr|bn|mrd|b)$", re.IGNORECASE)
+_MULTIPLIER = {
+    "k": 1e3,
+    "tkr": 1e3,
+    "m": 1e6,
+    "mn": 1e6,
+    "mio": 1e6,
+    "mkr": 1e6,
+    "bn": 1e9,
+    "mrd": 1e9,
+    "b": 1e9,
+}
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009\u2007']")
+_NUMBER_SHAPE = re.compile(r"^\d[\d.,]*$|^[.,]\d+$")
+_GROUPED = re.compile(r"^\d{1,3}(?:X\d{3})+$")
+
+
+def _strip_number_decorations(text: str) -> tuple[str, bool, float]:
+    """Currency, sign, ``,-`` endings, multiplier suffix and digit-group spaces removed."""
+    s = text.strip()
+    negative = False
+    if s.startswith("(") and s.endswith(")"):
+        negative, s = True, s[1:-1].strip()
+    for end in (",-", ":-", ".-"):
+        if s.endswith(end):
+            s = s[: -len(end)]
+    s = _CURRENCY_START.sub("", s)
+    s = _CURRENCY_END.sub("", s)
+    if s[:1] in ("-", "\u2212"):
+        negative, s = not negative, s[1:]
+    elif s[:1] == "+":
+        s = s[1:]
+    s = _CURRENCY_START.sub("", s.strip())
+    factor = 1.0
+    m = _SUFFIX.match(s)
+    if m:
+        s, factor = m.group(1), _MULTIPLIER[m.group(2).lower()]
+    s = _SPACES.sub("", s)
+    return s, negative, factor
+
+
+def _valid_grouping(int_part: str, sep: str) -> bool:
+    if sep not in int_part:
+        return int_part.isdigit()
+    return bool(_GROUPED.match(int_part.replace(sep, "X")))
+
+
+def parse_number(text: str, decimal: str = ".") -> float:
+    """``"1 234,50"``, ``"1.234,50"`` (decimal ``,``), ``"1,234.50"``, ``"kr 12 000"``,
+    ``"€1.2M"``, ``"(300)"`` → float. ``decimal`` is the column's decimal separator;
+    the other of ``.``/``,`` may only group thousands (groups of three digits)."""
+    raw = text
+    try:
+        if "_" not in text and (decimal == "." or ("." not in text and "," not in text)):
+            value = float(text)
+            if math.isfinite(value):
+                return value
+    except ValueError:
+        pass
+    s, negative, factor = _strip_number_decorations(raw)
+    if not s or not _NUMBER_SHAPE.match(s):
+        raise CellError(f"{raw.strip()!r} is not a number")
+    thousands = "," if decimal == "." else "."
+    if s.count(decimal) > 1:
+        # "1.234.567" in a decimal-comma column: only thousands separators.
+        if thousands in s or not _valid_grouping(s, decimal):
+            raise CellError(f"{raw.strip()!r} is not a number")
+        int_part, frac = s.replace(decimal, ""), ""
+    else:
+        int_part, _, frac = s.partition(decimal)
+        if thousands in frac:
+            raise CellError(
+                f"{raw.strip()!r} is not a number (this column uses {decimal!r} as the "
+                "decimal separator)"
+            )
+        if int_part and not _valid_grouping(int_part, thousands):
+            raise CellError(
+                f"{raw.strip()!r} is not a number (this column uses {decimal!r} as the "
+                f"decimal separator and {thousands!r} only between groups of three digits)"
+            )
+        int_part = int_part.replace(thousands, "")
+    value = float(f"{int_part or '0'}.{frac or '0'}") * factor
+    return -value if negative else value
+
+
+def decide_decimal(values: Iterable[str], hint: str = ".") -> str:
+    """The decimal separator of a column: the one its values show, else ``hint``.
+
+    A value shows ``,`` as decimal when a comma is its last separator and is not followed
+    by exactly three digits (``12,5``), or comes after a dot (``1.234,5``); likewise for
+    ``.``. The majority wins; values contradicting it fail to parse (and are reported).
+    """
+    votes: Counter[str] = Counter()
+    for v in values:
+        s = _SPACES.sub("", v)
+        last_comma, last_dot = s.rfind(","), s.rfind(".")
+        if last_comma < 0 and last_dot < 0:
+            continue
+        if last_comma >= 0 and last_dot >= 0:
+            votes["," if last_comma > last_dot else "."] += 1
+            continue
+        sep = "," if last_comma >= 0 else "."
+        if s.count(sep) > 1:
+            votes["." if sep == "," else ","] += 1  # "1,234,567": sep groups thousands
+            continue
+        after = s[max(last_comma, last_dot) + 1 :]
+        digits = len(after) - len(after.lstrip("0123456789"))
+        if digits != 3:
+            votes[sep] += 1  # "12,5", "0.75": sep is the decimal separator
+    if not votes:
+        return hint
+    if votes[","] > votes["."]:
+        return ","
+    if votes["."] > votes[","]:
+        return "."
+    return hint
+
+
+# --------------------------------------------------------------------------- booleans
+
+_TRUE = {"true", "t", "yes", "y", "1", "x", "ja", "j", "kyllä", "kylla", "jah", "on", "✓", "active"}
+_FALSE = {"false", "f", "no", "n", "0", "nej", "nei", "ei", "off", "inactive", "-"}
+
+
+def parse_bool(text: str) -> bool:
+    v = text.strip().casefold()
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    raise CellError(f"{text.strip()!r} is not yes/no (use true/false, yes/no, 1/0, ja/nej)")
+
+
+# --------------------------------------------------------------------------- lists
+
+_LIST_SPLIT = re.compile(r"\s*[;|]\s*")
+
+
+def split_list(text: str) -> list[str]:
+    """``"GTX; MG | Cloud"`` → ``["GTX", "MG", "Cloud"]`` (empty parts and repeats dropped)."""
+    out: list[str] = []
+    for part in _LIST_SPLIT.split(text.strip()):
+        p = part.strip()
+        if p and p not in out:
+            out.append(p)
+    return out
+
+
+# --------------------------------------------------------------------------- handles
+
+_TRANSLIT = str.maketrans(
+    {
+        "æ": "ae",
+        "Æ": "ae",
+        "ø": "o",
+        "Ø": "o",
+        "å": "a",
+        "Å": "a",
+        "ß": "ss",
+        "þ": "th",
+        "Þ": "th",
+        "ð": "d",
+        "Ð": "d",
+        "ł": "l",
+        "Ł": "l",
+        "œ": "oe",
+        "Œ": "oe",
+    }
+)
+_NON_HANDLE = re.compile(r"[^a-z0-9]+")
+
+
+def ascii_fold(text: str) -> str:
+    """Nordic and other accented letters to plain ASCII (``Sørensen`` → ``Sorensen``)."""
+    t = unicodedata.normalize("NFKD", text.translate(_TRANSLIT))
+    return "".join(ch for ch in t if not unicodedata.combining(ch))
+
+
+def handle_from(text: str) -> str:
+    """A rep handle from a name or an e-mail address: ``"Anna Snelling"`` → ``anna.snelling``,
+    ``"Åsa Ørn-Ødegård"`` → ``asa.orn.odegard``, ``"anna@x.se"`` → ``anna``."""
+    t = text.strip()
+    if "@" in t and " " not in t:
+        t = t.split("@", 1)[0]
+    h = _NON_HANDLE.sub(".", ascii_fold(t).lower()).strip(".")
+    return h[:64].rstrip(".")
+
+
+_HANDLE_OK = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+def is_valid_handle(text: str) -> bool:
+    return bool(_HANDLE_OK.match(text))
+
+
+# --------------------------------------------------------------------------- dates
+
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
+_ISO_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_DOTTED = re.compile(r"^(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{2}|\d{4})(?:\s.*)?$")
+_NUMERIC = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{2}|\d{4})(?:\s.*)?$")
+_YMD_SLASH = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})(?:\s.*)?$")
+
+DMY = "dmy"
+MDY = "mdy"
+
+
+def decide_date_order(values: Iterable[str]) -> str | None:
+    """``dmy`` or ``mdy`` for a column of ``01/02/2026``-style dates, from the values that can
+    only be read one way (a first number above 12 is a day); ``None`` when nothing tells.
+    The majority wins; values contradicting it are reported when parsed."""
+    votes: Counter[str] = Counter()
+    for v in values:
+        m = _NUMERIC.match(v.strip())
+        if not m:
+            continue
+        a, b = int(m.group(1)), int(m.group(2))
+        if a > 12 >= b:
+            votes[DMY] += 1
+        elif b > 12 >= a:
+            votes[MDY] += 1
+    if not votes:
+        return None
+    return DMY if votes[DMY] >= votes[MDY] else MDY
+
+
+def _year(y: str) -> int:
+    n = int(y)
+    return n + 2000 if len(y) == 2 else n
+
+
+def _make_date(y: int, m: int, d: int, raw: str) -> date:
+    try:
+        out = date(y, m, d)
+    except ValueError as exc:
+        raise CellError(f"{raw!r} is not a date ({exc})") from None
+    if not 1900 <= out.year <= 2100:
+        raise CellError(f"{raw!r}: year {out.year} is out of range (1900-2100)")
+    return out
+
+
+@functools.lru_cache(maxsize=8192)
+def parse_date(text: str, order: str | None = None, fmt: str | None = None) -> date:
+    """ISO (``2026-11-23``, also with a time), ``23.11.2026``, ``23/11/2026`` or
+    ``11/23/2026`` (``order`` from :func:`decide_date_order`), ``20261123``, and written
+    dates (``23 Nov 2026``) through python-dateutil. ``fmt`` (strptime) wins when given."""
+    raw = text.strip()
+    if fmt:
+        try:
+            return _make_date(*_ymd(datetime.strptime(raw, fmt)), raw)
+        except ValueError:
+            raise CellError(f"{raw!r} does not match the date format {fmt!r}") from None
+    m = _ISO.match(raw) or _YMD_SLASH.match(raw)
+    if m:
+        return _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)), raw)
+    m = _ISO_COMPACT.match(raw)
+    if m:
+        return _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)), raw)
+    m = _DOTTED.match(raw)
+    if m:
+        return _make_date(_year(m.group(3)), int(m.group(2)), int(m.group(1)), raw)
+    m = _NUMERIC.match(raw)
+    if m:
+        a, b, y = int(m.group(1)), int(m.group(2)), _year(m.group(3))
+        if order is None:
+            if a > 12 >= b:
+                order = DMY
+            elif b > 12 >= a:
+                order = MDY
+            elif a == b:
+                return _make_date(y, a, b, raw)
+            else:
+                raise CellError(
+                    f"{raw!r} is ambiguous (day/month or month/day?) and no value in the "
+                    "column tells; give --date-format %d/%m/%Y or %m/%d/%Y"
+                )
+        day, month = (a, b) if order == DMY else (b, a)
+        if month > 12:
+            want = "dd/mm/yyyy" if order == DMY else "mm/dd/yyyy"
+            raise CellError(f"{raw!r} is not a date in this column's order ({want})")
+        return _make_date(y, month, day, raw)
+    if not any(ch.isdigit() for ch in raw):
+        raise CellError(f"{raw!r} is not a date")
+    from dateutil import parser as dparser
+
+    try:
+        parsed = dparser.parse(raw, dayfirst=order != MDY, default=datetime(2000, 1, 1))
+    except (ValueError, OverflowError):
+        raise CellError(f"{raw!r} is not a date (use YYYY-MM-DD)") from None
+    if not re.search(r"\d{4}", raw):
+        raise CellError(f"{raw!r} has no four-digit year")
+    return _make_date(*_ymd(parsed), raw)
+
+
+def _ymd(d: datetime) -> tuple[int, int, int]:
+    return d.year, d.month, d.day
+
+
+# --------------------------------------------------------------------------- countries
+
+#: Names CRMs use that ISO 3166 spells otherwise (or not at all), and local names.
+COUNTRY_ALIASES: dict[str, str] = {
+    "korea": "KR",
+    "south korea": "KR",
+    "republic of korea": "KR",
+    "north korea": "KP",
+    "usa": "US",
+    "u.s.": "US",
+    "u.s.a.": "US",
+    "america": "US",
+    "united states of america": "US",
+    "uk": "GB",
+    "u.k.": "GB",
+    "great britain": "GB",
+    "britain": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
+    "holland": "NL",
+    "the netherlands": "NL",
+    "russia": "RU",
+    "czech republic": "CZ",
+    "czechia": "CZ",
+    "iran": "IR",
+    "vietnam": "VN",
+    "taiwan": "TW",
+    "laos": "LA",
+    "syria": "SY",
+    "bolivia": "BO",
+    "venezuela": "VE",
+    "tanzania": "TZ",
+    "moldova": "MD",
+    "macedonia": "MK",
+    "turkey": "TR",
+    "ivory coast": "CI",
+    "uae": "AE",
+    "emirates": "AE",
+    "sverige": "SE",
+    "norge": "NO",
+    "noreg": "NO",
+    "danmark": "DK",
+    "suomi": "FI",
+    "eesti": "EE",
+    "ísland": "IS",
+    "island": "IS",
+    "iceland": "IS",
+    "føroyar": "FO",
+    "færøerne": "FO",
+    "faroe islands": "FO",
+    "grønland": "GL",
+    "kalaallit nunaat": "GL",
+    "latvija": "LV",
+    "lietuva": "LT",
+    "deutschland": "DE",
+    "schweiz": "CH",
+    "suisse": "CH",
+    "österreich": "AT",
+    "polska": "PL",
+    "españa": "ES",
+    "italia": "IT",
+    "nederland": "NL",
+    "belgië": "BE",
+    "belgique": "BE",
+    "schweden": "SE",
+    "norwegen": "NO",
+    "dänemark": "DK",
+    "finnland": "FI",
+    "estland": "EE",
+    "ruotsi": "SE",
+    "norja": "NO",
+    "tanska": "DK",
+    "viro": "EE",
+}
+_CODE_ALIASES = {"UK": "GB", "EL": "GR"}
+#: Aliases that are a guess, however common: mapped with a warning.
+_WARN_ALIASES = {"korea", "america", "england", "scotland", "wales", "northern ireland", "island"}
+
+
+def _norm_name(text: str) -> str:
+    t = unicodedata.normalize("NFKD", text.casefold())
+    t = "".join(ch for ch in t if not unicodedata.combining(ch))
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", t)).strip()
+
+
+@functools.lru_cache(maxsize=1)
+def _country_index() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """(alpha-2 → display name, alpha-3 → alpha-2, normalised name → alpha-2)."""
+    import pycountry
+
+    names: dict[str, str] = {}
+    alpha3: dict[str, str] = {}
+    by_name: dict[str, str] = {}
+    for c in pycountry.countries:
+        code = str(c.alpha_2)
+        names[code] = str(getattr(c, "common_name", None) or c.name)
+        alpha3[str(c.alpha_3)] = code
+        for attr in ("name", "official_name", "common_name"):
+            n = getattr(c, attr, None)
+            if n:
+                by_name[_norm_name(str(n))] = code
+                # "Korea, Republic of" also as "Republic of Korea"
+                if ", " in str(n):
+                    head, tail = str(n).split(", ", 1)
+                    by_name.setdefault(_norm_name(f"{tail} {head}"), code)
+    for alias, code in COUNTRY_ALIASES.items():
+        by_name.setdefault(_norm_name(alias), code)
+    return names, alpha3, by_name
+
+
+def country_name(code: str) -> str:
+    return _country_index()[0].get(code, code)
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_country(text: str) -> tuple[str, str | None]:
+    """A country name or code → (ISO 3166-1 alpha-2, warning or None).
+
+    Codes (``SE``, ``SWE``, ``uk``), English, official and common names, local names
+    (``Sverige``, ``Suomi``) and common CRM spellings (``USA``, ``Korea``) map silently;
+    a close misspelling that matches exactly one country (``Philipines``) maps with a
+    warning; anything else raises :class:`CellError`.
+    """
+    raw = text.strip()
+    names, alpha3, by_name = _country_index()
+    up = raw.upper()
+    if len(up) == 2 and up.isalpha():
+        code = _CODE_ALIASES.get(up, up)
+        if code in names:
+            return code, None
+        raise CellError(f"{raw!r} is not an ISO 3166 country code")
+    if len(up) == 3 and up.isalpha() and up in alpha3:
+        return alpha3[up], None
+    key = _norm_name(raw)
+    if key in by_name:
+        code = by_name[key]
+        if key in _WARN_ALIASES:
+            return code, f"{raw!r} read as {code} ({names[code]})"
+        return code, None
+    if len(key) >= 4:
+        close = difflib.get_close_matches(key, list(by_name), n=5, cutoff=0.85)
+        codes = sorted({by_name[c] for c in close})
+        if len(codes) == 1:
+            code = codes[0]
+            return code, f"{raw!r} read as {code} ({names[code]})"
+        if len(codes) > 1:
+            options = ", ".join(f"{c} ({names[c]})" for c in codes)
+            raise CellError(f"unknown country {raw!r}: could be {options}; use the code")
+    raise CellError(f"unknown country {raw!r} (use an ISO code such as SE or a country name)")
+
+
+# --------------------------------------------------------------------------- headers
+
+
+def normalise_header(text: str) -> str:
+    """Header matching: case-insensitive, spaces, dashes and underscores alike."""
+    return re.sub(r"[\s_\-]+", "_", text.strip().casefold()).strip("_")

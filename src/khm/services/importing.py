@@ -1,0 +1,185 @@
+"""``khm import accounts|reps|touches FILE``: read the file, plan against what the database
+holds, write everything in one transaction (or nothing).
+
+Flow: :func:`khm.io.csvsniff.read_csv` (encoding, separator, records with line numbers) →
+load what exists (one query per table, :mod:`khm.store.bulk`) → :func:`khm.core.importer.plan_import`
+(pure validation and upsert decisions) → bulk insert / update. Any bad row means nothing is
+written (:class:`~khm.errors.InputError`, exit 3) unless ``skip_bad`` is set; ``dry_run``
+plans and reports but never writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from khm.core.importer import (
+    AccountIndex,
+    Existing,
+    ImportContext,
+    ImportPlan,
+    ImportSpec,
+    RepIndex,
+    plan_import,
+    resolve_columns,
+)
+from khm.errors import InputError
+from khm.io.csvsniff import read_csv
+from khm.store.models import utcnow
+
+if TYPE_CHECKING:
+    from khm.method import Method
+    from khm.store.db import Store
+
+#: How many problems an error message lists in full (the rest are counted).
+SHOW_PROBLEMS = 20
+
+
+class Progress(Protocol):
+    def start(self, total: int) -> None: ...
+
+    def advance(self, n: int) -> None: ...
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or would do with ``--dry-run``)."""
+
+    entity: str
+    path: str
+    encoding: str
+    delimiter: str
+    rows: int
+    mapping: dict[str, str]  # field -> column header (or "=VALUE" for a constant)
+    auto_mapped: list[str]
+    ignored_columns: list[str]
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    bad: int = 0
+    dry_run: bool = False
+    written: bool = False
+    warnings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        return self.bad if self.written or self.dry_run else 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "entity": self.entity,
+            "file": self.path,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "rows": self.rows,
+            "mapping": self.mapping,
+            "auto_mapped": self.auto_mapped,
+            "ignored_columns": self.ignored_columns,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "bad": self.bad,
+            "dry_run": self.dry_run,
+            "written": self.written,
+            "warnings": self.warnings,
+            "problems": self.problems,
+        }
+
+
+def bad_rows_error(report: ImportReport, plan: ImportPlan) -> InputError:
+    """Every bad row as ``FILE:ROW: field: problem``; the first one in the message."""
+    first = report.problems[0] if report.problems else f"{report.path}: bad rows"
+    n = plan.bad
+    msg = (
+        f"{n} bad row{'s' if n != 1 else ''} of {report.rows} in {report.path}; nothing was "
+        f"written (fix them, or use --skip-bad to import the {report.rows - n} good rows). "
+        f"First: {first}"
+    )
+    return InputError(msg, details=report.problems)
+
+
+def _load_context(conn: Any, entity: str, method: Method) -> ImportContext:
+    from khm.store import bulk
+
+    ctx = ImportContext(kinds=tuple(method.activities), default_capacity=method.capacity.default)
+    if entity == "accounts":
+        ctx.existing = {
+            key: Existing(aid, values) for aid, key, values in bulk.existing_accounts(conn)
+        }
+        ctx.reps = RepIndex.build(bulk.rep_names(conn))
+    elif entity == "reps":
+        reps = bulk.existing_reps(conn)
+        ctx.existing = {h: Existing(rid, values) for rid, h, values in reps}
+        ctx.reps = RepIndex.build([(h, v["name"]) for _, h, v in reps])
+    else:
+        ctx.accounts = AccountIndex.build(bulk.account_keys(conn))
+        ctx.reps = RepIndex.build(bulk.rep_names(conn))
+        ctx.touch_signatures = bulk.touch_signatures(conn, None, None)
+    return ctx
+
+
+def import_file(
+    store: Store,
+    method: Method,
+    req: ImportSpec,
+    path: str | Path,
+    *,
+    dry_run: bool = False,
+    skip_bad: bool = False,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import one CSV file; returns the report or raises :class:`InputError` (nothing written)."""
+    from khm.store import bulk
+
+    csv = read_csv(path, encoding=encoding, delimiter=delimiter)
+    name = csv.path
+    if req.source == "import":
+        req = ImportSpec(**{**req.__dict__, "source": f"import:{Path(name).name}"})
+    mapping = resolve_columns(req, csv.header, name)
+    shown = {f: csv.header[i] for f, i in mapping.fields.items()}
+    shown.update({f: f"={v}" for f, v in req.constants.items()})
+    if req.key and req.key in shown and req.key not in ("key", "handle"):
+        shown = {("key" if req.entity == "accounts" else "handle"): shown[req.key], **shown}
+    report = ImportReport(
+        entity=req.entity,
+        path=name,
+        encoding=csv.encoding,
+        delimiter=csv.delimiter_name,
+        rows=len(csv.rows),
+        mapping=shown,
+        auto_mapped=list(mapping.auto),
+        ignored_columns=list(mapping.ignored),
+        dry_run=dry_run,
+    )
+    decimal_hint = "," if csv.delimiter == ";" else "."
+    if progress is not None:
+        progress.start(len(csv.rows))
+    table = bulk.TABLES[req.entity]
+    with store.engine.begin() as conn:
+        ctx = _load_context(conn, req.entity, method)
+        plan = plan_import(
+            req,
+            csv.header,
+            csv.rows,
+            ctx,
+            path=name,
+            now=utcnow(),
+            decimal_hint=decimal_hint,
+            progress=progress.advance if progress is not None else None,
+        )
+        report.inserted, report.updated = plan.inserted, plan.updated
+        report.unchanged, report.bad = plan.unchanged, plan.bad
+        report.warnings = [w.format(name) for w in plan.warnings]
+        report.problems = [e.format(name) for e in plan.errors]
+        if plan.bad and not skip_bad:
+            raise bad_rows_error(report, plan)
+        if dry_run:
+            return report
+        bulk.insert_rows(conn, table, plan.inserts)
+        bulk.update_rows(conn, table, plan.updates)
+        report.written = True
+    return report
