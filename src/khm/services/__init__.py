@@ -1,0 +1,1 @@
+"""Services: open data through store queries, call the core, write back in one transaction."""
