@@ -617,7 +617,7 @@ def _make_accounts(
 
         revenue = rng.lognormvariate(math.log(60_000 * country.revenue_scale), 1.45)
         if row is not None:
-            revenue = max(revenue, 400_000 + 150_000 * len(out) % 900_000)
+            revenue = max(revenue, 400_000 + (150_000 * len(out)) % 900_000)
         revenue = float(min(max(round(revenue, -2), 1_000.0), 60_000_000.0))
         employees = float(
             max(1, round(math.exp(0.75 * math.log(revenue) - 4.3 + rng.gauss(0, 0.6))))

@@ -1,9 +1,391 @@
-"""Commands of this group are being built; see the issue tracker."""
+"""``khm demo``: a realistic demo team in its own database, the method run on it, and
+what to try next.
+
+load (``khm.demo`` + ``khm.store.loading``) → tag → assign → summary → the main job (one
+rep's weekly list) → the commands to try next. The method steps live in one function,
+:func:`_run_method`, so the data part stands on its own.
+"""
 
 from __future__ import annotations
 
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from khm.cli.common import TodayOption, kctx, resolve_today
+from khm.errors import ConflictError, UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from khm.method import Method
+    from khm.store.db import Store
+
+MAX_ACCOUNTS = 200_000
+
+
+@dataclass
+class MethodRun:
+    """What :func:`_run_method` did: the services' results, or why a step was skipped."""
+
+    tagged: Any = None
+    assigned: Any = None
+    weekly: Any = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _run_method(store: Store, method: Method, today: date, rep: str | None = None) -> MethodRun:
+    """Run the method on the fresh demo data: tag, assign (rebalanced), the weekly list.
+
+    Each step is a service of its own; a service that is not installed is skipped with a
+    note (the data is still there to try by hand).
+    """
+    run = MethodRun()
+    try:
+        from khm.services.tag import tag_accounts
+    except ImportError:
+        run.notes.append("tagging is not available in this build: skipped 'khm tag'")
+    else:
+        run.tagged = tag_accounts(store, method, today=today, dry_run=False, who="demo")
+    try:
+        from khm.services.assign import assign_accounts
+    except ImportError:
+        run.notes.append("assignment is not available in this build: skipped 'khm assign'")
+    else:
+        if run.tagged is not None:
+            run.assigned = assign_accounts(
+                store, method, today=today, rebalance=True, dry_run=False, who="demo"
+            )
+    try:
+        from khm.services.weekly import build_weekly
+    except ImportError:
+        run.notes.append("the weekly planner is not available in this build")
+    else:
+        if run.tagged is not None:
+            run.weekly = build_weekly(store, method, today=today, rep=rep)
+    return run
+
+
+def _target(ctx: typer.Context, db: str | None) -> str:
+    """The demo's database URL: ``khm demo --db``, else the global --db / KHM_DATABASE_URL
+    when given, else demo.db in the data dir (never the user's real khm.db)."""
+    from khm.store.db import demo_db_path, normalise_url, path_to_url
+
+    raw = db or kctx(ctx).db or os.environ.get("KHM_DATABASE_URL")
+    if raw:
+        return normalise_url(raw)
+    return path_to_url(demo_db_path())
+
+
+def _where(url: str) -> str:
+    """The database for a message: its file path, or its URL without a password."""
+    from khm.store.db import display_url, sqlite_path
+
+    path = sqlite_path(url)
+    return str(path) if path is not None else display_url(url)
+
+
+def _db_arg(url: str) -> str:
+    """How to name the database on a command line: the file path, or the URL."""
+    import shlex
+
+    from khm.store.db import display_url, sqlite_path
+
+    path = sqlite_path(url)
+    return shlex.quote(str(path) if path is not None else display_url(url))
+
+
+def demo(
+    ctx: typer.Context,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed: the same seed gives the same team.")
+    ] = 42,
+    accounts: Annotated[
+        int, typer.Option("--accounts", help="How many accounts to generate.")
+    ] = 700,
+    today: TodayOption = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Where to build it: a SQLite path or SQLAlchemy URL. Default: the global "
+            "--db / KHM_DATABASE_URL when given, else demo.db in the user data dir.",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the data of a database that is not empty.")
+    ] = False,
+    rep: Annotated[
+        str | None,
+        typer.Option(
+            "--rep",
+            help="Whose weekly list to show at the end (default: the first rep).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Build a realistic demo team (5 reps, ~700 Nordic accounts, a year of touches), run
+    the method on it and show a rep's weekly list.
+
+    Deterministic: the same --seed and --today give the same data. The demo gets its own
+    database (demo.db in the data dir) unless --db or KHM_DATABASE_URL names one; a
+    database that already holds data is only replaced with --force.
+    """
+    from khm.demo import DEMO_REPS, generate
+    from khm.render import get_console
+    from khm.store.db import open_store
+    from khm.store.loading import bulk_load, row_counts
+
+    if accounts < 1 or accounts > MAX_ACCOUNTS:
+        raise UsageError(f"--accounts: {accounts} is out of range (1..{MAX_ACCOUNTS:,})")
+    handles = [h for h, *_ in DEMO_REPS]
+    if rep is not None and rep not in handles:
+        raise UsageError(f"--rep: {rep!r} is not a demo rep (one of {', '.join(handles)})")
+    day = resolve_today(today)
+    k = kctx(ctx)
+    method = k.method()
+    url = _target(ctx, db)
+    started = time.perf_counter()
+
+    store = open_store(url)
+    try:
+        counts = row_counts(store)
+        if any(counts.values()) and not force:
+            raise ConflictError(
+                f"{_where(url)}: the database already holds data "
+                f"({counts['account']} accounts, {counts['rep']} reps, {counts['touch']} touches); "
+                "use --force to replace it, or --db to build the demo elsewhere"
+            )
+        data = generate(seed=seed, today=day, accounts=accounts, method=method)
+        loaded = bulk_load(
+            store,
+            reps=data.rep_rows(),
+            accounts=data.account_rows(),
+            touches=data.touch_rows(),
+            replace=force,
+        )
+        run = _run_method(store, method, day, rep=rep or handles[0])
+        console = get_console()
+        _print_summary(console, store, url, data, loaded, time.perf_counter() - started)
+        for note in run.notes:
+            console.print(f"note: {note}", markup=False)
+        _print_weekly(console, run.weekly, rep or handles[0])
+        explicit = bool(today or os.environ.get("KHM_TODAY"))
+        _print_next(
+            console,
+            url,
+            rep or handles[0],
+            day if explicit else None,
+            tagged=run.tagged is not None,
+        )
+    finally:
+        store.dispose()
+
+
+def _print_summary(
+    console: Console, store: Store, url: str, data: Any, loaded: Any, seconds: float
+) -> None:
+    from rich.markup import escape
+
+    from khm.render import Column, rich_table
+    from khm.store.db import display_url
+
+    archived = sum(1 for a in data.accounts if a.archived)
+    first = min((t.date for t in data.touches), default=None)
+    last = max((t.date for t in data.touches), default=None)
+    console.print(
+        f"[bold]Demo team built[/bold] in {escape(display_url(url))} "
+        f"(seed {data.seed}, today {data.today.isoformat()}, {seconds:.1f} s)"
+    )
+    span = f" from {first} to {last}" if first and last else ""
+    console.print(
+        f"  {loaded.reps} reps, {loaded.accounts} accounts ({archived} archived), "
+        f"{loaded.touches:,} touches{span}",
+        markup=False,
+    )
+    rep_rows, matrix = _matrix(store)
+    console.print(
+        rich_table(
+            rep_rows,
+            [
+                Column("handle"),
+                Column("name"),
+                Column("role"),
+                Column("capacity", justify="right"),
+                Column("accounts", justify="right"),
+            ],
+            title="Reps",
+        )
+    )
+    cols = [Column("type")] + [Column(c, justify="right") for c in ("A", "B", "C", "D")]
+    if any(r["-"] for r in matrix):
+        cols.append(Column("-", "untagged", justify="right"))
+    cols.append(Column("total", justify="right"))
+    console.print(rich_table(matrix, cols, title="Active accounts by type × category"))
+
+
+def _as_data(obj: Any) -> Any:
+    """A service result as plain data (dataclass, pydantic model or as_dict())."""
+    import dataclasses
+
+    if obj is None or isinstance(obj, dict | list):
+        return obj
+    for name in ("as_dict", "to_dict", "model_dump"):
+        fn = getattr(obj, name, None)
+        if callable(fn):
+            return fn()
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    return obj
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _print_weekly(console: Console, weekly: Any, rep: str) -> None:
+    """The main job: this rep's list for the week (shape as in ``khm weekly --format json``)."""
+    from rich.markup import escape
+
+    from khm.render import Column, rich_table, text_value
+
+    if weekly is None:
+        return
+    data = _as_data(weekly)
+    sections = _get(data, "reps") or []
+    section = next((s for s in sections if _get(s, "rep") == rep), None)
+    if section is None and sections:
+        section = sections[0]
+    if section is None:
+        console.print(f"Nothing due this week for {escape(rep)}.")
+        return
+    items = list(_get(section, "items") or [])
+    week = _get(data, "week") or ""
+    head = (
+        f"Weekly list {escape(str(week))} for {escape(str(_get(section, 'rep', rep)))}: "
+        f"{len(items)} items, human effort {text_value(_get(section, 'human_planned'))}"
+        f" of capacity {text_value(_get(section, 'capacity'))}"
+    )
+    carried = _get(section, "carried_over")
+    if carried:
+        head += f", {text_value(carried)} carried to next week"
+    console.print(head)
+    rows = []
+    for it in items[:15]:
+        status = _get(it, "status") or ""
+        if status == "overdue" and _get(it, "days_overdue"):
+            status = f"overdue {_get(it, 'days_overdue')} d"
+        tc = f"{_get(it, 'type') or ''}/{_get(it, 'category') or ''}".strip("/")
+        rows.append(
+            {
+                "account": _get(it, "name") or _get(it, "account"),
+                "type": tc,
+                "activity": f"{_get(it, 'activity') or ''} ({_get(it, 'mode') or ''})",
+                "status": status,
+                "last touch": _get(it, "last_touch"),
+            }
+        )
+    if rows:
+        console.print(
+            rich_table(
+                rows,
+                [
+                    Column("account"),
+                    Column("type", "type/cat"),
+                    Column("activity"),
+                    Column("status"),
+                    Column("last touch"),
+                ],
+            )
+        )
+    if len(items) > len(rows):
+        console.print(f"  ... and {len(items) - len(rows)} more")
+
+
+def _print_next(
+    console: Console, url: str, rep: str, today: date | None, *, tagged: bool = True
+) -> None:
+    """The commands to try next; ``today`` when the demo was built for another day."""
+    base = f"khm --db {_db_arg(url)}"
+    at = f" --today {today.isoformat()}" if today else ""
+    lines = (
+        []
+        if tagged
+        else [
+            (f"{base} tag", "tag every account expand/keep and A-D"),
+            (f"{base} assign --rebalance", "give every account an owner of the right role"),
+        ]
+    )
+    lines += [
+        (f"{base} weekly --rep {rep}{at}", "this rep's Monday list"),
+        (f"{base} weekly{at}", "every rep's list"),
+        (f"{base} capacity", "can this team keep the method?"),
+        (f"{base} report coverage{at}", "did the team keep the method?"),
+        (f"{base} report neglected{at}", "the accounts not to lose"),
+        (f"{base} account list --category A --type expand", "the big opportunities"),
+        (f"{base} account show brackets-ab", "one account: tags, touches, next due dates"),
+        (f"{base} log brackets-ab visit --note 'Met the CFO'", "log a touch; the list moves"),
+    ]
+    console.print("\nTry next:")
+    width = max(len(c) for c, _ in lines)
+    for cmd, why in lines:
+        console.print(f"  {cmd.ljust(width)}  # {why}", markup=False, highlight=False)
+
+
+def _matrix(store: Store) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Accounts by type × category, and per rep (owner) the same, read back from the DB."""
+    from sqlalchemy import func, select
+
+    from khm.store.models import Account, Rep
+
+    with store.engine.connect() as conn:
+        cells = conn.execute(
+            select(Account.type, Account.category, func.count())
+            .where(Account.archived.is_(False))
+            .group_by(Account.type, Account.category)
+        ).all()
+        owners = conn.execute(
+            select(Account.owner, func.count())
+            .where(Account.archived.is_(False))
+            .group_by(Account.owner)
+        ).all()
+        reps = conn.execute(
+            select(Rep.handle, Rep.name, Rep.role, Rep.capacity).order_by(Rep.handle)
+        ).all()
+    by_owner = {o: n for o, n in owners}
+    rep_rows = [
+        {"handle": h, "name": n, "role": r, "capacity": c, "accounts": by_owner.get(h, 0)}
+        for h, n, r, c in reps
+    ]
+    if by_owner.get(None):
+        rep_rows.append(
+            {
+                "handle": "(no owner)",
+                "name": "",
+                "role": "",
+                "capacity": None,
+                "accounts": by_owner[None],
+            }
+        )
+    table: dict[str, dict[str, Any]] = {}
+    for t, cat, n in cells:
+        label = t or "(untagged)"
+        row = table.setdefault(label, {"type": label, "A": 0, "B": 0, "C": 0, "D": 0, "-": 0})
+        row[cat if cat in ("A", "B", "C", "D") else "-"] += n
+    order = {"expand": 0, "keep": 1}
+    matrix = sorted(table.values(), key=lambda r: (order.get(r["type"], 2), r["type"]))
+    for r in matrix:
+        r["total"] = r["A"] + r["B"] + r["C"] + r["D"] + r["-"]
+    return rep_rows, matrix
 
 
 def register(app: typer.Typer) -> None:
-    """Adds this group's commands to the root app."""
+    """Adds ``khm demo`` to the root app."""
+    app.command("demo")(demo)

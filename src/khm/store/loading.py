@@ -105,7 +105,7 @@ def bulk_load(
             for chunk in _chunks((dict(a) for a in accounts), chunk_size):
                 conn.execute(insert(acc_t), chunk)
                 n_accounts += len(chunk)
-            ids: dict[str, int] = dict(conn.execute(select(acc_t.c.key, acc_t.c.id)).tuples().all())
+            ids: dict[str, int] = {k: i for k, i in conn.execute(select(acc_t.c.key, acc_t.c.id))}
             for chunk in _chunks(touches, chunk_size):  # type: ignore[arg-type]
                 rows = []
                 for t in chunk:

@@ -1,0 +1,409 @@
+"""The demo generator (``khm.demo``), the bulk loader (``khm.store.loading``) and ``khm demo``."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import json
+import statistics
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from khm.demo import (
+    COUNTRIES,
+    PRODUCT_LINES,
+    TRICKY_ACCOUNTS,
+    DemoData,
+    expected_categories,
+    generate,
+    slugify,
+)
+from khm.errors import ConflictError, InputError
+from khm.method import default_method
+
+TODAY = date(2026, 11, 23)
+METHOD = default_method()
+
+
+@pytest.fixture(scope="module")
+def demo() -> DemoData:
+    return generate(seed=42, today=TODAY)
+
+
+def _human(kind: str) -> bool:
+    return METHOD.is_human(kind)
+
+
+def _in_no_human_period(d: date) -> bool:
+    return d.month == 7 or (d.month == 12 and d.day >= 20) or (d.month == 1 and d.day <= 6)
+
+
+# --------------------------------------------------------------------------- generator
+
+
+def test_same_seed_and_today_give_the_same_records(demo):
+    again = generate(seed=42, today=TODAY)
+    assert again.reps == demo.reps
+    assert again.accounts == demo.accounts
+    assert again.touches == demo.touches
+
+
+def test_another_seed_gives_another_book(demo):
+    other = generate(seed=7, today=TODAY, accounts=200)
+    assert [a.name for a in other.accounts[:50]] != [a.name for a in demo.accounts[:50]]
+
+
+def test_team_has_three_expand_and_two_keep_reps_with_nordic_names(demo):
+    assert len(demo.reps) == 5
+    assert Counter(r.role for r in demo.reps) == {"expand": 3, "keep": 2}
+    assert len({r.capacity for r in demo.reps}) >= 4  # capacities differ
+    names = " ".join(r.name for r in demo.reps)
+    for letter in "åøæ":
+        assert letter in names.lower()
+    assert len({r.handle for r in demo.reps}) == 5
+
+
+def test_book_has_about_700_accounts_with_unique_keys(demo):
+    assert len(demo.accounts) == 700
+    keys = [a.key for a in demo.accounts]
+    assert len(set(keys)) == len(keys)
+    assert all(k == k.strip() and k for k in keys)
+
+
+def test_every_country_and_product_line_is_present(demo):
+    countries = Counter(a.country for a in demo.accounts)
+    assert set(countries) == {c.code for c in COUNTRIES}
+    lines = Counter(line for a in demo.accounts for line in a.product_lines)
+    assert set(lines) == set(PRODUCT_LINES)
+    # every (country, product line) group large enough for an ABC analysis
+    groups = Counter((a.country, a.product_lines[0]) for a in demo.accounts)
+    assert min(groups.values()) >= 3
+
+
+def test_revenue_is_skewed_top_fifth_holds_most_of_it(demo):
+    revenue = sorted((a.revenue for a in demo.accounts), reverse=True)
+    top = revenue[: len(revenue) // 5]
+    assert sum(top) / sum(revenue) > 0.60
+    assert all(r > 0 for r in revenue)
+
+
+def test_employees_follow_revenue(demo):
+    pairs = sorted((a.revenue, a.employees) for a in demo.accounts)
+    half = len(pairs) // 2
+    small = statistics.median(e for _, e in pairs[:half])
+    large = statistics.median(e for _, e in pairs[half:])
+    assert large > 3 * small
+
+
+def test_fields_feed_the_default_type_rules(demo):
+    active = [a for a in demo.accounts if not a.archived]
+    pipeline = [a for a in active if a.custom.get("open_pipeline", 0) > 0]
+    assert 0.15 <= len(pipeline) / len(active) <= 0.30
+    assert all("open_pipeline" in a.custom for a in demo.accounts)
+    stages = Counter(a.lifecycle_stage for a in demo.accounts)
+    assert {"customer", "onboarding", "opportunity", "at-risk"} <= set(stages)
+    nps = [a.custom["nps"] for a in demo.accounts if "nps" in a.custom]
+    assert 0.2 * len(demo.accounts) < len(nps) < 0.8 * len(demo.accounts)
+    assert all(0 <= v <= 10 for v in nps)
+    expand = sum(1 for a in active if a.expected_type == "expand")
+    assert 0.18 <= expand / len(active) <= 0.35
+    archived = [a for a in demo.accounts if a.archived]
+    assert archived and all(a.lifecycle_stage == "churned" for a in archived)
+
+
+def test_tricky_names_are_in_the_book(demo):
+    names = {a.key: a.name for a in demo.accounts}
+    for key, name, _country, _line in TRICKY_ACCOUNTS:
+        assert names[key] == name
+    all_names = set(names.values())
+    assert "[bold]Brackets[/bold] AB" in all_names
+    assert '"Quoted, Inc."' in all_names
+    assert "Ærø Øl & Å" in all_names
+    assert "Õunapuu OÜ" in all_names
+    assert any(any(ord(ch) > 0xFFFF for ch in n) for n in all_names)  # an emoji
+    assert any(n.startswith("=") for n in all_names)  # a spreadsheet formula
+
+
+def test_expected_categories_are_an_abc_analysis_per_country_and_product_line(demo):
+    cats = expected_categories(demo.accounts, METHOD)
+    groups: dict[tuple[str, str], list] = defaultdict(list)
+    for a in demo.accounts:
+        if not a.archived:
+            groups[(a.country, a.product_lines[0])].append(a)
+    order = "ABCD"
+    for members in groups.values():
+        members.sort(key=lambda a: (-a.revenue, a.key))
+        ranks = [order.index(cats[a.key]) for a in members]
+        assert ranks == sorted(ranks)  # more revenue never a lower category
+        assert cats[members[0].key] == "A"
+    counts = Counter(cats.values())
+    assert counts["A"] < counts["B"] < counts["D"]
+
+
+def test_reps_own_accounts_of_their_role_and_some_are_unowned(demo):
+    roles = {r.handle: r.role for r in demo.reps}
+    active = [a for a in demo.accounts if not a.archived]
+    for a in active:
+        if a.owner is not None:
+            assert roles[a.owner] in (a.expected_type, "any")
+    unowned = sum(1 for a in active if a.owner is None)
+    assert 0.02 <= unowned / len(active) <= 0.09
+
+
+def test_touches_lie_in_the_year_before_today(demo):
+    dates = [t.date for t in demo.touches]
+    assert min(dates) >= TODAY - timedelta(days=365)
+    assert max(dates) < TODAY
+    assert len(demo.touches) > 5 * len(demo.accounts)
+
+
+def test_no_human_touch_in_july_at_christmas_or_on_weekends(demo):
+    human = [t for t in demo.touches if _human(t.kind)]
+    assert len(human) > 1000
+    assert not [t for t in human if _in_no_human_period(t.date)]
+    assert not [t for t in human if t.date.weekday() >= 5]
+    digital_july = [t for t in demo.touches if not _human(t.kind) and t.date.month == 7]
+    assert digital_july  # digital work runs all year
+
+
+def test_no_human_touch_on_the_accounts_public_holidays(demo):
+    import holidays
+
+    by_country = {a.key: a.country for a in demo.accounts}
+    cal = {c.code: holidays.country_holidays(c.code, years=[2025, 2026]) for c in COUNTRIES}
+    bad = [t for t in demo.touches if _human(t.kind) and t.date in cal[by_country[t.account_key]]]
+    assert not bad
+
+
+def test_touch_kinds_come_from_the_method_and_follow_the_cadence(demo):
+    kinds = Counter(t.kind for t in demo.touches)
+    assert set(kinds) <= set(METHOD.activities)
+    assert {"visit", "call", "email", "newsletter"} <= set(kinds)
+    # calls of expand A accounts come about monthly: the median gap is near the interval
+    acc = {a.key: a for a in demo.accounts}
+    gaps = []
+    by_account: dict[str, list[date]] = defaultdict(list)
+    for t in demo.touches:
+        a = acc[t.account_key]
+        if (a.expected_type, a.expected_category) == ("keep", "A") and t.kind == "call":
+            by_account[t.account_key].append(t.date)
+    for ds in by_account.values():
+        ds.sort()
+        gaps += [(b - a).days for a, b in itertools.pairwise(ds)]
+    assert gaps
+    assert 70 <= statistics.median(gaps) <= 130  # keep A: call quarterly
+
+
+def test_cadence_is_kept_imperfectly_some_accounts_neglected_for_months(demo):
+    last: dict[str, date] = {}
+    last_human: dict[str, date] = {}
+    for t in demo.touches:
+        last[t.account_key] = max(last.get(t.account_key, t.date), t.date)
+        if _human(t.kind):
+            last_human[t.account_key] = max(last_human.get(t.account_key, t.date), t.date)
+    active = [a for a in demo.accounts if not a.archived]
+    silent = [a for a in active if a.key not in last or (TODAY - last[a.key]).days > 90]
+    assert 0.02 * len(active) <= len(silent) <= 0.12 * len(active)
+    cold = [
+        a
+        for a in active
+        if a.expected_category in ("A", "B")
+        and (a.key not in last_human or (TODAY - last_human[a.key]).days > 120)
+    ]
+    assert cold  # some important accounts had no human contact for months
+    assert demo.neglected and len(demo.neglected) < 0.2 * len(active)
+
+
+def test_touches_carry_the_owning_rep(demo):
+    owner = {a.key: a.owner for a in demo.accounts}
+    handles = {r.handle for r in demo.reps}
+    human = [t for t in demo.touches if _human(t.kind)]
+    assert all(t.rep in handles for t in human)
+    owned = [t for t in human if owner[t.account_key] is not None]
+    assert all(t.rep == owner[t.account_key] for t in owned)
+    assert all(t.note for t in human)
+
+
+def test_touch_count_can_be_capped_for_benchmarks():
+    data = generate(seed=1, today=TODAY, accounts=300, reps=7, touches=2000)
+    assert len(data.touches) == 2000
+    assert len(data.reps) == 7
+    assert {r.role for r in data.reps} == {"expand", "keep"}
+    assert all(t.date < TODAY for t in data.touches)
+
+
+def test_slugify_makes_ascii_keys():
+    assert slugify("Bjørn Ærø A/S") == "bjorn-aero-a-s"
+    assert slugify("Õunapuu OÜ") == "ounapuu-ou"
+    assert slugify("[bold]x[/bold]") == "bold-x-bold"
+    assert slugify("🚀") == "account"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _load(store, data: DemoData, **kw):
+    from khm.store.loading import bulk_load
+
+    return bulk_load(
+        store,
+        reps=data.rep_rows(),
+        accounts=data.account_rows(),
+        touches=data.touch_rows(),
+        **kw,
+    )
+
+
+@pytest.fixture(scope="module")
+def small() -> DemoData:
+    return generate(seed=3, today=TODAY, accounts=120)
+
+
+def test_bulk_load_writes_every_record(store, small):
+    from sqlalchemy import func, select
+
+    from khm.store.loading import row_counts
+    from khm.store.models import Account, Touch
+
+    result = _load(store, small)
+    assert (result.reps, result.accounts, result.touches) == (5, 120, len(small.touches))
+    assert row_counts(store) == {
+        "rep": 5,
+        "account": 120,
+        "touch": len(small.touches),
+        "tag_change": 0,
+    }
+    with store.engine.connect() as conn:
+        names = set(conn.execute(select(Account.name)).scalars())
+        per_account = dict(
+            conn.execute(
+                select(Account.key, func.count(Touch.id))
+                .join(Touch, Touch.account_id == Account.id)
+                .group_by(Account.key)
+            ).all()
+        )
+    assert {n for _, n, *_ in TRICKY_ACCOUNTS} <= names
+    expected = Counter(t.account_key for t in small.touches)
+    assert per_account == dict(expected)
+
+
+def test_bulk_load_of_a_duplicate_key_is_a_conflict_and_writes_nothing(store, small, snapshot_db):
+    _load(store, small)
+    before = snapshot_db()
+    with pytest.raises(ConflictError):
+        _load(store, small)
+    assert snapshot_db() == before
+
+
+def test_bulk_load_replace_swaps_the_data_in_one_go(store, small):
+    from khm.store.loading import row_counts
+
+    _load(store, small)
+    other = generate(seed=4, today=TODAY, accounts=60)
+    _load(store, other, replace=True)
+    assert row_counts(store)["account"] == 60
+
+
+def test_touch_for_an_unknown_account_is_an_input_error_and_nothing_is_written(store, snapshot_db):
+    from khm.store.loading import bulk_load
+
+    before = snapshot_db()
+    with pytest.raises(InputError, match="account_key"):
+        bulk_load(
+            store,
+            reps=[{"handle": "x", "name": "X", "role": "keep", "capacity": 5.0}],
+            touches=[{"account_key": "nope", "kind": "call", "date": TODAY}],
+        )
+    assert snapshot_db() == before
+
+
+def test_loaded_demo_lists_identically_for_the_same_seed(cli, tmp_path: Path, small):
+    from khm.store.db import open_store, path_to_url
+
+    outs = []
+    for name in ("one.db", "two.db"):
+        s = open_store(path_to_url(tmp_path / name))
+        _load(s, generate(seed=3, today=TODAY, accounts=120))
+        s.dispose()
+        outs.append(cli("--db", str(tmp_path / name), "account", "list", "--format", "json").stdout)
+    assert outs[0] == outs[1]
+    items = json.loads(outs[0])["items"]
+    assert len(items) >= 100
+
+
+# --------------------------------------------------------------------------- khm demo
+
+_SERVICES = all(
+    importlib.util.find_spec(f"khm.services.{m}") is not None for m in ("tag", "assign", "weekly")
+)
+
+
+def test_demo_builds_its_data_in_the_configured_database(cli, store):
+    from khm.store.loading import row_counts
+
+    result = cli("demo", "--accounts", "150", "--today", "2026-11-23", "--seed", "5")
+    assert "Demo team built" in result.stdout
+    assert "Try next:" in result.stdout
+    assert "weekly --rep asa" in result.stdout
+    counts = row_counts(store)
+    assert counts["rep"] == 5
+    assert counts["account"] == 150
+    assert counts["touch"] > 500
+
+
+def test_demo_goes_to_demo_db_in_the_data_dir_by_default(cli, tmp_path: Path, monkeypatch):
+    monkeypatch.delenv("KHM_DATABASE_URL")
+    result = cli("demo", "--accounts", "60", "--today", "2026-11-23")
+    path = tmp_path / "data" / "demo.db"
+    assert path.exists()
+    assert not (tmp_path / "data" / "khm.db").exists()
+    assert str(path) in result.stdout
+    assert f"khm --db {path} weekly" in result.stdout
+
+
+def test_demo_refuses_a_database_that_holds_data_unless_forced(cli, tmp_path: Path, snapshot_db):
+    target = tmp_path / "mine.db"
+    cli("demo", "--db", str(target), "--accounts", "60", "--today", "2026-11-23")
+    from khm.store.db import open_store, path_to_url
+    from khm.store.loading import row_counts
+
+    result = cli("demo", "--db", str(target), "--accounts", "80", code=7)
+    assert str(target) in result.stderr
+    assert "--force" in result.stderr
+    s = open_store(path_to_url(target))
+    assert row_counts(s)["account"] == 60
+    cli("demo", "--db", str(target), "--accounts", "80", "--today", "2026-11-23", "--force")
+    assert row_counts(s)["account"] == 80
+    s.dispose()
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--accounts", "0"), "--accounts"),
+        (("--accounts", "-5"), "--accounts"),
+        (("--rep", "nobody"), "--rep"),
+        (("--today", "2026-13-01"), "--today"),
+    ],
+)
+def test_demo_bad_options_are_clean_errors_and_write_nothing(cli, snapshot_db, args, needle):
+    before = snapshot_db()
+    result = cli("demo", *args, code=2)
+    assert needle in result.stderr
+    assert snapshot_db() == before
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _SERVICES, reason="tag/assign/weekly services not built yet")
+def test_demo_runs_the_method_and_shows_a_weekly_list(cli):
+    result = cli("demo", "--today", "2026-11-23", "--rep", "mette")
+    out = result.stdout
+    assert "Weekly list" in out or "Nothing due" in out
+    listed = json.loads(cli("account", "list", "--format", "json").stdout)["items"]
+    active = [a for a in listed if not a.get("archived")]
+    assert all(a["type"] in ("expand", "keep") for a in active)
+    assert all(a["category"] in ("A", "B", "C", "D") for a in active)
+    assert all(a["owner"] for a in active)
