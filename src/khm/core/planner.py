@@ -1,0 +1,587 @@
+"""The weekly planner: each rep's follow-up list for one ISO week. Pure.
+
+In: the accounts (type, category, owner, country, anchor), the newest touch per
+(account, kind), the tag history (for triggers), the reps (capacity, active), the method,
+the week's Monday and "today". Out: a :class:`WeeklyPlan` (per rep: the listed items,
+what was carried to the next week, what is paused by the calendar; plus the accounts that
+cannot be planned). No database, no clock, no terminal. The rules (docs/weekly.md):
+
+* **Listed when due.** An activity of the account's cadence is listed in week W when its
+  due date (:mod:`khm.core.due`) is on or before W's Sunday. Only touches dated on or
+  before that Sunday count. It is *overdue* when ``Due.is_overdue_on(ref)``, with ``ref``
+  = today when today is inside W, else W's Monday.
+* **Priority** (the order of the list): overdue, then trigger, then due; then lateness
+  (days past due / interval days, larger first); then category A..D; then type (expand
+  first); then account key; then kind.
+* **Covers.** When a kind and a kind covering it (a visit covers a call) are both due for
+  the same account, one item is listed: the covering kind, marked as covering the other.
+* **Human days.** A human item is planned only when the account has a human day in W
+  (weekday, outside every no-human period, not a public holiday of its country). Items of
+  accounts without one are *paused*: counted, not listed; they are still due next week.
+* **Capacity.** Human items fill the rep's capacity for the week, in effort units:
+  ``capacity x open weekdays / 5`` (open = human days of the rep's home country, the most
+  common country of the rep's accounts). Items are taken in *selection order* (work that
+  was already due before this week first, then the priority above) and each one that
+  fits is listed (first fit); the rest are *carried*: counted, listed in a later week.
+  An item heavier than the rep's whole weekly capacity is listed on its own when it is
+  first in selection order (it takes the week) rather than being stuck forever.
+* **Nothing lost.** A carried item is still due next week and was due before that week,
+  so it ranks ahead of every item that became due in that week; among carried items the
+  lateness ratio grows every week, so each one reaches the front.
+* **Digital** items are always listed; they take no capacity.
+* **Triggers** (:mod:`khm.core.triggers`) add items with their reason; a trigger for a
+  kind that is also due merges into that item (both reasons). Trigger items are human or
+  digital by their activity kind and compete for capacity like the others.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from khm.core.calendar import human_days_in_week
+from khm.core.due import Due, due_for
+from khm.core.triggers import TagEvent, TriggerFacts, TriggerHit, fire
+from khm.method import Method
+
+STATUS_RANK = {"overdue": 0, "trigger": 1, "due": 2}
+TYPE_RANK = {"expand": 0, "keep": 1}
+WEEKDAYS = 5
+_EPS = 1e-9
+
+
+# --------------------------------------------------------------------------- input
+
+
+@dataclass(frozen=True)
+class PlanAccount:
+    key: str
+    name: str
+    type: str | None
+    category: str | None
+    owner: str | None
+    country: str | None
+    anchor: date  # when the account got its type and category (tagged_at), else created
+    created: date | None = None  # for anniversary triggers; default: the anchor
+    metrics: Mapping[str, float | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlanRep:
+    handle: str
+    name: str = ""
+    capacity: float = 10.0
+    active: bool = True
+    email: str | None = None
+
+
+# --------------------------------------------------------------------------- output
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """One line of a rep's weekly list."""
+
+    account: str
+    name: str
+    type: str | None
+    category: str | None
+    owner: str | None
+    country: str | None
+    kind: str
+    label: str
+    mode: str  # human | digital
+    effort: float  # effort units (0 for digital items)
+    status: str  # overdue | trigger | due
+    due: date  # due date (for a trigger-only item: when it fired)
+    days_overdue: int  # days past the due date when overdue, else 0
+    last_touch: date | None  # newest touch of this kind or a kind covering it
+    reasons: tuple[str, ...]
+    tactic: str
+    interval: str | None  # None for a trigger-only item
+    lateness: float  # days past due / interval days on the reference day
+    covers: tuple[str, ...] = ()  # kinds this item also takes care of (visit covers call)
+    triggers: tuple[str, ...] = ()  # names of the triggers that fired
+    backlog: bool = False  # already due before this week (carried or not done yet)
+    day: date | None = None  # suggested day within the week
+    oversize: bool = False  # heavier than the rep's whole weekly capacity
+
+    @property
+    def activity(self) -> str:
+        """The activity kind (the JSON field name)."""
+        return self.kind
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+    @property
+    def human(self) -> bool:
+        return self.mode == "human"
+
+    def sort_key(self) -> tuple[int, float, str, int, str, str]:
+        """The stated priority of the list."""
+        return (
+            STATUS_RANK.get(self.status, 9),
+            -self.lateness,
+            self.category or "~",
+            TYPE_RANK.get(self.type or "", 9),
+            self.account,
+            self.kind,
+        )
+
+    def selection_key(self) -> tuple[int, tuple[int, float, str, int, str, str]]:
+        """Order in which human items get capacity: earlier work first, then priority."""
+        return (0 if self.backlog else 1, self.sort_key())
+
+
+@dataclass(frozen=True)
+class RepPlan:
+    handle: str
+    name: str
+    email: str | None
+    capacity_full: float  # the rep's weekly capacity
+    capacity: float  # this week's capacity (scaled by open weekdays)
+    open_days: int  # weekdays open for human work (rep's home country)
+    items: tuple[PlanItem, ...]  # listed, in priority order
+    carried: tuple[PlanItem, ...] = ()  # human, due, did not fit: next week
+    paused: tuple[PlanItem, ...] = ()  # human, due, no human day for the account
+
+    @property
+    def rep(self) -> str:
+        """The rep's handle (the JSON field name)."""
+        return self.handle
+
+    @property
+    def human_planned(self) -> float:
+        return sum(i.effort for i in self.items if i.human)
+
+    @property
+    def carried_over(self) -> int:
+        return len(self.carried)
+
+    @property
+    def carried_effort(self) -> float:
+        return sum(i.effort for i in self.carried)
+
+    @property
+    def paused_effort(self) -> float:
+        return sum(i.effort for i in self.paused)
+
+    @property
+    def from_earlier(self) -> int:
+        """Listed human items that were already due before this week."""
+        return sum(1 for i in self.items if i.human and i.backlog)
+
+
+@dataclass(frozen=True)
+class UnassignedAccount:
+    """An account the planner cannot give to a rep, and why."""
+
+    key: str
+    name: str
+    type: str | None
+    category: str | None
+    owner: str | None
+    problem: str
+    items: tuple[PlanItem, ...] = ()  # what would be due this week
+
+
+@dataclass(frozen=True)
+class WeeklyPlan:
+    week: str  # 2026-W48
+    monday: date
+    sunday: date
+    today: date
+    ref: date  # the day statuses are computed for
+    reps: tuple[RepPlan, ...]
+    unassigned: tuple[UnassignedAccount, ...] = ()
+
+    def rep(self, handle: str) -> RepPlan:
+        for r in self.reps:
+            if r.handle == handle:
+                return r
+        raise KeyError(handle)
+
+
+def week_label(monday: date) -> str:
+    y, w, _ = monday.isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+# --------------------------------------------------------------------------- planning
+
+
+class _Calendar:
+    """Human days per country for one week, computed once per country."""
+
+    def __init__(self, method: Method, monday: date) -> None:
+        self.method = method
+        self.monday = monday
+        self._days: dict[str | None, tuple[date, ...]] = {}
+
+    def days(self, country: str | None) -> tuple[date, ...]:
+        got = self._days.get(country)
+        if got is None:
+            got = tuple(human_days_in_week(self.monday, self.method.calendar, country))
+            self._days[country] = got
+        return got
+
+
+def _last_source(kind: str, last: Mapping[str, date], method: Method) -> str | None:
+    best: tuple[date, str] | None = None
+    for k in sorted(method.covering(kind)):
+        d = last.get(k)
+        if d is not None and (best is None or d > best[0]):
+            best = (d, k)
+    return best[1] if best else None
+
+
+def _label(method: Method, kind: str) -> str:
+    act = method.activities.get(kind)
+    return (act.label if act and act.label else kind) if act else kind
+
+
+def _every(interval: object) -> str:
+    text = str(interval)
+    return text if text in ("quarterly", "yearly") else f"every {text}"
+
+
+def _cadence_reason(d: Due, kind: str, last: Mapping[str, date], method: Method) -> str:
+    if d.last_touch is None:
+        return f"first {_label(method, kind).lower()} ({_every(d.interval)}, never done)"
+    src = _last_source(kind, last, method) or kind
+    return f"{_every(d.interval)}, last {_label(method, src).lower()} {d.last_touch.isoformat()}"
+
+
+def account_items(
+    acc: PlanAccount,
+    last_raw: Mapping[str, date],
+    tag_events: Sequence[TagEvent],
+    method: Method,
+    monday: date,
+    ref: date,
+) -> list[PlanItem]:
+    """Everything due (or triggered) for one account by the week's Sunday, merged: one
+    item per kind, and a covered kind folded into the item of the kind covering it."""
+    sunday = monday + timedelta(days=6)
+    last = {k: d for k, d in last_raw.items() if d <= sunday}
+    parts: dict[str, PlanItem] = {}
+    for kind, interval in method.cadence_for(acc.type, acc.category).items():
+        d = due_for(
+            kind, interval, account_key=acc.key, anchor=acc.anchor, last_by_kind=last, method=method
+        )
+        if d.due > sunday:
+            continue
+        overdue = d.is_overdue_on(ref)
+        parts[kind] = _make_item(
+            acc,
+            kind,
+            method,
+            status="overdue" if overdue else "due",
+            due=d.due,
+            days_overdue=d.days_late(ref) if overdue else 0,
+            last_touch=d.last_touch,
+            reasons=(_cadence_reason(d, kind, last, method),),
+            interval=str(interval),
+            lateness=d.lateness(ref),
+            backlog=d.due < monday,
+        )
+    if method.triggers:
+        facts = TriggerFacts(
+            key=acc.key,
+            name=acc.name,
+            type=acc.type,
+            category=acc.category,
+            anchor=acc.anchor,
+            created=acc.created or acc.anchor,
+            metrics=acc.metrics,
+            last_by_kind=last,
+            tag_events=tag_events,
+            monday=monday,
+            sunday=sunday,
+        )
+        for hit in fire(method, facts):
+            _merge_trigger(parts, hit, acc, method, last, monday)
+    return _fold_covered(parts, method)
+
+
+def _make_item(
+    acc: PlanAccount,
+    kind: str,
+    method: Method,
+    *,
+    status: str,
+    due: date,
+    days_overdue: int,
+    last_touch: date | None,
+    reasons: tuple[str, ...],
+    interval: str | None,
+    lateness: float,
+    backlog: bool,
+    triggers: tuple[str, ...] = (),
+    tactic: str | None = None,
+) -> PlanItem:
+    act = method.activities.get(kind)
+    human = act is not None and act.mode == "human"
+    return PlanItem(
+        account=acc.key,
+        name=acc.name,
+        type=acc.type,
+        category=acc.category,
+        owner=acc.owner,
+        country=acc.country,
+        kind=kind,
+        label=_label(method, kind),
+        mode="human" if human else "digital",
+        effort=method.effort(kind) if human else 0.0,
+        status=status,
+        due=due,
+        days_overdue=days_overdue,
+        last_touch=last_touch,
+        reasons=reasons,
+        tactic=tactic if tactic else (act.tactic_for(acc.type) if act else ""),
+        interval=interval,
+        lateness=lateness,
+        triggers=triggers,
+        backlog=backlog,
+    )
+
+
+def _merge_trigger(
+    parts: dict[str, PlanItem],
+    hit: TriggerHit,
+    acc: PlanAccount,
+    method: Method,
+    last: Mapping[str, date],
+    monday: date,
+) -> None:
+    existing = parts.get(hit.activity)
+    if existing is not None:
+        parts[hit.activity] = replace(
+            existing,
+            status="overdue" if existing.status == "overdue" else "trigger",
+            reasons=(*existing.reasons, hit.reason),
+            triggers=(*existing.triggers, hit.name),
+            tactic=hit.tactic or existing.tactic,
+            backlog=existing.backlog or hit.since < monday,
+        )
+        return
+    dates = [last[k] for k in method.covering(hit.activity) if k in last]
+    parts[hit.activity] = _make_item(
+        acc,
+        hit.activity,
+        method,
+        status="trigger",
+        due=hit.since,
+        days_overdue=0,
+        last_touch=max(dates) if dates else None,
+        reasons=(hit.reason,),
+        interval=None,
+        lateness=0.0,
+        backlog=hit.since < monday,
+        triggers=(hit.name,),
+        tactic=hit.tactic,
+    )
+
+
+def _fold_covered(parts: dict[str, PlanItem], method: Method) -> list[PlanItem]:
+    """A kind due together with a kind covering it rides along with the covering item."""
+    if len(parts) < 2:
+        return list(parts.values())
+    parent: dict[str, str] = {}
+    for kind in parts:
+        coverers = [
+            parts[c]
+            for c in parts
+            if c != kind and c in method.activities and kind in method.activities[c].covers
+        ]
+        if coverers:
+            parent[kind] = min(coverers, key=PlanItem.sort_key).kind
+    if not parent:
+        return list(parts.values())
+
+    def root(k: str) -> str:
+        seen = {k}
+        while k in parent and parent[k] not in seen:
+            k = parent[k]
+            seen.add(k)
+        return k
+
+    merged: dict[str, PlanItem] = {k: v for k, v in parts.items() if root(k) == k}
+    if not merged:  # a cycle of kinds covering each other: keep them all
+        return list(parts.values())
+    for kind in sorted(parts, key=lambda k: parts[k].sort_key()):
+        top = root(kind)
+        if top == kind or top not in merged:
+            continue
+        part = parts[kind]
+        host = merged[top]
+        note = f"also covers {part.label.lower()} ({_short_status(part)})"
+        merged[top] = replace(
+            host,
+            covers=(*host.covers, kind, *part.covers),
+            reasons=(*host.reasons, note, *(r for r in part.reasons if part.triggers)),
+            triggers=(*host.triggers, *part.triggers),
+            backlog=host.backlog or part.backlog,
+        )
+    return list(merged.values())
+
+
+def _short_status(item: PlanItem) -> str:
+    if item.status == "overdue":
+        return f"overdue {item.days_overdue} days"
+    if item.status == "trigger":
+        return "trigger"
+    return f"due {item.due.isoformat()}"
+
+
+def _home_country(items: Iterable[PlanItem]) -> str | None:
+    counts = Counter(i.country for i in items if i.country)
+    if not counts:
+        return None
+    return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+
+
+def _plan_rep(
+    rep: PlanRep,
+    items: list[PlanItem],
+    cal: _Calendar,
+    monday: date,
+    ref: date,
+) -> RepPlan:
+    home = _home_country(items)
+    open_days = len(cal.days(home))
+    capacity = max(rep.capacity, 0.0) * open_days / WEEKDAYS
+    digital = [i for i in items if not i.human]
+    human = [i for i in items if i.human]
+    paused = [i for i in human if not cal.days(i.country)]
+    candidates = sorted((i for i in human if cal.days(i.country)), key=PlanItem.selection_key)
+    listed: list[PlanItem] = []
+    carried: list[PlanItem] = []
+    used = 0.0
+    for it in candidates:
+        if used + it.effort <= capacity + _EPS:
+            listed.append(it)
+            used += it.effort
+        elif not listed and capacity > 0 and it.effort > rep.capacity:
+            listed.append(replace(it, oversize=True))  # takes the whole week
+            used += it.effort
+        else:
+            carried.append(it)
+    start = ref if monday <= ref <= monday + timedelta(days=6) else monday
+    scheduled = _suggest_days(listed, cal, start) + [_digital_day(i, start) for i in digital]
+    scheduled.sort(key=PlanItem.sort_key)
+    return RepPlan(
+        handle=rep.handle,
+        name=rep.name,
+        email=rep.email,
+        capacity_full=rep.capacity,
+        capacity=round(capacity, 4),
+        open_days=open_days,
+        items=tuple(scheduled),
+        carried=tuple(sorted(carried, key=PlanItem.sort_key)),
+        paused=tuple(sorted(paused, key=PlanItem.sort_key)),
+    )
+
+
+def _suggest_days(listed: list[PlanItem], cal: _Calendar, start: date) -> list[PlanItem]:
+    """Spread the listed human items over the week: each goes to the least loaded human
+    day of its account on or after max(start, due date) (earliest on a tie)."""
+    load: dict[date, float] = {}
+    out = []
+    for it in listed:
+        days = cal.days(it.country)
+        options = (
+            [d for d in days if d >= max(start, it.due)]
+            or [d for d in days if d >= start]
+            or list(days)
+        )
+        day = min(options, key=lambda d: (load.get(d, 0.0), d))
+        load[day] = load.get(day, 0.0) + it.effort
+        out.append(replace(it, day=day))
+    return out
+
+
+def _digital_day(item: PlanItem, start: date) -> PlanItem:
+    return replace(item, day=max(start, item.due))
+
+
+def _problem(acc: PlanAccount, reps: Mapping[str, PlanRep]) -> str | None:
+    if not acc.type or not acc.category:
+        missing = " and ".join(
+            w for w, v in (("type", acc.type), ("category", acc.category)) if not v
+        )
+        return f"not tagged (no {missing}): run 'khm tag'"
+    if not acc.owner:
+        return "no owner: run 'khm assign'"
+    rep = reps.get(acc.owner)
+    if rep is None:
+        return f"owner {acc.owner!r} is not a rep"
+    if not rep.active:
+        return f"owner {acc.owner!r} is inactive: reassign with 'khm assign'"
+    return None
+
+
+def plan_week(
+    *,
+    accounts: Iterable[PlanAccount],
+    last_touches: Mapping[str, Mapping[str, date]],
+    tag_events: Mapping[str, Sequence[TagEvent]] | None = None,
+    reps: Sequence[PlanRep],
+    method: Method,
+    monday: date,
+    today: date,
+) -> WeeklyPlan:
+    """Plan the ISO week starting ``monday`` for every active rep in ``reps``.
+
+    ``last_touches`` maps account key -> kind -> newest touch date (touches after the
+    week's Sunday are ignored). Accounts that cannot be planned (untagged, no owner, an
+    owner that is not an active rep) come back in ``unassigned`` with their problem.
+    """
+    if monday.weekday() != 0:
+        raise ValueError(f"{monday} is not a Monday")
+    sunday = monday + timedelta(days=6)
+    ref = today if monday <= today <= sunday else monday
+    tag_events = tag_events or {}
+    by_handle = {r.handle: r for r in reps}
+    per_rep: dict[str, list[PlanItem]] = {r.handle: [] for r in reps if r.active}
+    unassigned: list[UnassignedAccount] = []
+    for acc in accounts:
+        problem = _problem(acc, by_handle)
+        items = (
+            account_items(
+                acc, last_touches.get(acc.key, {}), tag_events.get(acc.key, ()), method, monday, ref
+            )
+            if acc.type and acc.category
+            else []
+        )
+        if problem is None and acc.owner is not None:
+            per_rep[acc.owner].extend(items)
+        else:
+            unassigned.append(
+                UnassignedAccount(
+                    key=acc.key,
+                    name=acc.name,
+                    type=acc.type,
+                    category=acc.category,
+                    owner=acc.owner,
+                    problem=problem or "",
+                    items=tuple(sorted(items, key=PlanItem.sort_key)),
+                )
+            )
+    cal = _Calendar(method, monday)
+    rep_plans = tuple(
+        _plan_rep(by_handle[h], per_rep[h], cal, monday, ref) for h in sorted(per_rep)
+    )
+    return WeeklyPlan(
+        week=week_label(monday),
+        monday=monday,
+        sunday=sunday,
+        today=today,
+        ref=ref,
+        reps=rep_plans,
+        unassigned=tuple(sorted(unassigned, key=lambda u: u.key)),
+    )

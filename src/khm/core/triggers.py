@@ -1,0 +1,226 @@
+"""Triggers: extra weekly items with their own reason. Pure.
+
+Each trigger kind of the method file (``[[triggers]] kind = ...``) has one function in
+:data:`TRIGGERS`. A function gets the trigger's settings and one account's facts
+(:class:`TriggerFacts`) and returns a :class:`TriggerHit` when the trigger fires for the
+week, else ``None``. Adding a trigger kind is one model in ``khm.method`` and one entry
+here; the planner does not change.
+
+Every trigger is quieted by doing its activity: a touch of the trigger's activity kind (or
+a kind covering it) after the triggering event ends it, so a fired trigger stays on the
+list, week after week, until it is handled (nothing is lost), and never comes back for
+the same event.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from khm.method import (
+    AnniversaryTrigger,
+    Method,
+    SilenceTrigger,
+    TagChangeTrigger,
+    ThresholdTrigger,
+)
+
+#: A threshold trigger cannot know when the metric crossed its bound (the store keeps the
+#: current value only), so it fires while the condition holds, and a touch of its activity
+#: kind quiets it for this many days.
+THRESHOLD_QUIET_DAYS = 28
+
+_TYPE_RANK = {"keep": 0, "expand": 1}  # keep -> expand is "up"
+
+
+@dataclass(frozen=True)
+class TagEvent:
+    """One change of an account's type or category (from the tag history)."""
+
+    field: str  # "type" | "category"
+    old: str | None
+    new: str | None
+    on: date
+
+
+@dataclass(frozen=True)
+class TriggerFacts:
+    """What a trigger may look at for one account in one week."""
+
+    key: str
+    name: str
+    type: str | None
+    category: str | None
+    anchor: date  # when the account got its type and category (else created)
+    created: date
+    metrics: Mapping[str, float | None]  # revenue, employees and custom numeric fields
+    last_by_kind: Mapping[str, date]  # newest touch per kind, dated <= the week's Sunday
+    tag_events: Sequence[TagEvent]  # oldest first
+    monday: date
+    sunday: date
+
+
+@dataclass(frozen=True)
+class TriggerHit:
+    """A fired trigger: the activity it asks for, why, and since when."""
+
+    name: str
+    activity: str
+    reason: str
+    since: date  # when the triggering event happened (orders carried work)
+    tactic: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+class _SafeDict(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def format_reason(template: str, **values: Any) -> str:
+    """Fill a reason template; unknown or malformed placeholders are left as written."""
+    try:
+        return string.Formatter().vformat(template, (), _SafeDict(values))
+    except (ValueError, IndexError, KeyError, AttributeError, TypeError):
+        return template
+
+
+def last_touch_any(facts: TriggerFacts) -> date | None:
+    return max(facts.last_by_kind.values()) if facts.last_by_kind else None
+
+
+def last_touch_of(kind: str, facts: TriggerFacts, method: Method) -> date | None:
+    """Newest touch of ``kind`` or of a kind covering it."""
+    dates = [facts.last_by_kind[k] for k in method.covering(kind) if k in facts.last_by_kind]
+    return max(dates) if dates else None
+
+
+# --------------------------------------------------------------------------- one per kind
+
+
+def silence(trigger: Any, facts: TriggerFacts, method: Method) -> TriggerHit | None:
+    """No touch of any kind for ``days`` days by the week's Sunday (counted from the
+    anchor for an account never touched)."""
+    t: SilenceTrigger = trigger
+    last = last_touch_any(facts)
+    start = last if last is not None else facts.anchor
+    silent = (facts.sunday - start).days
+    if silent < t.days:
+        return None
+    reason = format_reason(
+        t.reason,
+        days=t.days,
+        silent_days=silent,
+        last_touch=last.isoformat() if last else "never",
+        name=t.name,
+    )
+    return TriggerHit(
+        t.name,
+        t.activity,
+        reason,
+        start + timedelta(days=t.days),
+        t.tactic,
+        {"silent_days": silent},
+    )
+
+
+def _direction(field_name: str, old: str, new: str) -> str:
+    if field_name == "category":  # A is the top: D -> A is up
+        return "up" if new < old else "down" if new > old else "none"
+    o, n = _TYPE_RANK.get(old, -1), _TYPE_RANK.get(new, -1)
+    return "up" if n > o else "down" if n < o else "none"
+
+
+def tag_change(trigger: Any, facts: TriggerFacts, method: Method) -> TriggerHit | None:
+    """The account's type or category moved within ``within_days`` before the week's
+    end, matching ``from``/``to``/``direction``, and the trigger's activity was not done
+    since. A first tagging (nothing before) is not a move."""
+    t: TagChangeTrigger = trigger
+    earliest = facts.sunday - timedelta(days=t.within_days - 1)
+    done = last_touch_of(t.activity, facts, method)
+    for ev in reversed(facts.tag_events):  # newest first: the latest matching move counts
+        if ev.field != t.field or not (earliest <= ev.on <= facts.sunday):
+            continue
+        if not ev.old or not ev.new or ev.old == ev.new:
+            continue
+        if t.from_ is not None and ev.old.casefold() != t.from_.casefold():
+            continue
+        if t.to is not None and ev.new.casefold() != t.to.casefold():
+            continue
+        if t.direction != "any" and _direction(t.field, ev.old, ev.new) != t.direction:
+            continue
+        if done is not None and done >= ev.on:
+            return None  # handled since the move
+        reason = format_reason(
+            t.reason, field=t.field, old=ev.old, new=ev.new, on=ev.on.isoformat(), name=t.name
+        )
+        return TriggerHit(
+            t.name, t.activity, reason, ev.on, t.tactic, {"old": ev.old, "new": ev.new}
+        )
+    return None
+
+
+def threshold(trigger: Any, facts: TriggerFacts, method: Method) -> TriggerHit | None:
+    """A numeric field (revenue, employees or a custom imported number) above/below a
+    bound; a touch of the activity kind quiets it for THRESHOLD_QUIET_DAYS days."""
+    t: ThresholdTrigger = trigger
+    value = facts.metrics.get(t.metric)
+    if value is None:
+        return None
+    hit = (t.above is not None and value > t.above) or (t.below is not None and value < t.below)
+    if not hit:
+        return None
+    done = last_touch_of(t.activity, facts, method)
+    if done is not None and (facts.sunday - done).days < THRESHOLD_QUIET_DAYS:
+        return None
+    since = facts.anchor if done is None else done + timedelta(days=THRESHOLD_QUIET_DAYS)
+    reason = format_reason(t.reason, metric=t.metric, value=value, name=t.name)
+    return TriggerHit(t.name, t.activity, reason, max(since, facts.anchor), t.tactic)
+
+
+def anniversary(trigger: Any, facts: TriggerFacts, method: Method) -> TriggerHit | None:
+    """Every ``every`` since the account was created: fires from the anniversary on, until
+    the activity is done (a touch on or after the anniversary)."""
+    t: AnniversaryTrigger = trigger
+    n, last_ann = 1, None
+    while True:
+        d = t.every.add_to(facts.created, n)
+        if d > facts.sunday:
+            break
+        last_ann, n = d, n + 1
+        if n > 10_000:  # a 1d interval over decades: still bounded
+            break
+    if last_ann is None:
+        return None
+    done = last_touch_of(t.activity, facts, method)
+    if done is not None and done >= last_ann:
+        return None
+    reason = format_reason(t.reason, every=str(t.every), years=n - 1, name=t.name)
+    return TriggerHit(t.name, t.activity, reason, last_ann, t.tactic)
+
+
+TriggerFn = Callable[[Any, TriggerFacts, Method], TriggerHit | None]
+
+#: trigger ``kind`` in the method file -> the function deciding whether it fires.
+TRIGGERS: dict[str, TriggerFn] = {
+    "silence": silence,
+    "tag_change": tag_change,
+    "threshold": threshold,
+    "anniversary": anniversary,
+}
+
+
+def fire(method: Method, facts: TriggerFacts) -> list[TriggerHit]:
+    """Every trigger of the method that fires for this account and week, in file order."""
+    hits: list[TriggerHit] = []
+    for trig in method.triggers:
+        fn = TRIGGERS.get(trig.kind)
+        if fn is None:
+            continue
+        hit = fn(trig, facts, method)
+        if hit is not None:
+            hits.append(hit)
+    return hits

@@ -1,0 +1,109 @@
+"""``khm weekly``: read what the planner needs from the store and plan the week.
+
+Read-only: one connection, a few set queries (:mod:`khm.store.planning`), then the pure
+planner (:func:`khm.core.planner.plan_week`). The CLI renders the returned
+:class:`WeeklyPlan`; other commands (the demo, reports) call :func:`build_weekly`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from khm.core.planner import PlanItem, PlanRep, RepPlan, UnassignedAccount, WeeklyPlan, plan_week
+from khm.errors import ConflictError, NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from khm.method import Method
+    from khm.store.db import Store
+
+__all__ = [
+    "PlanItem",
+    "RepPlan",
+    "UnassignedAccount",
+    "WeeklyPlan",
+    "build_weekly",
+    "monday_of",
+    "parse_iso_week",
+]
+
+
+def parse_iso_week(value: str) -> date:
+    """``2026-W48`` (or ``2026W48``) -> that ISO week's Monday."""
+    m = re.fullmatch(r"\s*(\d{4})-?W(\d{1,2})\s*", value or "", flags=re.IGNORECASE)
+    if not m:
+        raise UsageError(f"--week: {value!r} is not an ISO week (use e.g. 2026-W48)")
+    year, week = int(m.group(1)), int(m.group(2))
+    try:
+        return date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise UsageError(f"--week: {value!r}: year {year} has no week {week}") from None
+
+
+def monday_of(d: date) -> date:
+    return d - timedelta(days=d.weekday())
+
+
+def _find_rep(reps: list[PlanRep], handle: str) -> PlanRep:
+    for r in reps:
+        if r.handle == handle:
+            return r
+    folded = [r for r in reps if r.handle.casefold() == handle.casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    known = ", ".join(r.handle for r in reps[:20]) or "none yet: add one with 'khm rep add'"
+    raise NotFoundError(f"--rep: no rep with handle {handle!r} (known: {known})")
+
+
+def build_weekly(
+    store: Store,
+    method: Method,
+    *,
+    today: date,
+    week: str | None = None,
+    rep: str | None = None,
+) -> WeeklyPlan:
+    """Plan ``week`` ("2026-W48"; None = the week of ``today``) for every active rep, or
+    for ``rep`` only. Unknown rep: NotFoundError; inactive rep: ConflictError; a bad week:
+    UsageError."""
+    from khm.store import planning
+
+    monday = parse_iso_week(week) if week is not None else monday_of(today)
+    sunday = monday + timedelta(days=6)
+    needs_metrics = any(t.kind == "threshold" for t in method.triggers)
+    tag_days = max(
+        (t.within_days for t in method.triggers if t.kind == "tag_change"),
+        default=0,
+    )
+    with store.engine.connect() as conn:
+        reps = planning.load_reps(conn)
+        owner: str | None = None
+        if rep is not None:
+            found = _find_rep(reps, rep)
+            if not found.active:
+                raise ConflictError(
+                    f"--rep: rep {found.handle!r} is inactive and gets no weekly list "
+                    f"(reactivate them with 'khm rep edit {found.handle} --active', "
+                    "or move their accounts with 'khm assign')"
+                )
+            owner = found.handle
+            reps = [found]
+        accounts, id_key = planning.load_accounts(conn, owner=owner, with_metrics=needs_metrics)
+        touches = planning.last_touches(conn, id_key, until=sunday, owner=owner)
+        events = (
+            planning.tag_events(
+                conn, id_key, since=sunday - timedelta(days=tag_days), until=sunday, owner=owner
+            )
+            if tag_days
+            else {}
+        )
+    return plan_week(
+        accounts=accounts,
+        last_touches=touches,
+        tag_events=events,
+        reps=reps,
+        method=method,
+        monday=monday,
+        today=today,
+    )

@@ -1,0 +1,166 @@
+"""Store queries for the weekly planner.
+
+A handful of set queries per run, never one per account: the reps, the accounts in scope,
+the newest touch per (account, kind) as one ``GROUP BY ... MAX(date)`` (served by the
+index on ``touch(account_id, kind, date)``), and the recent tag history when the method
+has tag-change triggers. With ``owner`` every query is restricted to that rep's accounts.
+Portable SQLAlchemy Core: the same code runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import false, func, select
+
+from khm.core.planner import PlanAccount, PlanRep
+from khm.core.triggers import TagEvent
+from khm.store.models import Account, Rep, TagChange, Touch
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+_CORE_METRICS = ("revenue", "employees")
+
+
+def load_reps(conn: Connection) -> list[PlanRep]:
+    """Every rep (active or not), by handle."""
+    rows = conn.execute(
+        select(Rep.handle, Rep.name, Rep.capacity, Rep.active, Rep.email).order_by(Rep.handle)
+    ).all()
+    return [
+        PlanRep(handle=h, name=n or "", capacity=float(c or 0), active=bool(a), email=e)
+        for h, n, c, a, e in rows
+    ]
+
+
+def _as_date(v: Any) -> date | None:
+    if v is None:
+        return None
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    return datetime.fromisoformat(str(v)).date()
+
+
+def _metrics(revenue: Any, employees: Any, custom: Any) -> dict[str, float | None]:
+    out: dict[str, float | None] = {"revenue": revenue, "employees": employees}
+    if isinstance(custom, str):
+        try:
+            custom = json.loads(custom)
+        except ValueError:
+            custom = {}
+    if isinstance(custom, dict):
+        for k, v in custom.items():
+            if k in _CORE_METRICS:
+                continue
+            try:
+                out[str(k)] = float(v) if v is not None and not isinstance(v, bool) else None
+            except (TypeError, ValueError):
+                out[str(k)] = None
+    return out
+
+
+def load_accounts(
+    conn: Connection, *, owner: str | None = None, with_metrics: bool = False
+) -> tuple[list[PlanAccount], dict[int, str]]:
+    """The non-archived accounts in scope (all, or one owner's) and their id -> key map.
+
+    The anchor of the spread first due dates is ``tagged_at`` (when type or category last
+    changed), else ``created_at``.
+    """
+    cols: list[Any] = [
+        Account.id,
+        Account.key,
+        Account.name,
+        Account.type,
+        Account.category,
+        Account.owner,
+        Account.country,
+        Account.tagged_at,
+        Account.created_at,
+    ]
+    if with_metrics:
+        cols += [Account.revenue, Account.employees, Account.custom]
+    q = select(*cols).where(Account.archived == false())
+    if owner is not None:
+        q = q.where(Account.owner == owner)
+    accounts: list[PlanAccount] = []
+    id_key: dict[int, str] = {}
+    for row in conn.execute(q.order_by(Account.key)):
+        created = _as_date(row[8]) or date(1970, 1, 1)
+        anchor = _as_date(row[7]) or created
+        metrics = _metrics(row[9], row[10], row[11]) if with_metrics else {}
+        accounts.append(
+            PlanAccount(
+                key=row[1],
+                name=row[2] or "",
+                type=row[3],
+                category=row[4],
+                owner=row[5],
+                country=row[6],
+                anchor=anchor,
+                created=created,
+                metrics=metrics,
+            )
+        )
+        id_key[row[0]] = row[1]
+    return accounts, id_key
+
+
+def last_touches(
+    conn: Connection, id_key: dict[int, str], *, until: date, owner: str | None = None
+) -> dict[str, dict[str, date]]:
+    """Newest touch date per (account, kind) among touches dated on or before ``until``,
+    keyed by account key: one GROUP BY query."""
+    q = select(Touch.account_id, Touch.kind, func.max(Touch.date)).where(Touch.date <= until)
+    if owner is not None:
+        q = q.join(Account, Account.id == Touch.account_id).where(Account.owner == owner)
+    q = q.group_by(Touch.account_id, Touch.kind)
+    out: dict[str, dict[str, date]] = {}
+    for aid, kind, last in conn.execute(q):
+        key = id_key.get(aid)
+        if key is None or last is None:
+            continue
+        d = last if isinstance(last, date) else date.fromisoformat(str(last)[:10])
+        got = out.get(key)
+        if got is None:
+            out[key] = {kind: d}
+        else:
+            got[kind] = d
+    return out
+
+
+def tag_events(
+    conn: Connection,
+    id_key: dict[int, str],
+    *,
+    since: date,
+    until: date,
+    owner: str | None = None,
+) -> dict[str, list[TagEvent]]:
+    """Type and category changes dated ``since``..``until`` (inclusive), oldest first."""
+    start = datetime.combine(since, time.min)
+    end = datetime.combine(until + timedelta(days=1), time.min)
+    q = select(
+        TagChange.account_id, TagChange.field, TagChange.old, TagChange.new, TagChange.changed_at
+    ).where(
+        TagChange.field.in_(("type", "category")),
+        TagChange.changed_at >= start,
+        TagChange.changed_at < end,
+    )
+    if owner is not None:
+        q = q.join(Account, Account.id == TagChange.account_id).where(Account.owner == owner)
+    q = q.order_by(TagChange.account_id, TagChange.changed_at, TagChange.id)
+    out: dict[str, list[TagEvent]] = defaultdict(list)
+    for aid, fld, old, new, at in conn.execute(q):
+        key = id_key.get(aid)
+        on = _as_date(at)
+        if key is None or on is None:
+            continue
+        out[key].append(TagEvent(field=fld, old=old, new=new, on=on))
+    return dict(out)
