@@ -1,9 +1,320 @@
-"""Commands of this group are being built; see the issue tracker."""
+"""``khm report KIND``: did the team keep the method? For people and for cron.
+
+Thin: parse the options, call :func:`khm.services.report.build_report`, render, write
+(atomically with ``--output``), then apply ``--fail-under``.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from khm.cli.common import TodayOption, format_option, kctx, resolve_today
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from khm.services.report import Report
+
+REPORT_FORMATS = ("table", "markdown", "html", "csv", "json")
+KINDS = ("coverage", "neglected", "portfolio", "workload", "movement", "all")
+
+EXIT_CODES_HELP = """\
+Exit codes: 0 report written (and coverage at or above --fail-under);
+2 bad command line (unknown KIND, bad --period, csv of 'all' without an --output directory);
+4 invalid method file; 5 --rep names no rep; 6 database cannot be opened;
+8 coverage below --fail-under (the report is still written first); 1 a bug.
+"""
+
+STATUS_STYLE = {"on_time": "green", "late": "yellow", "missed": "red", "open": "bright_black"}
+STATUS_CHAR = {"on_time": "█", "late": "▓", "missed": "░", "open": "·"}
+BAR_WIDTH = 24
 
 
 def register(app: typer.Typer) -> None:
-    """Adds this group's commands to the root app."""
+    app.command(
+        "report",
+        help=(
+            "Did the team keep the method? KIND is coverage (activities the cadence asked "
+            "for in the period: done on time, late, missed), neglected (silent accounts), "
+            "portfolio (type × category matrix), workload (planned vs done human effort per "
+            "rep and week, with capacity), movement (tag changes) or all. Definitions: "
+            "docs/reports.md."
+        ),
+        epilog=EXIT_CODES_HELP.replace("\n", " "),
+    )(report)
+
+
+def report(
+    ctx: typer.Context,
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="coverage, neglected, portfolio, workload, movement or all.",
+            metavar="KIND",
+            show_default=False,
+        ),
+    ],
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period",
+            "-p",
+            help="2026-W48, 2026-11, 2026-Q4, 2026, last-week, last-month, last-quarter, "
+            "last-year or FROM..TO dates. Default: the last full month.",
+            show_default=False,
+        ),
+    ] = None,
+    rep: Annotated[
+        str | None,
+        typer.Option(
+            "--rep", "-r", help="Only this rep's accounts (by handle).", show_default=False
+        ),
+    ] = None,
+    fmt: str = format_option(REPORT_FORMATS),
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to this file (atomically: temp file + rename) instead of stdout. "
+            "For 'all' in csv: a directory, one KIND.csv per section.",
+            show_default=False,
+        ),
+    ] = None,
+    fail_under: Annotated[
+        float | None,
+        typer.Option(
+            "--fail-under",
+            min=0,
+            help="Exit with code 8 when overall coverage % is below this (after writing).",
+            show_default=False,
+        ),
+    ] = None,
+    today: TodayOption = None,
+) -> None:
+    from khm.core.period import default_period, parse_period
+    from khm.errors import BelowThresholdError, UsageError
+    from khm.services.report import build_report
+
+    k = kind.strip().lower()
+    if k not in KINDS:
+        raise UsageError(f"KIND: {kind!r} is not one of {', '.join(KINDS)}")
+    day = resolve_today(today)
+    try:
+        per = parse_period(period, day) if period else default_period(day)
+    except ValueError as exc:
+        raise UsageError(f"--period: {exc}") from None
+    if k == "all" and fmt == "csv" and not _is_dir_target(output):
+        raise UsageError(
+            "report all --format csv: CSV holds one table per KIND; give --output DIR/ "
+            "(one KIND.csv per section) or run one KIND at a time (or use --format json)"
+        )
+    c = kctx(ctx)
+    result = build_report(c.store(), c.method(), k, per, day, rep)
+
+    if fmt == "csv" and k == "all":
+        assert output is not None
+        from khm.render import atomic_write_text, csv_text
+        from khm.services.report import csv_table
+
+        for name in result.sections:
+            t = csv_table(result, name)
+            atomic_write_text(output / f"{name}.csv", csv_text(t.rows, t.columns))
+    else:
+        text = render(result, fmt, to_file=output is not None)
+        if output is not None:
+            from khm.render import atomic_write_text
+
+            atomic_write_text(output, text)
+        elif fmt == "table":
+            pass  # printed while rendering (a live console knows the terminal)
+        else:
+            typer.echo(text, nl=False)
+
+    if fail_under is not None:
+        cov = result.overall_coverage
+        if result.coverage is None:
+            cov = build_report(c.store(), c.method(), "coverage", per, day, rep).overall_coverage
+        value = 100.0 if cov is None else cov
+        if value < fail_under:
+            raise BelowThresholdError(
+                f"coverage {value:g}% for {per.label} is below --fail-under {fail_under:g}%"
+            )
+
+
+def _is_dir_target(output: Path | None) -> bool:
+    if output is None:
+        return False
+    return output.is_dir() or str(output).endswith(("/", "\\"))
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def render(report: Report, fmt: str, *, to_file: bool = False) -> str:
+    """The report as text in ``fmt``; for ``table`` without a file it prints to stdout."""
+    if fmt == "json":
+        from khm.render import envelope, json_dumps
+        from khm.services.report import report_data
+
+        return json_dumps(envelope("report", **report_data(report))) + "\n"
+    if fmt == "csv":
+        from khm.render import csv_text
+        from khm.services.report import csv_table
+
+        t = csv_table(report, report.sections[0])
+        return csv_text(t.rows, t.columns)
+    if fmt == "markdown":
+        return render_markdown(report)
+    if fmt == "html":
+        from khm.render_html import render_html
+
+        return render_html(report)
+    return render_terminal(report, to_file=to_file)
+
+
+def title_of(report: Report) -> str:
+    what = "all sections" if report.kind == "all" else report.kind
+    rep = f", rep {report.rep}" if report.rep else ""
+    p = report.period
+    return f"khm report: {what}, {p.label} ({p.start.isoformat()} – {p.end.isoformat()}){rep}"
+
+
+def bar_segments(row: dict[str, Any], width: int = BAR_WIDTH) -> list[tuple[str, int]]:
+    """Widths (in characters) of the on time / late / missed / open parts of a bar; they
+    add up to ``width`` when anything was asked (largest remainders)."""
+    asked = int(row.get("asked") or 0)
+    if asked <= 0:
+        return []
+    keys = ("on_time", "late", "missed", "open")
+    exact = [width * int(row.get(k) or 0) / asked for k in keys]
+    whole = [int(x) for x in exact]
+    rest = width - sum(whole)
+    for i in sorted(range(4), key=lambda j: exact[j] - whole[j], reverse=True)[:rest]:
+        whole[i] += 1
+    return [(k, w) for k, w in zip(keys, whole, strict=True) if w]
+
+
+def text_bar(row: dict[str, Any], width: int = BAR_WIDTH) -> str:
+    return "".join(STATUS_CHAR[k] * w for k, w in bar_segments(row, width))
+
+
+def render_markdown(report: Report) -> str:
+    from khm.render import markdown_table, md_cell
+    from khm.services.report import section_tables
+
+    out = [f"# {md_cell(title_of(report))}\n"]
+    out.append(
+        f"Method: {md_cell(report.method_name)}. Seen on {report.today.isoformat()}. "
+        "Definitions: docs/reports.md.\n"
+    )
+    if report.coverage is not None:
+        out.append(f"**Overall coverage: {_pct(report.overall_coverage)}**  \n")
+        out.append("Bars: █ on time, ▓ late, ░ missed, · open.\n")
+    for name in report.sections:
+        out.append(f"## {name.capitalize()}\n")
+        for t in section_tables(report, name):
+            rows = [*t.rows, *([t.total] if t.total else [])]
+            cols = list(t.columns)
+            if t.bar == "coverage":
+                from khm.render import Column
+
+                cols.append(Column("_bar", "chart"))
+                rows = [{**r, "_bar": text_bar(r)} for r in rows]
+            out.append(f"### {md_cell(t.title)}\n")
+            out.append(markdown_table(rows, cols) if t.rows else "_None._\n")
+    return "\n".join(out)
+
+
+def _pct(v: float | None) -> str:
+    return "n/a (nothing due yet)" if v is None else f"{v:g} %"
+
+
+def render_terminal(report: Report, *, to_file: bool) -> str:
+    """Rich tables with bars. Printed straight to stdout (TTY-aware) or returned as text."""
+    import io
+    import os
+
+    from rich.console import Console
+
+    from khm.render import get_console
+
+    buf: io.StringIO | None = None
+    if to_file:
+        buf = io.StringIO()
+        console: Console = Console(
+            file=buf,
+            width=int(os.environ.get("COLUMNS") or 160),
+            no_color=True,
+            color_system=None,
+            highlight=False,
+            soft_wrap=False,
+        )
+    else:
+        console = get_console()
+    _print_terminal(console, report)
+    return buf.getvalue() if buf is not None else ""
+
+
+def _print_terminal(console: Console, report: Report) -> None:
+    from rich.bar import Bar
+    from rich.markup import escape
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    from khm.render import text_value
+    from khm.services.report import section_tables
+
+    console.print(Text(title_of(report), style="bold"))
+    if report.coverage is not None:
+        console.print(
+            Text.assemble(
+                "Overall coverage: ",
+                (_pct(report.overall_coverage), "bold"),
+                "   bars: ",
+                ("█ on time", STATUS_STYLE["on_time"]),
+                " ",
+                ("▓ late", STATUS_STYLE["late"]),
+                " ",
+                ("░ missed", STATUS_STYLE["missed"]),
+                " ",
+                ("· open", STATUS_STYLE["open"]),
+            )
+        )
+    for name in report.sections:
+        for t in section_tables(report, name):
+            console.print()
+            console.print(Text(t.title, style="bold"))
+            table = RichTable(header_style="bold")
+            for c in t.columns:
+                table.add_column(escape(c.title), justify=c.justify, overflow="fold")
+            if t.bar == "coverage":
+                table.add_column("chart", no_wrap=True)
+            elif t.bar == "workload":
+                table.add_column("planned / capacity", no_wrap=True)
+                table.add_column("done / capacity", no_wrap=True)
+            rows = [*t.rows, *([t.total] if t.total else [])]
+            if not t.rows:
+                table.add_row(*(["—"] + [""] * (len(table.columns) - 1)))
+            for i, r in enumerate(t.rows and rows):
+                cells: list[Any] = [escape(text_value(r.get(c.key))) for c in t.columns]
+                if t.bar == "coverage":
+                    bar = Text()
+                    for status, w in bar_segments(r):
+                        bar.append(STATUS_CHAR[status] * w, style=STATUS_STYLE[status])
+                    cells.append(bar)
+                elif t.bar == "workload":
+                    # both bars on one scale per row: the largest of capacity, planned, done
+                    size = max(r["capacity"], r["planned_effort"], r["done_effort"], 1e-9)
+                    over = r["planned_effort"] > r["capacity"]
+                    plan_colour = "red" if over else "blue"
+                    cells.append(
+                        Bar(size, 0, r["planned_effort"], width=BAR_WIDTH, color=plan_colour)
+                    )
+                    cells.append(Bar(size, 0, r["done_effort"], width=BAR_WIDTH, color="green"))
+                style = "bold" if t.total is not None and i == len(rows) - 1 else None
+                table.add_row(*cells, style=style)
+            console.print(table)
