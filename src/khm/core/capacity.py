@@ -1,0 +1,383 @@
+"""The weekly human load the cadence implies, and whether a team can carry it. Pure.
+
+Load of one account = for every human activity of its (type, category) cadence,
+effort x times a year, divided by the human weeks of the year (weekdays outside the
+method's no-human periods and the public holidays of the account's country, / 5). So a
+rep's load is "effort units per working week", the same unit as the rep's capacity.
+
+``covers`` is taken into account: when a visit also counts as a call, the calls that fall
+due between visits are the only ones needed. With covering touches (all covering kinds of
+the same cadence together) evenly spread at a gap ``G`` and the covered interval ``T``,
+``ceil(G / T) - 1`` touches of the covered kind are needed per gap: a visit every quarter
+covers 4 of the 12 monthly calls (8 calls remain), a visit every quarter and a call every
+2 months leave 4 calls (not 2: the call falls due once between two visits).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from khm.core.calendar import human_weeks_per_year
+from khm.method import CATEGORIES, TYPES, Method
+
+DEFAULT_YEAR = 2026
+_EPS = 1e-9
+ROLE_TAKES: dict[str, frozenset[str]] = {
+    "expand": frozenset({"expand"}),
+    "keep": frozenset({"keep"}),
+    "any": frozenset({"expand", "keep"}),
+}
+
+
+def takes(role: str, account_type: str) -> bool:
+    """Whether a rep of ``role`` may own an account of ``account_type``."""
+    return account_type in ROLE_TAKES.get((role or "").lower(), frozenset())
+
+
+# --------------------------------------------------------------------------- per account
+
+
+def touches_per_year(method: Method, account_type: str, category: str) -> dict[str, float]:
+    """How many touches of each kind of the cadence one account needs in a year, after
+    the touches that other kinds of the same cadence cover."""
+    plan = method.cadence_for(account_type, category)
+    out: dict[str, float] = {}
+    for kind, iv in plan.items():
+        rate = iv.per_year
+        coverers = [k for k in method.covering(kind) if k != kind and k in plan]
+        if coverers:
+            cover_rate = sum(plan[k].per_year for k in coverers)
+            gap_days = 365.25 / cover_rate
+            per_gap = max(math.ceil(gap_days / iv.days - _EPS) - 1, 0)
+            rate = min(rate, cover_rate * per_gap)
+        out[kind] = rate
+    return out
+
+
+def human_effort_per_year(method: Method, account_type: str, category: str) -> float:
+    """Effort units of human work a year that one account of this cell asks for."""
+    return sum(
+        method.effort(kind) * n
+        for kind, n in touches_per_year(method, account_type, category).items()
+        if method.is_human(kind)
+    )
+
+
+def human_touches_per_year(method: Method, account_type: str, category: str) -> float:
+    return sum(
+        n
+        for kind, n in touches_per_year(method, account_type, category).items()
+        if method.is_human(kind)
+    )
+
+
+def account_weekly_load(
+    method: Method,
+    account_type: str | None,
+    category: str | None,
+    *,
+    country: str | None = None,
+    year: int = DEFAULT_YEAR,
+) -> float:
+    """Effort units per human week one account of (type, category) asks for; 0 when it
+    has no type or category. ``country`` takes its public holidays out of the year."""
+    if not account_type or not category:
+        return 0.0
+    weeks = human_weeks_per_year(method.calendar, country, year)
+    if weeks <= 0:
+        return 0.0
+    return human_effort_per_year(method, account_type, category) / weeks
+
+
+class LoadTable:
+    """Memoised per-account loads and touches for one method and year."""
+
+    def __init__(self, method: Method, year: int = DEFAULT_YEAR) -> None:
+        self.method = method
+        self.year = year
+        self._weeks: dict[str | None, float] = {}
+        self._effort: dict[tuple[str, str], float] = {}
+        self._touches: dict[tuple[str, str], float] = {}
+
+    def weeks(self, country: str | None) -> float:
+        c = country.upper() if country else None
+        if c not in self._weeks:
+            self._weeks[c] = human_weeks_per_year(self.method.calendar, c, self.year)
+        return self._weeks[c]
+
+    def _cell(self, account_type: str, category: str) -> tuple[float, float]:
+        k = (account_type, category)
+        if k not in self._effort:
+            self._effort[k] = human_effort_per_year(self.method, account_type, category)
+            self._touches[k] = human_touches_per_year(self.method, account_type, category)
+        return self._effort[k], self._touches[k]
+
+    def load(self, account_type: str | None, category: str | None, country: str | None) -> float:
+        if not account_type or not category:
+            return 0.0
+        weeks = self.weeks(country)
+        return self._cell(account_type, category)[0] / weeks if weeks > 0 else 0.0
+
+    def touches(self, account_type: str | None, category: str | None, country: str | None) -> float:
+        if not account_type or not category:
+            return 0.0
+        weeks = self.weeks(country)
+        return self._cell(account_type, category)[1] / weeks if weeks > 0 else 0.0
+
+
+# --------------------------------------------------------------------------- the team
+
+
+@dataclass(frozen=True)
+class RepInfo:
+    handle: str
+    role: str
+    capacity: float
+    active: bool = True
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class LoadGroup:
+    """``count`` active accounts with the same owner, type, category and country."""
+
+    owner: str | None
+    type: str | None
+    category: str | None
+    country: str | None
+    count: int
+
+
+@dataclass
+class RepCapacity:
+    handle: str
+    name: str
+    role: str
+    capacity: float
+    accounts: int = 0
+    cells: dict[str, int] = field(default_factory=dict)  # "expand/A" -> accounts
+    touches_per_week: float = 0.0
+    load: float = 0.0  # effort units per human week
+    wrong_role: int = 0  # accounts whose type the rep's role does not take
+    untagged: int = 0
+
+    @property
+    def utilisation(self) -> float | None:
+        return self.load / self.capacity if self.capacity > 0 else None
+
+
+@dataclass
+class CellLoad:
+    type: str
+    category: str
+    accounts: int = 0
+    load: float = 0.0
+    touches_per_week: float = 0.0
+    share: float = 0.0  # of the total load, 0..1
+
+    @property
+    def cell(self) -> str:
+        return f"{self.type}/{self.category}"
+
+    @property
+    def load_per_account(self) -> float:
+        return self.load / self.accounts if self.accounts else 0.0
+
+
+@dataclass
+class RoleNeed:
+    role: str
+    accounts: int
+    load: float
+    reps: int  # active reps with exactly this role
+    any_reps: int  # active reps with role any (they can take these accounts too)
+    mean_capacity: float
+    needed: int  # ceil(load / mean capacity)
+    extra: int = 0  # more reps of this role to add for the team to fit
+
+
+@dataclass
+class CapacityPlan:
+    reps: list[RepCapacity]
+    team: RepCapacity  # totals of the reps (accounts with an active owner)
+    unowned: RepCapacity  # accounts with no owner, or an owner who is not an active rep
+    unowned_owners: dict[str, int]  # inactive/unknown owner -> accounts
+    cells: list[CellLoad]  # sorted: the cells driving the load first
+    roles: list[RoleNeed]
+    untagged: int
+    total_load: float
+    total_capacity: float
+    fits: bool
+    verdict: str
+
+    @property
+    def utilisation(self) -> float | None:
+        return self.total_load / self.total_capacity if self.total_capacity > 0 else None
+
+
+def _add(target: RepCapacity, g: LoadGroup, table: LoadTable) -> None:
+    target.accounts += g.count
+    if not g.type or not g.category:
+        target.untagged += g.count
+        return
+    cell = f"{g.type}/{g.category}"
+    target.cells[cell] = target.cells.get(cell, 0) + g.count
+    target.load += g.count * table.load(g.type, g.category, g.country)
+    target.touches_per_week += g.count * table.touches(g.type, g.category, g.country)
+
+
+def plan_capacity(
+    method: Method,
+    reps: Sequence[RepInfo],
+    groups: Iterable[LoadGroup],
+    *,
+    year: int = DEFAULT_YEAR,
+) -> CapacityPlan:
+    """Per rep and team: accounts, touches and effort per week, capacity, utilisation;
+    the cells that drive the load; the reps each role needs; a verdict."""
+    table = LoadTable(method, year)
+    active = {r.handle: r for r in sorted(reps, key=lambda r: r.handle) if r.active}
+    rows = {
+        h: RepCapacity(h, r.name, r.role, r.capacity if r.capacity > 0 else 0.0)
+        for h, r in active.items()
+    }
+    team = RepCapacity("team", "all active reps", "", sum(r.capacity for r in rows.values()))
+    unowned = RepCapacity("unowned", "no active owner", "", 0.0)
+    unowned_owners: dict[str, int] = defaultdict(int)
+    cells = {(t, c): CellLoad(t, c) for t in TYPES for c in CATEGORIES}
+    role_load = {"expand": 0.0, "keep": 0.0}
+    role_accounts = {"expand": 0, "keep": 0}
+    untagged = 0
+    for g in groups:
+        if g.count <= 0:
+            continue
+        if g.owner is not None and g.owner in rows:
+            rep = rows[g.owner]
+            _add(rep, g, table)
+            _add(team, g, table)
+            if g.type and not takes(rep.role, g.type):
+                rep.wrong_role += g.count
+        else:
+            _add(unowned, g, table)
+            if g.owner is not None:
+                unowned_owners[g.owner] += g.count
+        if not g.type or not g.category:
+            untagged += g.count
+            continue
+        cl = cells.get((g.type, g.category))
+        load = g.count * table.load(g.type, g.category, g.country)
+        if cl is not None:
+            cl.accounts += g.count
+            cl.load += load
+            cl.touches_per_week += g.count * table.touches(g.type, g.category, g.country)
+        if g.type in role_load:
+            role_load[g.type] += load
+            role_accounts[g.type] += g.count
+    total_load = team.load + unowned.load
+    for cl in cells.values():
+        cl.share = cl.load / total_load if total_load > 0 else 0.0
+    cell_list = sorted(cells.values(), key=lambda c: (-c.load, c.type, c.category))
+
+    roles, fits, verdict = _roles_and_verdict(
+        method, list(active.values()), role_load, role_accounts, total_load, team.capacity
+    )
+    return CapacityPlan(
+        reps=list(rows.values()),
+        team=team,
+        unowned=unowned,
+        unowned_owners=dict(sorted(unowned_owners.items())),
+        cells=cell_list,
+        roles=roles,
+        untagged=untagged,
+        total_load=total_load,
+        total_capacity=team.capacity,
+        fits=fits,
+        verdict=verdict,
+    )
+
+
+def _mean_capacity(method: Method, reps: Sequence[RepInfo], role: str) -> float:
+    for pool in (
+        [r.capacity for r in reps if r.role == role and r.capacity > 0],
+        [r.capacity for r in reps if r.capacity > 0],
+    ):
+        if pool:
+            return sum(pool) / len(pool)
+    return method.capacity.default
+
+
+def _ceil(x: float) -> int:
+    return max(math.ceil(x - 1e-9), 0)
+
+
+def _roles_and_verdict(
+    method: Method,
+    reps: Sequence[RepInfo],
+    role_load: dict[str, float],
+    role_accounts: dict[str, int],
+    total_load: float,
+    total_capacity: float,
+) -> tuple[list[RoleNeed], bool, str]:
+    caps = {
+        role: sum(r.capacity for r in reps if r.role == role and r.capacity > 0)
+        for role in ("expand", "keep", "any")
+    }
+    n_any = sum(1 for r in reps if r.role == "any")
+    roles: list[RoleNeed] = []
+    means: dict[str, float] = {}
+    for role in ("expand", "keep"):
+        mean = _mean_capacity(method, reps, role)
+        means[role] = mean
+        roles.append(
+            RoleNeed(
+                role=role,
+                accounts=role_accounts[role],
+                load=role_load[role],
+                reps=sum(1 for r in reps if r.role == role),
+                any_reps=n_any,
+                mean_capacity=mean,
+                needed=_ceil(role_load[role] / mean) if mean > 0 else 0,
+            )
+        )
+    short_e = max(role_load["expand"] - caps["expand"], 0.0)
+    short_k = max(role_load["keep"] - caps["keep"], 0.0)
+    spare = caps["any"]
+    fits = short_e + short_k <= spare + 1e-9
+    pct = f"{100 * total_load / total_capacity:.0f}%" if total_capacity > 0 else "n/a"
+    if fits:
+        if total_load == 0:
+            return roles, True, "fits: no human work planned (tag the accounts first?)"
+        return roles, True, f"fits: {pct} of capacity"
+    extra_e, extra_k = _extra_reps(short_e, short_k, spare, means["expand"], means["keep"])
+    for rn in roles:
+        rn.extra = extra_e if rn.role == "expand" else extra_k
+    parts = []
+    for role, n in (("expand", extra_e), ("keep", extra_k)):
+        if n:
+            parts.append(f"{n} more {role} rep{'s' if n != 1 else ''}")
+    need = " and ".join(parts) if parts else "more capacity"
+    tail = f" ({pct} of capacity)" if total_capacity > 0 else " (no active rep with capacity)"
+    return roles, False, f"does not fit: needs {need}{tail}"
+
+
+def _extra_reps(
+    short_e: float, short_k: float, spare: float, mean_e: float, mean_k: float
+) -> tuple[int, int]:
+    """The fewest reps to add (expand, keep) when the ``any`` reps' capacity ``spare``
+    can go to either pool."""
+    if mean_e <= 0 or mean_k <= 0:
+        return (1 if short_e > 0 else 0, 1 if short_k > 0 else 0)
+    best: tuple[int, int, int] | None = None
+    for k_e in range(_ceil(short_e / mean_e) + 1):
+        to_e = max(short_e - k_e * mean_e, 0.0)
+        if to_e > spare + 1e-9:
+            continue
+        k_k = _ceil(max(short_k - (spare - to_e), 0.0) / mean_k)
+        cand = (k_e + k_k, k_e, k_k)
+        if best is None or cand < best:
+            best = cand
+    assert best is not None  # k_e = ceil(short_e / mean_e) always qualifies
+    return best[1], best[2]

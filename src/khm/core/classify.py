@@ -1,0 +1,349 @@
+"""Type (expand/keep) and category (A-D) of accounts, from the method's rules. Pure.
+
+Category, two rules (``[categories]`` in the method file):
+
+* ``thresholds``: fixed minimum values of the metric for A, B and C, with overrides per
+  country and/or product line (:meth:`khm.method.CategoryRule.thresholds_for`);
+* ``share`` (ABC analysis): within each group (by default country x product line), the
+  accounts sorted by the metric, largest first; an account is A while the cumulative share
+  *before* it is under the A cut (default 50 %), B under the B cut (80 %), C under the C
+  cut (95 %), D after. So A holds at least the A share of the group's metric and at most
+  the A share plus one account's share. Ties are broken by account key (deterministic).
+  Accounts whose metric is zero or negative bring nothing in and are D.
+
+An account's product line, for grouping and overrides, is its first (primary) one.
+Accounts without the metric get the method's ``fallback`` category and are listed.
+
+Type: the first rule of ``[types]`` whose conditions all hold decides, else the default.
+A condition's field is looked up in the account's core fields first (``revenue``,
+``employees``, ``country``, ``lifecycle_stage``, ``category`` — the category just computed
+—, ...), then in its ``custom`` dict of imported fields. ``product_line`` /
+``product_lines`` match when any of the account's product lines does (for ``!=`` and
+``not in``: when all do).
+
+Manual tags are kept: the result says what the rule would give, so the caller can show
+"manual, rule says B".
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from khm.errors import MethodError
+from khm.method import CategoryRule, Condition, Method, Thresholds, TypeRule
+
+#: Numeric fields every account has (the metric may also be a custom imported field).
+CORE_NUMERIC_FIELDS: tuple[str, ...] = ("revenue", "employees")
+#: Every core field a type condition may name.
+CORE_FIELDS: tuple[str, ...] = (
+    "key",
+    "name",
+    "country",
+    "product_line",
+    "product_lines",
+    "revenue",
+    "employees",
+    "lifecycle_stage",
+    "owner",
+    "category",
+    "archived",
+)
+_LIST_FIELDS = ("product_line", "product_lines")
+_NO_GROUP = "-"
+
+
+@dataclass(frozen=True)
+class AccountFacts:
+    """What the classifier needs to know about one account."""
+
+    key: str
+    country: str | None = None
+    product_lines: tuple[str, ...] = ()
+    revenue: float | None = None
+    employees: float | None = None
+    custom: Mapping[str, Any] = field(default_factory=dict)
+    lifecycle_stage: str | None = None
+    name: str = ""
+    owner: str | None = None
+    archived: bool = False
+    # the current tags
+    type: str | None = None
+    category: str | None = None
+    type_manual: bool = False
+    category_manual: bool = False
+
+    @property
+    def product_line(self) -> str | None:
+        return self.product_lines[0] if self.product_lines else None
+
+    def value(self, name: str) -> Any:
+        """A field by name: core fields first, then the custom dict (None when absent)."""
+        if name == "product_lines":
+            return list(self.product_lines)
+        if name in CORE_FIELDS:
+            return getattr(self, name)
+        return self.custom.get(name)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The value a rule gives one field of one account, and the rule that decided."""
+
+    value: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The result for one account: the values to keep and what the rules say."""
+
+    key: str
+    type: str  # the value to store (manual kept unless reset)
+    category: str
+    type_rule: Decision  # what the rules say
+    category_rule: Decision
+    type_manual: bool  # the stored value is a manual tag
+    category_manual: bool
+    no_metric: bool  # the metric was missing: the fallback category applied
+
+
+# --------------------------------------------------------------------------- fields
+
+
+def metric_value(facts: AccountFacts, metric: str) -> float | None:
+    """The metric of an account as a number; None when missing or not a number."""
+    raw = facts.value(metric)
+    if raw is None or isinstance(raw, bool):
+        return None
+    if isinstance(raw, int | float):
+        v = float(raw)
+    elif isinstance(raw, str):
+        try:
+            v = float(raw.strip().replace("\u00a0", "").replace(" ", ""))
+        except ValueError:
+            return None
+    else:
+        return None
+    return v if math.isfinite(v) else None
+
+
+def custom_fields(accounts: Iterable[AccountFacts]) -> set[str]:
+    out: set[str] = set()
+    for a in accounts:
+        out.update(a.custom.keys())
+    return out
+
+
+def check_rules(method: Method, accounts: Sequence[AccountFacts]) -> None:
+    """Refuse a metric or a type-rule field that no account has (a typo would otherwise
+    quietly put every account in the fallback or the default type)."""
+    if not accounts:
+        return
+    known_custom = custom_fields(accounts)
+    metric = method.categories.metric
+    if metric not in CORE_NUMERIC_FIELDS:
+        if metric in CORE_FIELDS:
+            raise MethodError(
+                f"categories.metric: {metric!r} is not a numeric field "
+                f"(use {', '.join(CORE_NUMERIC_FIELDS)} or a numeric imported field)"
+            )
+        if metric not in known_custom:
+            raise MethodError(
+                f"categories.metric: no account has a field {metric!r} "
+                f"(numeric fields: {_field_list(CORE_NUMERIC_FIELDS, known_custom)})"
+            )
+    for i, rule in enumerate(method.types.rules):
+        for j, cond in enumerate(rule.when):
+            if cond.field not in CORE_FIELDS and cond.field not in known_custom:
+                raise MethodError(
+                    f"types.rules[{i}].when[{j}]: no account has a field {cond.field!r} "
+                    f"in {cond.text!r} (fields: {_field_list(CORE_FIELDS, known_custom)})"
+                )
+
+
+def _field_list(core: Iterable[str], custom: Iterable[str]) -> str:
+    extra = sorted(custom)
+    shown = ", ".join(list(core) + extra[:20])
+    return shown + (f" and {len(extra) - 20} more" if len(extra) > 20 else "")
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def fmt_number(v: float) -> str:
+    """2000000 → '2,000,000'; 1.5 → '1.5'."""
+    if float(v).is_integer():
+        return f"{int(v):,}"
+    return f"{v:,.2f}".rstrip("0").rstrip(".")
+
+
+def _pct(v: float) -> str:
+    return f"{v:g}%"
+
+
+# --------------------------------------------------------------------------- category
+
+
+def group_key(facts: AccountFacts, rule: CategoryRule) -> tuple[str, ...]:
+    parts: list[str] = []
+    for g in rule.group_by:
+        if g == "country":
+            parts.append((facts.country or _NO_GROUP).upper())
+        else:
+            parts.append(facts.product_line or _NO_GROUP)
+    return tuple(parts)
+
+
+def group_label(key: tuple[str, ...]) -> str:
+    return "/".join(key) if key else "all"
+
+
+def _override_scope(rule: CategoryRule, chosen: Thresholds) -> str:
+    if chosen is rule.thresholds:
+        return ""
+    for o in rule.overrides:
+        if o.thresholds is chosen:
+            scope = "/".join(p for p in (o.country, o.product_line) if p)
+            return f" {scope} override"
+    return ""
+
+
+def categorise_thresholds(
+    accounts: Sequence[AccountFacts], rule: CategoryRule
+) -> dict[str, Decision]:
+    out: dict[str, Decision] = {}
+    metric = rule.metric
+    for a in accounts:
+        value = metric_value(a, metric)
+        if value is None:
+            out[a.key] = Decision(rule.fallback, f"fallback {rule.fallback}: no {metric}")
+            continue
+        t = rule.thresholds_for(a.country, a.product_line)
+        if t is None:  # pragma: no cover - the method model requires thresholds
+            raise MethodError("categories.thresholds: missing for rule = 'thresholds'")
+        cat = t.category_for(value)
+        scope = _override_scope(rule, t)
+        if cat == "D":
+            text = f"thresholds{scope}: {metric} {fmt_number(value)} < {fmt_number(t.C)}"
+        else:
+            bound = {"A": t.A, "B": t.B, "C": t.C}[cat]
+            text = f"thresholds{scope}: {metric} ≥ {fmt_number(bound)}"
+        out[a.key] = Decision(cat, text)
+    return out
+
+
+def categorise_share(accounts: Sequence[AccountFacts], rule: CategoryRule) -> dict[str, Decision]:
+    out: dict[str, Decision] = {}
+    metric = rule.metric
+    groups: dict[tuple[str, ...], list[tuple[float, str]]] = defaultdict(list)
+    for a in accounts:
+        value = metric_value(a, metric)
+        if value is None:
+            out[a.key] = Decision(rule.fallback, f"fallback {rule.fallback}: no {metric}")
+            continue
+        groups[group_key(a, rule)].append((value, a.key))
+    cuts = rule.share
+    for gkey, members in groups.items():
+        label = f"{group_label(gkey)} {metric}"
+        members.sort(key=lambda m: (-m[0], m[1]))
+        total = sum(v for v, _ in members if v > 0)
+        cum = 0.0
+        for value, key in members:
+            if value <= 0 or total <= 0:
+                out[key] = Decision("D", f"share: no {metric} (≤ 0) in {group_label(gkey)}")
+                continue
+            before = 100.0 * cum / total
+            if before < cuts.A:
+                d = Decision("A", f"share: top {_pct(cuts.A)} of {label}")
+            elif before < cuts.B:
+                d = Decision("B", f"share: {_pct(cuts.A)}–{_pct(cuts.B)} of {label}")
+            elif before < cuts.C:
+                d = Decision("C", f"share: {_pct(cuts.B)}–{_pct(cuts.C)} of {label}")
+            else:
+                d = Decision("D", f"share: beyond {_pct(cuts.C)} of {label}")
+            out[key] = d
+            cum += value
+    return out
+
+
+def categorise(accounts: Sequence[AccountFacts], rule: CategoryRule) -> dict[str, Decision]:
+    """The category the rule gives each account (by key)."""
+    if rule.rule == "thresholds":
+        return categorise_thresholds(accounts, rule)
+    return categorise_share(accounts, rule)
+
+
+# --------------------------------------------------------------------------- type
+
+
+def condition_holds(cond: Condition, facts: AccountFacts) -> bool:
+    if cond.field in _LIST_FIELDS:
+        lines = list(facts.product_lines)
+        if not lines:
+            return False
+        if cond.op in ("!=", "not in"):
+            return all(cond.test(pl) for pl in lines)
+        return any(cond.test(pl) for pl in lines)
+    return cond.test(facts.value(cond.field))
+
+
+def rule_label(rule: TypeRule) -> str:
+    conds = " and ".join(c.text for c in rule.when)
+    if rule.name:
+        return f"rule {rule.name!r}: {conds}"
+    return f"rule: {conds}"
+
+
+def type_for(facts: AccountFacts, method: Method) -> Decision:
+    for rule in method.types.rules:
+        if all(condition_holds(c, facts) for c in rule.when):
+            return Decision(rule.type, rule_label(rule))
+    return Decision(method.types.default, f"default {method.types.default}")
+
+
+# --------------------------------------------------------------------------- both
+
+
+def classify(
+    accounts: Sequence[AccountFacts], method: Method, *, reset_manual: bool = False
+) -> list[Classification]:
+    """Type and category of every account (pass the active accounts: ABC shares are taken
+    within them). Manual tags are kept unless ``reset_manual``. Checks the rules first
+    (:func:`check_rules`)."""
+    check_rules(method, accounts)
+    cats = categorise(accounts, method.categories)
+    out: list[Classification] = []
+    for a in accounts:
+        cat_rule = cats[a.key]
+        keep_cat = a.category_manual and not reset_manual and a.category is not None
+        category = a.category if keep_cat and a.category else cat_rule.value
+        # type conditions see the category the account ends up with
+        seen = _with_category(a, category)
+        type_rule = type_for(seen, method)
+        keep_type = a.type_manual and not reset_manual and a.type is not None
+        account_type = a.type if keep_type and a.type else type_rule.value
+        out.append(
+            Classification(
+                key=a.key,
+                type=account_type,
+                category=category,
+                type_rule=type_rule,
+                category_rule=cat_rule,
+                type_manual=keep_type,
+                category_manual=keep_cat,
+                no_metric=cat_rule.rule.startswith("fallback"),
+            )
+        )
+    return out
+
+
+def _with_category(a: AccountFacts, category: str) -> AccountFacts:
+    if a.category == category:
+        return a
+    from dataclasses import replace
+
+    return replace(a, category=category)

@@ -1,0 +1,186 @@
+"""``khm assign``: owners for the active accounts, balanced by the cadence's weekly load.
+
+Reads accounts and reps, computes each account's load (:mod:`khm.core.capacity`), plans
+the owners (:mod:`khm.core.assign`) and writes the owner changes with one tag-history row
+each (field ``owner``), all in one transaction; ``dry_run`` writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from khm.core.assign import DEFAULT_TOLERANCE, AssignAccount, AssignRep, plan_assignment
+from khm.core.capacity import LoadTable
+
+if TYPE_CHECKING:
+    from khm.method import Method
+    from khm.store.db import Store
+
+
+@dataclass(frozen=True)
+class OwnerMove:
+    account: str
+    name: str
+    type: str
+    category: str | None
+    load: float
+    old: str | None
+    new: str
+    why: str
+
+
+@dataclass(frozen=True)
+class RepSummary:
+    handle: str
+    name: str
+    role: str
+    capacity: float
+    accounts_before: int
+    load_before: float
+    accounts: int
+    load: float
+    target_load: float
+
+    @property
+    def utilisation(self) -> float | None:
+        return self.load / self.capacity if self.capacity > 0 else None
+
+    @property
+    def utilisation_before(self) -> float | None:
+        return self.load_before / self.capacity if self.capacity > 0 else None
+
+
+@dataclass
+class AssignResult:
+    moves: list[OwnerMove]
+    reps: list[RepSummary]
+    untagged: list[str]  # active accounts without type/category: not assigned
+    rebalance: bool
+    dry_run: bool
+    tolerance: float
+    balanced: bool
+    reasons: dict[str, int]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def assign_accounts(
+    store: Store,
+    method: Method,
+    *,
+    today: date,
+    rebalance: bool = False,
+    dry_run: bool = False,
+    who: str = "khm",
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> AssignResult:
+    from khm.services.tag import _stamp
+    from khm.store import tagging
+
+    table = LoadTable(method, today.year)
+    with store.transaction() as session:
+        rows = tagging.accounts_for_assign(session)
+        reps = tagging.all_reps(session)
+        accs: list[AssignAccount] = []
+        by_key: dict[str, Any] = {}
+        untagged: list[str] = []
+        for r in rows:
+            if r.type not in ("expand", "keep"):
+                untagged.append(r.key)
+                continue
+            load = table.load(r.type, r.category, r.country)
+            accs.append(AssignAccount(r.key, r.type, load, r.owner))
+            by_key[r.key] = (r, load)
+        plan = plan_assignment(
+            accs,
+            [
+                AssignRep(
+                    r.handle, (r.role or "").strip().lower(), float(r.capacity or 0), bool(r.active)
+                )
+                for r in reps
+            ],
+            rebalance=rebalance,
+            tolerance=tolerance,
+        )
+        names = {r.handle: r.name or "" for r in reps}
+        moves: list[OwnerMove] = []
+        updates: list[dict[str, Any]] = []
+        history: list[dict[str, Any]] = []
+        stamp = _stamp(today)
+        rule = "rebalance" if rebalance else "assign"
+        for m in plan.moves:
+            row, load = by_key[m.key]
+            moves.append(
+                OwnerMove(m.key, row.name or "", row.type, row.category, load, m.old, m.new, m.why)
+            )
+            updates.append({"b_id": row.id, "owner": m.new, "updated_at": stamp})
+            history.append(
+                {
+                    "account_id": row.id,
+                    "field": "owner",
+                    "old": m.old,
+                    "new": m.new,
+                    "changed_at": stamp,
+                    "who": who,
+                    "reason": m.why,
+                    "rule": f"{rule}: {row.type}/{row.category} load {load:.3f}/week",
+                }
+            )
+        if not dry_run:
+            tagging.update_owners(session, updates)
+            tagging.insert_tag_changes(session, history)
+        summaries = [
+            RepSummary(
+                o.handle,
+                names.get(o.handle, ""),
+                o.role,
+                o.capacity,
+                o.accounts_before,
+                o.load_before,
+                o.accounts,
+                o.load,
+                o.target_load,
+            )
+            for o in plan.reps
+        ]
+        result = AssignResult(
+            moves=moves,
+            reps=summaries,
+            untagged=untagged,
+            rebalance=rebalance,
+            dry_run=dry_run,
+            tolerance=plan.tolerance,
+            balanced=plan.balanced,
+            reasons=plan.reasons,
+        )
+        result.summary = _summary(result)
+        if dry_run:
+            session.rollback()
+        return result
+
+
+def _summary(result: AssignResult) -> dict[str, Any]:
+    spread: dict[str, dict[str, float]] = {}
+    for role in ("expand", "keep", "any"):
+        reps = [r for r in result.reps if r.role == role and r.capacity > 0]
+        if not reps:
+            continue
+        cap = sum(r.capacity for r in reps)
+        mean = sum(r.load for r in reps) / cap
+        worst = max(abs((r.utilisation or 0.0) - mean) for r in reps)
+        spread[role] = {
+            "reps": len(reps),
+            "mean_utilisation": round(mean, 4),
+            "max_deviation": round(worst / mean, 4) if mean > 0 else 0.0,
+        }
+    return {
+        "moves": len(result.moves),
+        "by_reason": dict(sorted(result.reasons.items())),
+        "untagged": len(result.untagged),
+        "rebalance": result.rebalance,
+        "dry_run": result.dry_run,
+        "tolerance": result.tolerance,
+        "balanced": result.balanced,
+        "roles": spread,
+    }

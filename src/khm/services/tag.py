@@ -1,0 +1,421 @@
+"""``khm tag``: apply the method's type and category rules, tag by hand, read the history.
+
+One transaction per call: the rules are checked and every account classified before
+anything is written, so a bad method file leaves the database as it was. ``dry_run``
+computes everything and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from khm.core.classify import AccountFacts, classify
+from khm.errors import NotFoundError, UsageError
+from khm.method import CATEGORIES, TYPES, Method
+
+if TYPE_CHECKING:
+    from khm.store.db import Store
+    from khm.store.tagging import HistoryRow
+
+RULE_RUN_REASON = "rule run"
+RESET_REASON = "manual tag reset"
+HISTORY_FIELDS = ("type", "category", "owner")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One changed field of one account (one row of the tag history)."""
+
+    account: str
+    name: str
+    field: str  # type | category
+    old: str | None
+    new: str
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ManualKept:
+    """A manual tag the rule would set differently: "manual, rule says B"."""
+
+    account: str
+    name: str
+    field: str
+    value: str
+    rule_value: str
+    rule: str
+    reason: str | None
+
+    @property
+    def note(self) -> str:
+        return f"manual, rule says {self.rule_value}"
+
+
+@dataclass
+class TagResult:
+    changes: list[FieldChange]
+    manual_kept: list[ManualKept]  # manual tags that differ from the rule
+    no_metric: list[tuple[str, str]]  # (key, name) of accounts without the metric
+    counts: dict[str, dict[str, int]]  # type -> category -> active accounts (after)
+    accounts: int  # active accounts looked at
+    manual_fields: int  # manual type/category values kept (agreeing or not)
+    manual_reset: int  # accounts whose manual tags were cleared
+    dry_run: bool
+    metric: str
+    rule: str
+    changed_accounts: int = 0
+    today: date | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _stamp(today: date) -> datetime:
+    """When a change happened: ``today`` with the current time of day (naive UTC), so
+    history periods and triggers relative to ``--today`` see it."""
+    from khm.store.models import utcnow
+
+    now = utcnow()
+    return datetime.combine(today, now.time()) if today != now.date() else now
+
+
+def _facts(row: Any) -> AccountFacts:
+    return AccountFacts(
+        key=row.key,
+        name=row.name or "",
+        country=row.country,
+        product_lines=tuple(str(p) for p in (row.product_lines or [])),
+        revenue=row.revenue,
+        employees=row.employees,
+        custom=row.custom or {},
+        lifecycle_stage=row.lifecycle_stage,
+        owner=row.owner,
+        type=row.type,
+        category=row.category,
+        type_manual=bool(row.type_manual),
+        category_manual=bool(row.category_manual),
+    )
+
+
+def _counts(pairs: Sequence[tuple[str | None, str | None]]) -> dict[str, dict[str, int]]:
+    out = {t: dict.fromkeys(CATEGORIES, 0) for t in TYPES}
+    for t, c in pairs:
+        if t in out and c in out[t]:
+            out[t][c] += 1  # type: ignore[index]
+    return out
+
+
+def tag_accounts(
+    store: Store,
+    method: Method,
+    *,
+    today: date,
+    dry_run: bool = False,
+    who: str = "khm",
+    reset_manual: bool = False,
+    keys: Sequence[str] | None = None,
+) -> TagResult:
+    """Apply the rules to every active account. With ``keys`` only those accounts are
+    written (the ABC shares are still taken over all active accounts)."""
+    from khm.store import tagging
+
+    with store.transaction() as session:
+        rows = tagging.accounts_for_tagging(session)
+        only: set[str] | None = None
+        if keys is not None:
+            only = set()
+            for k in keys:
+                found = tagging.find_account(session, k)
+                if found is None:
+                    raise NotFoundError(f"account {k!r} not found")
+                if found.archived:
+                    raise UsageError(
+                        f"account {found.key!r} is archived: rules apply to active accounts"
+                    )
+                only.add(found.key)
+        facts = [_facts(r) for r in rows]
+        if reset_manual:
+            # clear the manual flags (of the chosen accounts only, when keys are given)
+            from dataclasses import replace
+
+            facts = [
+                replace(f, type_manual=False, category_manual=False)
+                if only is None or f.key in only
+                else f
+                for f in facts
+            ]
+        results = classify(facts, method, reset_manual=False)
+
+        changes: list[FieldChange] = []
+        manual_kept: list[ManualKept] = []
+        no_metric: list[tuple[str, str]] = []
+        updates: list[dict[str, Any]] = []
+        history: list[dict[str, Any]] = []
+        manual_fields = 0
+        manual_reset = 0
+        changed_accounts = 0
+        stamp = _stamp(today)
+        tagged_at = datetime.combine(today, time())
+        final: list[tuple[str | None, str | None]] = []
+        for row, f, cl in zip(rows, facts, results, strict=True):
+            if only is not None and f.key not in only:
+                final.append((row.type, row.category))
+                continue
+            reset_this = reset_manual and (row.type_manual or row.category_manual)
+            reason = RESET_REASON if reset_this else RULE_RUN_REASON
+            final.append((cl.type, cl.category))
+            if cl.no_metric and not cl.category_manual:
+                no_metric.append((f.key, f.name))
+            for fld, manual, value, decision in (
+                ("type", cl.type_manual, cl.type, cl.type_rule),
+                ("category", cl.category_manual, cl.category, cl.category_rule),
+            ):
+                if manual:
+                    manual_fields += 1
+                    if decision.value != value:
+                        manual_kept.append(
+                            ManualKept(
+                                f.key,
+                                f.name,
+                                fld,
+                                value,
+                                decision.value,
+                                decision.rule,
+                                row.manual_reason,
+                            )
+                        )
+            row_changes = []
+            if cl.type != row.type:
+                row_changes.append(("type", row.type, cl.type, cl.type_rule.rule))
+            if cl.category != row.category:
+                row_changes.append(("category", row.category, cl.category, cl.category_rule.rule))
+            still_manual = cl.type_manual or cl.category_manual
+            if reset_this:
+                manual_reset += 1
+            if not row_changes and not reset_this:
+                continue
+            if row_changes:
+                changed_accounts += 1
+            for fld, old, new, rule in row_changes:
+                changes.append(FieldChange(f.key, f.name, fld, old, new, rule, reason))
+                history.append(
+                    {
+                        "account_id": row.id,
+                        "field": fld,
+                        "old": old,
+                        "new": new,
+                        "changed_at": stamp,
+                        "who": who,
+                        "reason": reason,
+                        "rule": rule,
+                    }
+                )
+            updates.append(
+                {
+                    "b_id": row.id,
+                    "type": cl.type,
+                    "category": cl.category,
+                    "type_manual": cl.type_manual,
+                    "category_manual": cl.category_manual,
+                    "manual_reason": row.manual_reason if still_manual else None,
+                    "tagged_at": tagged_at if row_changes else row.tagged_at,
+                    "updated_at": stamp,
+                }
+            )
+        if not dry_run:
+            tagging.update_tags(session, updates)
+            tagging.insert_tag_changes(session, history)
+        result = TagResult(
+            changes=changes,
+            manual_kept=manual_kept,
+            no_metric=no_metric,
+            counts=_counts(final),
+            accounts=len(rows),
+            manual_fields=manual_fields,
+            manual_reset=manual_reset,
+            dry_run=dry_run,
+            metric=method.categories.metric,
+            rule=method.categories.rule,
+            changed_accounts=changed_accounts,
+            today=today,
+        )
+        result.summary = summary(result)
+        if dry_run:
+            session.rollback()
+        return result
+
+
+def summary(result: TagResult) -> dict[str, Any]:
+    by_field: dict[str, int] = {}
+    for c in result.changes:
+        by_field[c.field] = by_field.get(c.field, 0) + 1
+    return {
+        "accounts": result.accounts,
+        "changed_accounts": result.changed_accounts,
+        "changes": len(result.changes),
+        "changes_by_field": by_field,
+        "manual_kept": result.manual_fields,
+        "manual_differs": len(result.manual_kept),
+        "manual_reset": result.manual_reset,
+        "no_metric": len(result.no_metric),
+        "metric": result.metric,
+        "rule": result.rule,
+        "dry_run": result.dry_run,
+    }
+
+
+# --------------------------------------------------------------------------- by hand
+
+
+def _norm_type(value: str | None) -> str | None:
+    if value is None:
+        return None
+    v = value.strip().lower()
+    if v not in TYPES:
+        raise UsageError(f"--type: {value!r} is not a type (use {' or '.join(TYPES)})")
+    return v
+
+
+def _norm_category(value: str | None) -> str | None:
+    if value is None:
+        return None
+    v = value.strip().upper()
+    if v not in CATEGORIES:
+        raise UsageError(f"--category: {value!r} is not a category (use {', '.join(CATEGORIES)})")
+    return v
+
+
+def tag_manual(
+    store: Store,
+    method: Method,
+    key: str,
+    *,
+    account_type: str | None = None,
+    category: str | None = None,
+    reason: str | None,
+    today: date,
+    who: str = "khm",
+    dry_run: bool = False,
+) -> TagResult:
+    """Tag one account by hand. The tag is kept by later rule runs (unless reset)."""
+    from khm.store import tagging
+
+    t = _norm_type(account_type)
+    c = _norm_category(category)
+    if t is None and c is None:
+        raise UsageError("give --type and/or --category to tag an account by hand")
+    if reason is None or not reason.strip():
+        raise UsageError("--reason: a manual tag needs a reason (it is kept in the history)")
+    reason = reason.strip()
+    with store.transaction() as session:
+        row = tagging.find_account(session, key)
+        if row is None:
+            raise NotFoundError(f"account {key!r} not found")
+        stamp = _stamp(today)
+        changes: list[FieldChange] = []
+        history: list[dict[str, Any]] = []
+        for fld, new, old in (("type", t, row.type), ("category", c, row.category)):
+            if new is None or new == old:
+                continue
+            changes.append(FieldChange(row.key, row.name or "", fld, old, new, "manual", reason))
+            history.append(
+                {
+                    "account_id": row.id,
+                    "field": fld,
+                    "old": old,
+                    "new": new,
+                    "changed_at": stamp,
+                    "who": who,
+                    "reason": reason,
+                    "rule": "manual",
+                }
+            )
+        new_type = t if t is not None else row.type
+        new_cat = c if c is not None else row.category
+        upd = {
+            "b_id": row.id,
+            "type": new_type,
+            "category": new_cat,
+            "type_manual": True if t is not None else bool(row.type_manual),
+            "category_manual": True if c is not None else bool(row.category_manual),
+            "manual_reason": reason,
+            "tagged_at": datetime.combine(today, time()) if changes else row.tagged_at,
+            "updated_at": stamp,
+        }
+        if not dry_run:
+            tagging.update_tags(session, [upd])
+            tagging.insert_tag_changes(session, history)
+        result = TagResult(
+            changes=changes,
+            manual_kept=[],
+            no_metric=[],
+            counts=_counts([(new_type, new_cat)]),
+            accounts=1,
+            manual_fields=(t is not None) + (c is not None),
+            manual_reset=0,
+            dry_run=dry_run,
+            metric=method.categories.metric,
+            rule="manual",
+            changed_accounts=1 if changes else 0,
+            today=today,
+        )
+        result.summary = summary(result)
+        if dry_run:
+            session.rollback()
+        return result
+
+
+# --------------------------------------------------------------------------- history
+
+
+@dataclass
+class HistoryResult:
+    start: date
+    end: date
+    label: str
+    rows: list[HistoryRow]
+
+
+def tag_history(
+    store: Store,
+    *,
+    today: date,
+    period: str | None = None,
+    account: str | None = None,
+    field: str | None = None,
+) -> HistoryResult:
+    """Tag changes in a period (default: the last 30 days up to today)."""
+    from khm.core.period import parse_period
+    from khm.store import tagging
+
+    if period:
+        try:
+            p = parse_period(period, today)
+        except ValueError as exc:
+            raise UsageError(f"--period: {exc}") from None
+        start, end, label = p.start, p.end, p.label
+    else:
+        start, end = today - timedelta(days=29), today
+        label = f"last 30 days ({start.isoformat()}..{end.isoformat()})"
+    fld = None
+    if field is not None:
+        fld = field.strip().lower()
+        if fld not in HISTORY_FIELDS:
+            raise UsageError(f"--field: {field!r} is not one of {', '.join(HISTORY_FIELDS)}")
+    with store.transaction() as session:
+        account_id = None
+        if account is not None:
+            row = tagging.find_account(session, account)
+            if row is None:
+                raise NotFoundError(f"account {account!r} not found")
+            account_id = row.id
+        rows = tagging.tag_history(
+            session,
+            start=datetime.combine(start, time()),
+            end=datetime.combine(end + timedelta(days=1), time()),
+            account_id=account_id,
+            field=fld,
+        )
+    return HistoryResult(start, end, label, rows)
