@@ -17,6 +17,7 @@ default), or only the good rows (``--skip-bad``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -514,6 +515,14 @@ _ACCOUNT_DEFAULTS: dict[str, Any] = {
     "lifecycle_stage": None,
     "archived": False,
 }
+_ACCOUNT_INSERT_FIXED: dict[str, Any] = {
+    "type": None,
+    "category": None,
+    "type_manual": False,
+    "category_manual": False,
+    "manual_reason": None,
+    "tagged_at": None,
+}
 _REP_DEFAULTS: dict[str, Any] = {
     "name": "",
     "email": None,
@@ -543,13 +552,19 @@ def plan_import(
     # Constants: parsed once; a bad constant is a command-line error.
     const_values: dict[str, Any] = {}
     convs: list[tuple[str, int, Converter, dict[str, str] | None]] = []
+    text_fields: list[tuple[str, int, int]] = []  # plain text: inlined in the row loop
     for f, idx in mapping.fields.items():
         fs = specs[f]
         assert fs is not None
         vmap = dict(req.value_maps.get(f, {})) or None
-        column = _column_values(rows, idx)
-        if vmap:
-            column = [vmap.get(v.strip().casefold(), v) for v in column]
+        column: list[str] = []
+        if fs.kind in ("number", "date"):  # decided per column from its values
+            column = _column_values(rows, idx)
+            if vmap:
+                column = [vmap.get(v.strip().casefold(), v) for v in column]
+        if fs.kind == "text" and vmap is None:
+            text_fields.append((f, idx, fs.max_len or 0))
+            continue
         convs.append((f, idx, _converter(fs, req, ctx, column, decimal_hint), vmap))
     for f, raw in req.constants.items():
         fs = specs[f]
@@ -566,30 +581,41 @@ def plan_import(
     plan = ImportPlan(entity=entity, rows=len(rows))
     seen_keys: dict[Any, int] = {}
     warned: set[tuple[str, str]] = set()
-    finish = {
-        "accounts": _account_row,
-        "reps": _rep_row,
-        "touches": _touch_row,
-    }[entity]
+    custom_fields = tuple(f for f in specs if f.startswith(CUSTOM_PREFIX))
+    finish: Callable[..., None]
+    if entity == "accounts":
+        finish = functools.partial(_account_row, custom_fields=custom_fields)
+    elif entity == "reps":
+        finish = _rep_row
+    else:
+        finish = _touch_row
     step = max(1, len(rows) // 200)
+    has_tuple = any(specs[f] is not None and specs[f].kind == "country" for f, *_ in convs)  # type: ignore[union-attr]
+    const_clean = {k: v for k, v in const_values.items() if v is not None}
     for n, (line, rec) in enumerate(rows, start=1):
         if progress is not None and n % step == 0:
             progress(step)
-        errors: list[RowIssue] = []
         if len(rec) != width:
             extra = rec[width:]
             if len(rec) < width or any(c.strip() for c in extra):
-                errors.append(
-                    RowIssue(
-                        line,
-                        "(row)",
-                        f"has {len(rec)} cells but the header has {width} columns "
-                        "(an unquoted separator in a value?)",
-                    )
+                problem = (
+                    f"has {len(rec)} cells but the header has {width} columns "
+                    "(an unquoted separator in a value?)"
                 )
-                _bad(plan, line, errors)
+                _bad(plan, line, [RowIssue(line, "(row)", problem)])
                 continue
-        values: dict[str, Any] = dict(const_values)
+        errors: list[RowIssue] | None = None
+        values: dict[str, Any] = const_clean.copy()
+        for f, idx, max_len in text_fields:
+            t = rec[idx].strip()
+            if t:
+                if max_len and len(t) > max_len:
+                    if errors is None:
+                        errors = []
+                    errors.append(
+                        RowIssue(line, f, f"too long ({len(t)} characters, at most {max_len})")
+                    )
+                values[f] = t
         for f, idx, conv, vmap in convs:
             raw = rec[idx]
             if vmap:
@@ -599,9 +625,11 @@ def plan_import(
             try:
                 v = conv(raw)
             except CellError as exc:
+                if errors is None:
+                    errors = []
                 errors.append(RowIssue(line, f, str(exc)))
                 continue
-            if type(v) is tuple:  # country: (code, warning)
+            if has_tuple and type(v) is tuple:  # country: (code, warning)
                 v, warning = v
                 if warning and (f, warning) not in warned:
                     warned.add((f, warning))
@@ -664,6 +692,7 @@ def _account_row(
     line: int,
     seen: dict[Any, int],
     now: datetime,
+    custom_fields: tuple[str, ...] = (),
 ) -> None:
     src = req.key or "key"
     key = values.get(src)
@@ -676,30 +705,27 @@ def _account_row(
     if _dup(plan, seen, key.casefold(), line, src, f"key {key!r}"):
         return
     values.pop("key", None)
-    custom = {
-        f[len(CUSTOM_PREFIX) :]: values.pop(f) for f in list(values) if f.startswith(CUSTOM_PREFIX)
-    }
+    custom: dict[str, Any] = {}
+    for f in custom_fields:
+        if f in values:
+            custom[f[len(CUSTOM_PREFIX) :]] = values.pop(f)
     old = ctx.existing.get(key)
     if old is None:
-        row = dict(_ACCOUNT_DEFAULTS)
-        row.update({k: v for k, v in values.items() if v is not None})
+        row = {**_ACCOUNT_DEFAULTS, **values, **_ACCOUNT_INSERT_FIXED}
         if not row["name"]:
             row["name"] = key
-        row["product_lines"] = list(row["product_lines"])
-        row["custom"] = {k: v for k, v in custom.items() if v is not None}
-        row.update(key=key, type=None, category=None, type_manual=False, category_manual=False)
-        row.update(manual_reason=None, tagged_at=None, created_at=now, updated_at=now)
+        row["key"] = key
+        row["custom"] = custom
+        row["created_at"] = row["updated_at"] = now
         plan.inserts.append(row)
         return
     changes: dict[str, Any] = {}
     for f, v in values.items():
-        if v is None:
-            continue
         if old.values.get(f) != v:
             changes[f] = v
     if custom:
         merged = dict(old.values.get("custom") or {})
-        merged.update({k: v for k, v in custom.items() if v is not None})
+        merged.update(custom)
         if merged != (old.values.get("custom") or {}):
             changes["custom"] = merged
     if changes:

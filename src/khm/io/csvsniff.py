@@ -190,11 +190,25 @@ def read_csv(
     out = CsvFile(path=name, encoding=enc, delimiter=delim, header=[])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
     line_end = 0
+    header_line = 1
     try:
+        if '"' not in text:
+            # No quoting, so no record spans lines: line number = record number.
+            records = [(i, r) for i, r in enumerate(reader, start=1) if r]
+            for i, rec in records:
+                if not rec[0].strip() and not "".join(rec).strip():
+                    out.blank_lines += 1
+                    continue
+                if not out.header:
+                    out.header = [c.strip() for c in rec]
+                    header_line = i
+                    continue
+                out.rows.append((i, rec))
+            records = []
         for rec in reader:
             start = line_end + 1
             line_end = reader.line_num
-            if not rec or all(not c.strip() for c in rec):
+            if not rec or (not rec[0].strip() and not "".join(rec).strip()):
                 out.blank_lines += 1
                 continue
             if not out.header:

@@ -123,7 +123,13 @@ def decide_decimal(values: Iterable[str], hint: str = ".") -> str:
     ``.``. The majority wins; values contradicting it fail to parse (and are reported).
     """
     votes: Counter[str] = Counter()
+    seen = 0
     for v in values:
+        if "," not in v and "." not in v:
+            continue
+        seen += 1
+        if seen > 5000:  # a large sample decides; the rest are checked when parsed
+            break
         s = _SPACES.sub("", v)
         last_comma, last_dot = s.rfind(","), s.rfind(".")
         if last_comma < 0 and last_dot < 0:
@@ -170,12 +176,17 @@ _LIST_SPLIT = re.compile(r"\s*[;|]\s*")
 
 def split_list(text: str) -> list[str]:
     """``"GTX; MG | Cloud"`` → ``["GTX", "MG", "Cloud"]`` (empty parts and repeats dropped)."""
+    return list(_split_list(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _split_list(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for part in _LIST_SPLIT.split(text.strip()):
         p = part.strip()
         if p and p not in out:
             out.append(p)
-    return out
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- handles

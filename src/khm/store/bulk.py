@@ -6,8 +6,9 @@ changed columns. Callers pass a :class:`~sqlalchemy.engine.Connection` inside a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, bindparam, select, update
@@ -91,13 +92,51 @@ def touch_signatures(
 # --------------------------------------------------------------------------- writes
 
 
+def _process_column(values: list[Any], proc: Callable[[Any], Any] | None) -> list[Any]:
+    """Run a column type's bind processor over one column, once per distinct value (an
+    import repeats few countries, product-line lists, timestamps and dates)."""
+    if proc is None:
+        return values
+    try:
+        table = {v: (None if v is None else proc(v)) for v in set(values)}
+        return list(map(table.__getitem__, values))
+    except TypeError:  # lists / dicts are not hashable
+        pass
+    if all(type(v) is list for v in values):
+        keys = list(map(tuple, values))
+        ltable = {k: proc(list(k)) for k in set(keys)}
+        return list(map(ltable.__getitem__, keys))
+    empty = proc({})
+    return [None if v is None else empty if v == {} else proc(v) for v in values]
+
+
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert rows (all with the same keys) with executemany, in chunks."""
+    """Insert rows (all with the same keys) in chunks with the driver's ``executemany``.
+
+    The INSERT is compiled once by SQLAlchemy for the connection's dialect (so SQLite and
+    PostgreSQL each get their own SQL, casts and parameter style) and the values go through
+    the column types' own bind processors, once per distinct value; what is skipped is SQLAlchemy's
+    per-row parameter bookkeeping, which costs more than the database work on large files.
+    """
     if not rows:
         return 0
-    stmt = table.insert()
+    dialect = conn.dialect
+    cols = [c.name for c in table.columns if c.name in rows[0]]
+    compiled = table.insert().compile(dialect=dialect, column_keys=cols)
+    sql = str(compiled)
+    names = list(compiled.positiontup or []) if compiled.positional else list(compiled.binds)
+    bind_to_col = {name: compiled.binds[name].key for name in names}
+    getters = [
+        (bind_to_col[name], table.c[bind_to_col[name]].type._cached_bind_processor(dialect))
+        for name in names
+    ]
     for chunk in _chunks(rows):
-        conn.execute(stmt, list(chunk))
+        columns = [_process_column(list(map(itemgetter(c), chunk)), p) for c, p in getters]
+        if compiled.positional:
+            params: list[Any] = list(zip(*columns, strict=True))
+        else:
+            params = [dict(zip(names, t, strict=True)) for t in zip(*columns, strict=True)]
+        conn.exec_driver_sql(sql, params)
     return len(rows)
 
 
