@@ -140,6 +140,11 @@ def report(
             cov = build_report(c.store(), c.method(), "coverage", per, day, rep).overall_coverage
         value = 100.0 if cov is None else cov
         if value < fail_under:
+            from khm.cli.main import set_output_format
+
+            # the report is already on stdout: the threshold message goes to stderr only,
+            # so JSON output stays one parseable document
+            set_output_format("table")
             raise BelowThresholdError(
                 f"coverage {value:g}% for {per.label} is below --fail-under {fail_under:g}%"
             )
