@@ -1,0 +1,165 @@
+"""Weekly load from the cadence (khm.core.capacity) and ``khm capacity``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from khm.core.calendar import human_weeks_per_year
+from khm.core.capacity import (
+    LoadGroup,
+    RepInfo,
+    account_weekly_load,
+    human_effort_per_year,
+    plan_capacity,
+    touches_per_year,
+)
+from khm.method import default_method, parse_method
+from test_tag_cli import TODAY, seed_book
+
+M = default_method()
+
+
+def small_method(cadence: str, activities: str | None = None) -> object:
+    acts = (
+        activities
+        or """
+[activities.visit]
+mode = "human"
+effort = 3
+covers = ["call"]
+[activities.call]
+mode = "human"
+effort = 1
+[activities.email]
+mode = "digital"
+"""
+    )
+    return parse_method(f"version = 1\n[calendar]\nholidays = 'none'\n{acts}\n{cadence}")
+
+
+def test_a_quarterly_visit_covers_4_of_12_monthly_calls():
+    m = small_method('[cadence.expand.A]\nvisit = "quarterly"\ncall = "1m"\n')
+    assert touches_per_year(m, "expand", "A") == pytest.approx({"visit": 4, "call": 8})
+    assert human_effort_per_year(m, "expand", "A") == pytest.approx(4 * 3 + 8)
+
+
+def test_a_call_every_two_months_still_falls_due_once_between_quarterly_visits():
+    m = small_method('[cadence.keep.B]\nvisit = "quarterly"\ncall = "2m"\n')
+    assert touches_per_year(m, "keep", "B")["call"] == pytest.approx(4)
+    m = small_method('[cadence.keep.B]\nvisit = "1m"\ncall = "quarterly"\n')
+    assert touches_per_year(m, "keep", "B")["call"] == 0  # always covered
+
+
+def test_digital_work_is_not_load_and_weeks_take_out_no_human_periods():
+    m = small_method('[cadence.keep.C]\ncall = "1m"\nemail = "1w"\n')
+    weeks = human_weeks_per_year(m.calendar)
+    assert weeks == pytest.approx(261 / 5)  # 2026: 261 weekdays, no periods, no holidays
+    assert account_weekly_load(m, "keep", "C") == pytest.approx(12 / weeks)
+    # the default method pauses human work in July and at Christmas: fewer weeks
+    assert human_weeks_per_year(M.calendar) < 48
+    assert account_weekly_load(M, "expand", "A", country="SE") > account_weekly_load(
+        M, "expand", "A"
+    )
+    assert account_weekly_load(M, None, "A") == 0.0
+
+
+def test_load_rises_with_category_and_expand_weighs_more_than_keep():
+    loads = {(t, c): account_weekly_load(M, t, c) for t in ("expand", "keep") for c in "ABCD"}
+    for t in ("expand", "keep"):
+        assert loads[(t, "A")] > loads[(t, "B")] > loads[(t, "C")] > loads[(t, "D")]
+    for c in "ABCD":
+        assert loads[("expand", c)] > loads[("keep", c)]
+
+
+def test_plan_per_rep_adds_up_to_team_and_unowned_is_apart():
+    reps = [
+        RepInfo("e", "expand", 10),
+        RepInfo("k", "keep", 10),
+        RepInfo("old", "keep", 10, active=False),
+    ]
+    groups = [
+        LoadGroup("e", "expand", "A", "SE", 10),
+        LoadGroup("k", "keep", "B", "NO", 30),
+        LoadGroup("k", "expand", "D", "NO", 2),  # wrong role, still k's load
+        LoadGroup(None, "keep", "D", "SE", 5),
+        LoadGroup("old", "keep", "A", "SE", 4),
+        LoadGroup("e", None, None, "SE", 3),
+    ]
+    plan = plan_capacity(M, reps, groups)
+    assert [r.handle for r in plan.reps] == ["e", "k"]
+    assert sum(r.load for r in plan.reps) == pytest.approx(plan.team.load)
+    assert plan.team.accounts == 10 + 30 + 2 + 3
+    assert plan.unowned.accounts == 9 and plan.unowned_owners == {"old": 4}
+    assert plan.total_load == pytest.approx(plan.team.load + plan.unowned.load)
+    k = plan.reps[1]
+    assert k.wrong_role == 2 and k.cells == {"keep/B": 30, "expand/D": 2}
+    assert plan.untagged == 3 and plan.reps[0].untagged == 3
+    assert plan.cells[0].load >= plan.cells[-1].load
+    assert sum(c.share for c in plan.cells) == pytest.approx(1.0)
+
+
+def test_verdict_fits_or_names_the_reps_missing():
+    one_keep = [RepInfo("k", "keep", 10)]
+    light = [LoadGroup("k", "keep", "D", None, 10)]
+    plan = plan_capacity(M, [*one_keep, RepInfo("e", "expand", 10)], light)
+    assert plan.fits and plan.verdict.startswith("fits: ") and plan.verdict.endswith("of capacity")
+    heavy = [LoadGroup("k", "keep", "A", None, 200)]  # ~0.25 each: ~50 effort/week
+    plan = plan_capacity(M, one_keep, heavy)
+    assert not plan.fits
+    need = {r.role: r for r in plan.roles}["keep"]
+    assert need.needed == 5 and need.extra == 4
+    assert plan.verdict.startswith("does not fit: needs 4 more keep reps")
+
+
+def test_any_reps_count_for_both_pools_in_the_verdict():
+    reps = [RepInfo("e", "expand", 10), RepInfo("a", "any", 10)]
+    groups = [LoadGroup("e", "expand", "A", None, 30), LoadGroup("a", "keep", "C", None, 10)]
+    assert plan_capacity(M, reps, groups).fits
+    no_keep = plan_capacity(
+        M, [RepInfo("e", "expand", 10)], [LoadGroup(None, "keep", "A", None, 50)]
+    )
+    assert not no_keep.fits and "keep rep" in no_keep.verdict
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_capacity_json_per_rep_adds_up_to_team_total(cli, store):
+    seed_book(store, 300, owners=True)
+    cli("tag", "--today", TODAY)
+    data = json.loads(cli("capacity", "--format", "json", "--today", TODAY).stdout)
+    assert data["kind"] == "capacity" and data["count"] == len(data["reps"])
+    team = data["team"]
+    assert sum(r["effort_per_week"] for r in data["reps"]) == pytest.approx(team["effort_per_week"])
+    assert sum(r["accounts"] for r in data["reps"]) == team["accounts"]
+    for cell in team["cells"]:
+        assert sum(r["cells"][cell] for r in data["reps"]) == team["cells"][cell]
+    assert data["unowned"]["accounts"] > 0  # the seed leaves some unowned, some with 'former'
+    assert "former" in data["unowned"]["inactive_or_unknown_owners"]
+    assert data["total"]["effort_per_week"] == pytest.approx(
+        team["effort_per_week"] + data["unowned"]["effort_per_week"]
+    )
+    assert {r["role"] for r in data["roles"]} == {"expand", "keep"}
+    assert data["verdict"].startswith(("fits", "does not fit"))
+    # after assigning, nothing is unowned
+    cli("assign", "--today", TODAY)
+    data = json.loads(cli("capacity", "--format", "json", "--today", TODAY).stdout)
+    assert data["unowned"]["accounts"] == 0
+
+
+def test_capacity_table_and_csv(cli, store):
+    seed_book(store, 100, owners=True)
+    cli("tag", "--today", TODAY)
+    out = cli("capacity", "--today", TODAY).stdout
+    assert "TEAM" in out and "What drives the load" in out and "Verdict: " in out
+    assert "Reps the method needs" in out
+    csv = cli("capacity", "--format", "csv", "--today", TODAY).stdout.splitlines()
+    assert csv[0].startswith("rep,name,role,accounts,expand/A")
+    assert csv[-2].startswith("team,") and csv[-1].startswith("unowned,")
+
+
+def test_capacity_on_an_empty_database(cli):
+    out = cli("capacity", "--today", TODAY).stdout
+    assert "Verdict: fits: no human work planned" in out
