@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     result = bulk_load(
         store,
         reps=data.rep_rows(),
-        accounts=data.account_rows(tagged=args.tagged),
+        accounts=data.account_rows(tags="current" if args.tagged else "none"),
         touches=data.touch_rows(),
         replace=args.force,
     )

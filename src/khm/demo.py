@@ -224,9 +224,17 @@ class DemoAccount:
     archived: bool
     created: date
     owner: str | None = None
-    #: what the default method is expected to say (used to simulate; stored only if tagged)
+    #: the tags the account has now: the method's rules, or a manual tag (drives the history)
     expected_type: str = "keep"
     expected_category: str = "D"
+    #: the tags as the last rule run left them (the demo loads these; its own run of
+    #: ``khm tag`` then finds what moved since), and manual tags with their reason
+    type: str | None = None
+    category: str | None = None
+    tagged_on: date | None = None
+    type_manual: bool = False
+    category_manual: bool = False
+    manual_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +247,18 @@ class DemoTouch:
     source: str = SOURCE
 
 
+@dataclass(frozen=True, slots=True)
+class DemoTagChange:
+    account_key: str
+    field: str  # type | category
+    old: str | None
+    new: str | None
+    on: date
+    who: str
+    reason: str
+    rule: str | None
+
+
 @dataclass
 class DemoData:
     seed: int
@@ -248,6 +268,7 @@ class DemoData:
     touches: list[DemoTouch]
     history_start: date
     neglected: set[str] = field(default_factory=set)
+    tag_changes: list[DemoTagChange] = field(default_factory=list)
 
     # ---- rows for :func:`khm.store.loading.bulk_load`
 
@@ -265,10 +286,25 @@ class DemoData:
                 "updated_at": stamp,
             }
 
-    def account_rows(self, *, tagged: bool = False) -> Iterator[dict[str, Any]]:
-        tagged_at = _stamp(self.today - timedelta(days=1)) if tagged else None
+    def account_rows(self, *, tags: str = "history") -> Iterator[dict[str, Any]]:
+        """``tags``: "history" = as the last rule run left them (with manual tags), the
+        state the demo loads; "current" = what the rules say today (benchmarks skip
+        ``khm tag``); "none" = untagged."""
+        if tags not in ("history", "current", "none"):
+            raise ValueError(f"tags must be history, current or none, not {tags!r}")
+        now = _stamp(self.today - timedelta(days=1))
         for a in self.accounts:
             created = _stamp(a.created)
+            if tags == "history":
+                t, c, on = a.type, a.category, a.tagged_on
+                tagged_at = datetime.combine(on, time()) if on else None
+                manual = (a.type_manual, a.category_manual, a.manual_reason)
+            elif tags == "current":
+                t, c, tagged_at = a.expected_type, a.expected_category, now
+                manual = (False, False, None)
+            else:
+                t = c = tagged_at = None
+                manual = (False, False, None)
             yield {
                 "key": a.key,
                 "name": a.name,
@@ -278,16 +314,29 @@ class DemoData:
                 "employees": a.employees,
                 "custom": dict(a.custom),
                 "owner": a.owner,
-                "type": a.expected_type if tagged else None,
-                "category": a.expected_category if tagged else None,
-                "type_manual": False,
-                "category_manual": False,
-                "manual_reason": None,
+                "type": t,
+                "category": c,
+                "type_manual": manual[0],
+                "category_manual": manual[1],
+                "manual_reason": manual[2],
                 "tagged_at": tagged_at,
                 "lifecycle_stage": a.lifecycle_stage,
                 "archived": a.archived,
                 "created_at": created,
-                "updated_at": created,
+                "updated_at": max(created, tagged_at) if tagged_at else created,
+            }
+
+    def tag_change_rows(self) -> Iterator[dict[str, Any]]:
+        for c in self.tag_changes:
+            yield {
+                "account_key": c.account_key,
+                "field": c.field,
+                "old": c.old,
+                "new": c.new,
+                "changed_at": _stamp(c.on, 6),
+                "who": c.who,
+                "reason": c.reason,
+                "rule": c.rule,
             }
 
     def touch_rows(self) -> Iterator[dict[str, Any]]:
@@ -336,10 +385,14 @@ def _field_value(acc: DemoAccount, name: str) -> Any:
 
 def expected_type(acc: DemoAccount, method: Method) -> str:
     """The type the method's rules give (category conditions are not evaluated here)."""
+    return _type_rule(acc, method)[0]
+
+
+def _type_rule(acc: DemoAccount, method: Method) -> tuple[str, str]:
     for rule in method.types.rules:
         if all(c.field != "category" and c.test(_field_value(acc, c.field)) for c in rule.when):
-            return rule.type
-    return method.types.default
+            return rule.type, rule.label
+    return method.types.default, "default"
 
 
 def expected_categories(accounts: list[DemoAccount], method: Method) -> dict[str, str]:
@@ -485,13 +538,13 @@ class _Diligence:
 
 
 _DILIGENCE = (
-    _Diligence(0.80, 0.14),
-    _Diligence(0.70, 0.20),
     _Diligence(0.86, 0.10),
-    _Diligence(0.74, 0.18),
-    _Diligence(0.66, 0.22),
+    _Diligence(0.80, 0.14),
+    _Diligence(0.90, 0.07),
+    _Diligence(0.84, 0.11),
+    _Diligence(0.78, 0.16),
 )
-_UNOWNED = _Diligence(0.45, 0.25)
+_UNOWNED = _Diligence(0.55, 0.30)
 
 
 def generate(
@@ -521,6 +574,8 @@ def generate(
     for a in accs:
         a.expected_type = expected_type(a, method)
         a.expected_category = cats.get(a.key, method.categories.fallback)
+    history_start = today - timedelta(days=HISTORY_DAYS)
+    tag_changes = _tag_history(rng, accs, method, today, history_start)
     _assign_owners(rng, team, accs, method, unowned_share)
 
     # how far back the history goes: a year, or less when a touch count is asked for
@@ -532,7 +587,6 @@ def generate(
                 30, min(3 * HISTORY_DAYS, math.ceil(HISTORY_DAYS * 1.3 * touches / per_year))
             )
     history_start = today - timedelta(days=history_days)
-
     neglected = _pick_neglected(rng, accs, neglected_share)
     # some tricky names are overdue too, so they show up in the weekly lists
     neglected |= {k for k in _OVERDUE_TRICKY if any(a.key == k for a in accs)}
@@ -548,7 +602,113 @@ def generate(
         touches=out,
         history_start=history_start,
         neglected=neglected,
+        tag_changes=tag_changes,
     )
+
+
+_MANUAL_TAGS: tuple[tuple[str, str, str], ...] = (
+    ("type", "expand", "Strategic: their parent group is consolidating suppliers"),
+    ("type", "expand", "New CFO asked for a proposal on the payroll module"),
+    ("category", "A", "Reference customer: we use them in every Nordic pitch"),
+)
+_RULE_RUN = "rule run"
+
+
+def _neighbour(rng: random.Random, category: str) -> str:
+    """A category one step up or down."""
+    i = "ABCD".index(category) if category in ("A", "B", "C", "D") else 3
+    steps = [j for j in (i - 1, i + 1) if 0 <= j <= 3]
+    return "ABCD"[rng.choice(steps)]
+
+
+def _tag_history(
+    rng: random.Random,
+    accs: list[DemoAccount],
+    method: Method,
+    today: date,
+    start: date,
+) -> list[DemoTagChange]:
+    """A year of tagging: the team adopted the method a year ago (every account tagged
+    then), tags moved during the year (keep → expand and back, categories up and down), a
+    few accounts carry a manual tag, and since the last rule run some accounts moved again
+    (a pipeline opened, revenue shifted): the demo's own ``khm tag`` finds those.
+
+    Sets each account's loaded state (``type``, ``category``, ``tagged_on``, manual flags)
+    and its ``expected_*`` (the tags it has after today's run, manual ones included)."""
+    out: list[DemoTagChange] = []
+    adopted = start - timedelta(days=7)
+    cat_rule = method.categories.rule
+    candidates = [
+        a
+        for a in accs
+        if not a.archived and a.expected_type == "keep" and a.expected_category in ("B", "C")
+    ]
+    manual: dict[str, tuple[str, str, str]] = {}
+    if len(candidates) > 3 * len(_MANUAL_TAGS):
+        picks = rng.sample(candidates, len(_MANUAL_TAGS))
+        manual = {a.key: spec for a, spec in zip(picks, _MANUAL_TAGS, strict=True)}
+
+    def change(a: DemoAccount, fld: str, old: str | None, new: str, on: date, rule: str) -> None:
+        out.append(DemoTagChange(a.key, fld, old, new, on, "khm", _RULE_RUN, rule))
+
+    def label(t: str, rule_type: str, rule_label: str) -> str:
+        if t == rule_type:
+            return rule_label
+        if t == method.types.default:
+            return "default"
+        return next((r.label for r in method.types.rules if r.type == t), "default")
+
+    for a in accs:
+        rule_type, rule_label = _type_rule(a, method)
+        first = max(adopted, a.created + timedelta(days=1))
+        rule_t, rule_c = a.expected_type, a.expected_category
+        spec = manual.get(a.key)
+        if spec is not None:
+            # tagged by the rules at first, then by hand (kept by every later rule run)
+            fld, value, reason = spec
+            change(a, "type", None, rule_t, first, rule_label)
+            change(a, "category", None, rule_c, first, cat_rule)
+            on = today - timedelta(days=rng.randint(40, 200))
+            was = rule_t if fld == "type" else rule_c
+            out.append(DemoTagChange(a.key, fld, was, value, on, "mette", reason, "manual"))
+            if fld == "type":
+                a.type_manual, a.expected_type = True, value
+            else:
+                a.category_manual, a.expected_category = True, value
+            a.manual_reason = reason
+            a.type, a.category, a.tagged_on = a.expected_type, a.expected_category, on
+            continue
+        # t1/c1: what the last rule run (a few weeks ago) left; today's run finds the rest
+        t1, c1 = rule_t, rule_c
+        if not a.archived:
+            u = rng.random()
+            if rule_t == "expand" and u < 0.06:
+                t1 = "keep"  # the pipeline opened after the last rule run
+            elif rule_t == "keep" and u < 0.01:
+                t1 = "expand"  # the opportunity closed since
+            if rng.random() < 0.025:
+                c1 = _neighbour(rng, rule_c)  # revenue shifted since
+        # t0/c0: the first tags; a tenth of the accounts moved once during the year
+        t0, c0 = t1, c1
+        moved_on: date | None = None
+        span = (today - timedelta(days=35) - first).days
+        if not a.archived and span > 60 and rng.random() < 0.10:
+            moved_on = first + timedelta(days=rng.randint(30, span))
+            if rng.random() < 0.5:
+                t0 = "keep" if t1 == "expand" else "expand"
+            else:
+                c0 = _neighbour(rng, c1)
+        change(a, "type", None, t0, first, label(t0, rule_type, rule_label))
+        change(a, "category", None, c0, first, cat_rule)
+        last = first
+        if moved_on is not None:
+            if t0 != t1:
+                change(a, "type", t0, t1, moved_on, label(t1, rule_type, rule_label))
+            if c0 != c1:
+                change(a, "category", c0, c1, moved_on, cat_rule)
+            last = moved_on
+        a.type, a.category, a.tagged_on = t1, c1, last
+    return out
 
 
 def _make_reps(rng: random.Random, names: _Names, n: int | None) -> list[DemoRep]:
@@ -688,9 +848,16 @@ def _assign_owners(
             a.owner = rng.choice(keep_reps).handle
 
 
+_NEGLECT_WEIGHT = {"A": 0.5, "B": 0.7, "C": 1.0, "D": 1.25}
+
+
 def _pick_neglected(rng: random.Random, accs: list[DemoAccount], share: float) -> set[str]:
-    """The accounts whose reps let them slide for months."""
-    return {a.key for a in accs if not a.archived and rng.random() < share}
+    """The accounts whose reps let them slide for months (the small ones more often)."""
+    return {
+        a.key
+        for a in accs
+        if not a.archived and rng.random() < share * _NEGLECT_WEIGHT.get(a.expected_category, 1.0)
+    }
 
 
 def _expected_touches_per_year(accs: list[DemoAccount], method: Method) -> float:
@@ -778,7 +945,7 @@ def _simulate(
                         spread = min(10, max(1, step // 7))
                         when = due + rng.randint(-spread, spread)
                     elif u < dil.on_time + dil.late:
-                        when = due + max(8, round(step * rng.uniform(0.26, 0.8)))
+                        when = due + max(8, round(step * rng.uniform(0.26, 0.7)))
                     else:
                         when = due + round(step * rng.uniform(1.0, 1.6))
                     if when < 0:

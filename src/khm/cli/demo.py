@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from khm.store.db import Store
 
 MAX_ACCOUNTS = 200_000
+DEMO_WHO = "demo"
 
 
 @dataclass
@@ -50,7 +51,7 @@ def _run_method(store: Store, method: Method, today: date, rep: str | None = Non
     except ImportError:
         run.notes.append("tagging is not available in this build: skipped 'khm tag'")
     else:
-        run.tagged = tag_accounts(store, method, today=today, dry_run=False, who="demo")
+        run.tagged = tag_accounts(store, method, today=today, dry_run=False, who=DEMO_WHO)
     try:
         from khm.services.assign import assign_accounts
     except ImportError:
@@ -58,7 +59,7 @@ def _run_method(store: Store, method: Method, today: date, rep: str | None = Non
     else:
         if run.tagged is not None:
             run.assigned = assign_accounts(
-                store, method, today=today, rebalance=True, dry_run=False, who="demo"
+                store, method, today=today, rebalance=True, dry_run=False, who=DEMO_WHO
             )
     try:
         from khm.services.weekly import build_weekly
@@ -68,6 +69,81 @@ def _run_method(store: Store, method: Method, today: date, rep: str | None = Non
         if run.tagged is not None:
             run.weekly = build_weekly(store, method, today=today, rep=rep)
     return run
+
+
+def _pin_timestamps(store: Store, data: Any, today: date) -> None:
+    """Make the demo reproducible: what the method run wrote at the clock's time of day
+    (``updated_at`` of accounts and reps, ``changed_at`` of its tag changes) gets one fixed
+    stamp on ``today``, so the same --seed and --today give byte-identical listings."""
+    from datetime import datetime, time
+
+    from sqlalchemy import bindparam, select, update
+
+    from khm.store.models import Account, Rep, TagChange
+
+    stamp = datetime.combine(today, time(7, 0))
+    loaded = {row["key"]: row["updated_at"] for row in data.account_rows()}
+    rep_t = Rep.__table__  # type: ignore[attr-defined]
+    acc_t = Account.__table__  # type: ignore[attr-defined]
+    with store.engine.begin() as conn:
+        changed = [
+            {"b_id": i}
+            for i, key, at in conn.execute(select(acc_t.c.id, acc_t.c.key, acc_t.c.updated_at))
+            if at != loaded.get(key)
+        ]
+        if changed:
+            conn.execute(
+                update(acc_t).where(acc_t.c.id == bindparam("b_id")).values(updated_at=stamp),
+                changed,
+            )
+        rep_loaded = {row["handle"]: row["updated_at"] for row in data.rep_rows()}
+        reps_changed = [
+            {"b_id": i}
+            for i, handle, at in conn.execute(
+                select(rep_t.c.id, rep_t.c.handle, rep_t.c.updated_at)
+            )
+            if at != rep_loaded.get(handle)
+        ]
+        if reps_changed:
+            conn.execute(
+                update(rep_t).where(rep_t.c.id == bindparam("b_id")).values(updated_at=stamp),
+                reps_changed,
+            )
+        conn.execute(
+            update(TagChange.__table__)  # type: ignore[attr-defined]
+            .where(TagChange.who == DEMO_WHO)
+            .values(changed_at=stamp)
+        )
+
+
+def _print_run(console: Console, run: MethodRun) -> None:
+    """One line each for what tag and assign did."""
+    from rich.markup import escape
+
+    tagged = run.tagged
+    if tagged is not None:
+        changes = list(getattr(tagged, "changes", []) or [])
+        moved = [c for c in changes if c.old is not None]
+        line = f"khm tag: {len(changes)} tag changes since the last rule run"
+        kept = getattr(tagged, "manual_kept", None)
+        if kept:
+            line += f", {len(kept)} manual tags kept against the rule"
+        console.print(escape(line))
+        for c in moved[:6]:
+            console.print(
+                f"  {escape(c.name or c.account)}: {c.field} {c.old} → {c.new} ({escape(str(c.rule))})",
+                highlight=False,
+            )
+        if len(moved) > 6:
+            console.print(f"  ... and {len(moved) - 6} more")
+    assigned = run.assigned
+    if assigned is not None:
+        moves = list(getattr(assigned, "moves", []) or [])
+        balanced = getattr(assigned, "balanced", None)
+        console.print(
+            f"khm assign --rebalance: {len(moves)} owner moves"
+            + ("" if balanced is None else f", load balanced: {'yes' if balanced else 'no'}")
+        )
 
 
 def _target(ctx: typer.Context, db: str | None) -> str:
@@ -167,11 +243,14 @@ def demo(
             reps=data.rep_rows(),
             accounts=data.account_rows(),
             touches=data.touch_rows(),
+            tag_changes=data.tag_change_rows(),
             replace=force,
         )
         run = _run_method(store, method, day, rep=rep or handles[0])
+        _pin_timestamps(store, data, day)
         console = get_console()
         _print_summary(console, store, url, data, loaded, time.perf_counter() - started)
+        _print_run(console, run)
         for note in run.notes:
             console.print(f"note: {note}", markup=False)
         _print_weekly(console, run.weekly, rep or handles[0])
@@ -258,6 +337,16 @@ def _print_weekly(console: Console, weekly: Any, rep: str) -> None:
 
     if weekly is None:
         return
+    console.print()
+    try:
+        from khm.cli.weekly import render
+    except ImportError:
+        pass
+    else:
+        chosen = [r for r in getattr(weekly, "reps", ()) if getattr(r, "handle", None) == rep]
+        if chosen:
+            render(weekly, "table", reps=chosen, file=console.file)
+            return
     data = _as_data(weekly)
     sections = _get(data, "reps") or []
     section = next((s for s in sections if _get(s, "rep") == rep), None)

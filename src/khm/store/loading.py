@@ -4,8 +4,8 @@ SQLAlchemy Core ``INSERT`` with executemany, in chunks, inside ONE transaction: 
 everything is written or nothing is. No dialect-specific SQL, so the same code loads a
 SQLite file and a PostgreSQL database (psycopg 3 batches the rows itself).
 
-Rows are plain dicts with the table's column names. Touch rows name their account by
-``account_key`` (mapped to ``account_id`` after the accounts are in).
+Rows are plain dicts with the table's column names. Touch and tag-change rows name their
+account by ``account_key`` (mapped to ``account_id`` after the accounts are in).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class LoadResult:
     reps: int
     accounts: int
     touches: int
+    tag_changes: int = 0
 
 
 def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
@@ -76,10 +77,11 @@ def bulk_load(
     reps: Iterable[Mapping[str, Any]] = (),
     accounts: Iterable[Mapping[str, Any]] = (),
     touches: Iterable[Mapping[str, Any]] = (),
+    tag_changes: Iterable[Mapping[str, Any]] = (),
     replace: bool = False,
     chunk_size: int = CHUNK,
 ) -> LoadResult:
-    """Insert reps, then accounts, then touches in one transaction.
+    """Insert reps, then accounts, then touches and tag changes in one transaction.
 
     ``replace`` first deletes every rep, account, touch and tag change (in the same
     transaction). Without it, existing rows stay and a duplicate key is a
@@ -89,12 +91,13 @@ def bulk_load(
     from sqlalchemy import insert, select
     from sqlalchemy.exc import IntegrityError
 
-    from khm.store.models import Account, Rep, Touch
+    from khm.store.models import Account, Rep, TagChange, Touch
 
     rep_t = Rep.__table__  # type: ignore[attr-defined]
     acc_t = Account.__table__  # type: ignore[attr-defined]
     touch_t = Touch.__table__  # type: ignore[attr-defined]
-    n_reps = n_accounts = n_touches = 0
+    change_t = TagChange.__table__  # type: ignore[attr-defined]
+    n_reps = n_accounts = n_touches = n_changes = 0
     try:
         with store.engine.begin() as conn:
             if replace:
@@ -106,26 +109,37 @@ def bulk_load(
                 conn.execute(insert(acc_t), chunk)
                 n_accounts += len(chunk)
             ids: dict[str, int] = {k: i for k, i in conn.execute(select(acc_t.c.key, acc_t.c.id))}
-            for chunk in _chunks(touches, chunk_size):  # type: ignore[arg-type]
-                rows = []
-                for t in chunk:
-                    row = dict(t)
-                    key = row.pop("account_key", None)
-                    if key is not None:
-                        try:
-                            row["account_id"] = ids[key]
-                        except KeyError:
-                            raise InputError(
-                                f"touch {n_touches + len(rows) + 1}: account_key: "
-                                f"no account with key {key!r}"
-                            ) from None
-                    rows.append(row)
-                conn.execute(insert(touch_t), rows)
-                n_touches += len(rows)
+            for what, table, source in (
+                ("touch", touch_t, touches),
+                ("tag change", change_t, tag_changes),
+            ):
+                done = 0
+                for chunk in _chunks(source, chunk_size):  # type: ignore[arg-type]
+                    rows = [
+                        _with_account_id(dict(r), ids, what, done + i)
+                        for i, r in enumerate(chunk, 1)
+                    ]
+                    conn.execute(insert(table), rows)
+                    done += len(rows)
+                if what == "touch":
+                    n_touches = done
+                else:
+                    n_changes = done
     except IntegrityError as exc:
         msg = str(exc.orig) if getattr(exc, "orig", None) is not None else str(exc)
         raise ConflictError(f"{_where(store)}: bulk load refused: {msg.strip()}") from None
-    return LoadResult(reps=n_reps, accounts=n_accounts, touches=n_touches)
+    return LoadResult(reps=n_reps, accounts=n_accounts, touches=n_touches, tag_changes=n_changes)
+
+
+def _with_account_id(row: dict[str, Any], ids: dict[str, int], what: str, n: int) -> dict[str, Any]:
+    """``account_key`` → ``account_id``; an unknown key names the row."""
+    key = row.pop("account_key", None)
+    if key is not None:
+        try:
+            row["account_id"] = ids[key]
+        except KeyError:
+            raise InputError(f"{what} {n}: account_key: no account with key {key!r}") from None
+    return row
 
 
 def _where(store: Store) -> str:
