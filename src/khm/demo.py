@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from khm.core.due import first_due
 from khm.method import Method, default_method
 
 DEFAULT_SEED = 42
@@ -232,6 +233,7 @@ class DemoAccount:
     type: str | None = None
     category: str | None = None
     tagged_on: date | None = None
+    first_tagged: date | None = None  # when the team first tagged it (adopted the method)
     type_manual: bool = False
     category_manual: bool = False
     manual_reason: str | None = None
@@ -661,6 +663,7 @@ def _tag_history(
     for a in accs:
         rule_type, rule_label = _type_rule(a, method)
         first = max(adopted, a.created + timedelta(days=1))
+        a.first_tagged = first
         rule_t, rule_c = a.expected_type, a.expected_category
         spec = manual.get(a.key)
         if spec is not None:
@@ -908,11 +911,11 @@ def _simulate(
         stop_all = t_end
         stop_human = t_end
         if a.key in neglected:
-            # nothing human for 3-10 months; a third of them get nothing at all
-            gap = rng.randint(95, 300)
-            stop_human = max(begin, t_end - gap)
-            if rng.random() < 0.34 and a.key not in _OVERDUE_TRICKY:
-                stop_all = stop_human
+            # nothing human for 3-10 months; about half of them lost all contact (not
+            # even the newsletter reaches them), some for most of the year
+            stop_human = max(begin, t_end - rng.randint(95, 300))
+            if rng.random() < 0.5 and a.key not in _OVERDUE_TRICKY:
+                stop_all = stop_human = max(begin, t_end - rng.randint(150, 364))
         if a.archived:
             stop_all = stop_human = max(begin, t_end - rng.randint(60, 250))
         dil = diligence.get(a.owner, _UNOWNED) if a.owner else _UNOWNED
@@ -937,7 +940,11 @@ def _simulate(
             else:
                 month_note = False
                 cover = sorted(d for c in covered_by[kind] for d in done.get(c, ()))
-                last = begin - rng.randint(0, step - 1)
+                # the first one falls where khm's planner spreads a never-touched kind
+                # (from the day the team first tagged the account), so the simulated
+                # team follows the lists it would have been given
+                anchor = a.first_tagged or start
+                last = first_due(anchor, a.key, kind, interval).toordinal() - base - step
                 while True:
                     due = last + step
                     u = rng.random()
