@@ -1,0 +1,226 @@
+"""Property tests of the planner over random books, touches and weeks (hypothesis)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from khm.core.due import due_for
+from khm.core.planner import PlanAccount, PlanItem, PlanRep, WeeklyPlan, plan_week
+from khm.method import default_method, parse_method
+
+M = default_method()
+KINDS = list(M.activities)
+# the default method without no-human periods and holidays: for the simulation below
+OPEN = parse_method(
+    __import__("khm.method", fromlist=["DEFAULT_METHOD_TOML"])
+    .DEFAULT_METHOD_TOML.replace('holidays = "account"', 'holidays = "none"')
+    .replace(
+        'no_human_periods = [\n  { name = "Summer", from = "07-01", to = "07-31" },\n'
+        '  { name = "Christmas", from = "12-20", to = "01-06" },\n]',
+        "no_human_periods = []",
+    )
+)
+assert OPEN.calendar.no_human_periods == []
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def books(draw, max_accounts: int = 8):
+    n = draw(st.integers(1, max_accounts))
+    accounts, touches = [], {}
+    for i in range(n):
+        key = f"K{i:02d}"
+        anchor = draw(st.dates(date(2025, 1, 1), date(2026, 12, 1)))
+        accounts.append(
+            PlanAccount(
+                key=key,
+                name=key,
+                type=draw(st.sampled_from(["expand", "keep"])),
+                category=draw(st.sampled_from("ABCD")),
+                owner="ola",
+                country=draw(st.sampled_from([None, "NO", "SE", "DK", "FI"])),
+                anchor=anchor,
+            )
+        )
+        touched = draw(st.dictionaries(st.sampled_from(KINDS), st.dates(anchor, date(2027, 3, 1))))
+        touches[key] = touched
+    capacity = draw(st.sampled_from([0, 1, 2, 3, 4, 6, 12]))
+    return accounts, touches, capacity
+
+
+mondays = st.dates(date(2025, 6, 1), date(2027, 2, 1)).map(
+    lambda d: d - timedelta(days=d.weekday())
+)
+
+
+def run(accounts, touches, capacity, monday, today=None, method=M) -> WeeklyPlan:
+    return plan_week(
+        accounts=accounts,
+        last_touches=touches,
+        reps=[PlanRep("ola", capacity=capacity)],
+        method=method,
+        monday=monday,
+        today=today or monday,
+    )
+
+
+def placed(rep) -> dict[tuple[str, str], str]:
+    """(account, kind) -> where it went: listed / carried / paused (covered kinds too)."""
+    out = {}
+    for where, items in (("listed", rep.items), ("carried", rep.carried), ("paused", rep.paused)):
+        for it in items:
+            for kind in (it.kind, *it.covers):
+                assert (it.account, kind) not in out, "an activity placed twice"
+                out[(it.account, kind)] = where
+    return out
+
+
+@SETTINGS
+@given(books(), mondays, st.integers(0, 6))
+def test_nothing_due_is_lost_each_week(book, monday, today_offset):
+    """Every activity due by Sunday is listed, carried or paused (by the calendar), exactly
+    once; nothing else is."""
+    accounts, touches, capacity = book
+    sunday = monday + timedelta(days=6)
+    rep = run(accounts, touches, capacity, monday, monday + timedelta(days=today_offset)).rep("ola")
+    where = placed(rep)
+    expected = set()
+    for a in accounts:
+        last = {k: d for k, d in touches[a.key].items() if d <= sunday}
+        for kind, iv in M.cadence_for(a.type, a.category).items():
+            d = due_for(kind, iv, account_key=a.key, anchor=a.anchor, last_by_kind=last, method=M)
+            if d.due <= sunday:
+                expected.add((a.key, kind))
+    assert expected <= set(where)
+    extra = set(where) - expected
+    assert all(any(t for t in _item(rep, k).triggers) for k in extra)  # only trigger items
+    for it in rep.paused:
+        assert it.human
+    for it in rep.carried:
+        assert it.human
+
+
+def _item(rep, key_kind) -> PlanItem:
+    for it in (*rep.items, *rep.carried, *rep.paused):
+        if (it.account, it.kind) == key_kind or (
+            it.account == key_kind[0] and key_kind[1] in it.covers
+        ):
+            return it
+    raise AssertionError(key_kind)
+
+
+@SETTINGS
+@given(books(), mondays)
+def test_capacity_is_held(book, monday):
+    accounts, touches, capacity = book
+    rep = run(accounts, touches, capacity, monday).rep("ola")
+    human = [i for i in rep.items if i.human]
+    assert rep.capacity <= capacity
+    if any(i.oversize for i in human):
+        assert len(human) == 1 and human[0].effort > capacity
+    else:
+        assert rep.human_planned <= rep.capacity + 1e-9
+
+
+@SETTINGS
+@given(books(), mondays)
+def test_no_item_for_an_activity_logged_after_its_due_date(book, monday):
+    accounts, touches, capacity = book
+    sunday = monday + timedelta(days=6)
+    rep = run(accounts, touches, capacity, monday).rep("ola")
+    for it in (*rep.items, *rep.carried, *rep.paused):
+        if it.interval is None:
+            continue  # trigger-only item
+        for kind in (it.kind,):
+            for k in M.covering(kind):
+                d = touches[it.account].get(k)
+                if d is not None and d <= sunday:
+                    assert d < it.due or d == it.last_touch, (it, k, d)
+                    assert it.last_touch is not None and d <= it.last_touch
+
+
+@SETTINGS
+@given(books(), mondays, st.integers(0, 6), st.randoms(use_true_random=False))
+def test_the_plan_is_deterministic_and_ignores_input_order(book, monday, off, rnd):
+    accounts, touches, capacity = book
+    today = monday + timedelta(days=off)
+    one = run(accounts, touches, capacity, monday, today)
+    shuffled = accounts[:]
+    rnd.shuffle(shuffled)
+    assert run(shuffled, dict(reversed(list(touches.items()))), capacity, monday, today) == one
+
+
+@SETTINGS
+@given(books(), mondays, st.integers(0, 6))
+def test_the_list_is_ordered_by_the_stated_priority(book, monday, off):
+    accounts, touches, capacity = book
+    rep = run(accounts, touches, capacity, monday, monday + timedelta(days=off)).rep("ola")
+    rank = {"overdue": 0, "trigger": 1, "due": 2}
+    keys = [
+        (
+            rank[i.status],
+            -i.lateness,
+            i.category,
+            0 if i.type == "expand" else 1,
+            i.account,
+            i.kind,
+        )
+        for i in rep.items
+    ]
+    assert keys == sorted(keys)
+    for i in rep.items:
+        if i.status == "overdue":
+            assert i.days_overdue > 0
+        else:
+            assert i.days_overdue == 0
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(books(max_accounts=8), mondays, st.integers(0, 6), st.integers(0, 6))
+def test_carried_items_come_first_next_week(book, monday, off1, off2):
+    """A carried item that is still due next week and not listed there did not fit even
+    among the earlier work: no item new that week took its place."""
+    accounts, touches, capacity = book
+    week1 = run(accounts, touches, capacity, monday, monday + timedelta(days=off1)).rep("ola")
+    monday2 = monday + timedelta(days=7)
+    week2 = run(accounts, touches, capacity, monday2, monday2 + timedelta(days=off2)).rep("ola")
+    listed2 = {(i.account, i.kind) for i in week2.items}
+    earlier_effort = sum(i.effort for i in week2.items if i.human and i.backlog)
+    for c in week1.carried:
+        if (c.account, c.kind) in listed2:
+            continue
+        still = [i for i in week2.carried if (i.account, i.kind) == (c.account, c.kind)]
+        if not still:
+            continue  # merged into another item, or paused by a holiday
+        assert still[0].backlog
+        assert earlier_effort + still[0].effort > week2.capacity - 1e-9
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(books(max_accounts=5), st.dates(date(2026, 1, 5), date(2026, 6, 1)))
+def test_every_carried_item_is_listed_later_when_the_rep_does_the_work(book, start):
+    """Simulate 40 weeks in which the rep does everything listed on its suggested day: an
+    item carried in week W is listed in a later week (nothing is lost)."""
+    accounts, touches, _ = book
+    touches = {k: dict(v) for k, v in touches.items()}
+    for v in touches.values():  # the story starts now: no touches from the future
+        for kind in [k for k, d in v.items() if d >= start]:
+            del v[kind]
+    monday = start - timedelta(days=start.weekday())
+    waiting: dict[tuple[str, str], int] = {}
+    for week in range(40):
+        rep = run(accounts, touches, 6, monday, method=OPEN).rep("ola")
+        for it in rep.items:
+            waiting.pop((it.account, it.kind), None)
+            day = it.day or monday
+            for kind in (it.kind,):
+                touches[it.account][kind] = day
+        for it in rep.carried:
+            waiting.setdefault((it.account, it.kind), week)
+        overdue_waits = [week - w for w in waiting.values()]
+        assert not overdue_waits or max(overdue_waits) <= 20, waiting
+        monday += timedelta(days=7)

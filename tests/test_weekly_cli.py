@@ -1,0 +1,278 @@
+"""``khm weekly`` through the CLI: every format, --out-dir, errors, escaping, the loop."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+WEEK = "2026-W48"
+MONDAY = "2026-11-23"
+TRICKY = '[bold]Ærø Ålesund 🚀[/bold], "quoted" | piped'
+
+
+def seed(store, *, tricky: bool = True) -> None:
+    """Two active reps and one inactive; accounts with calls/visits long overdue."""
+    from khm.store.models import Account, Rep, Touch
+
+    with store.transaction() as s:
+        s.add(Rep(handle="ola", name="Ola Nordmann", capacity=12))
+        s.add(Rep(handle="kari", name="Kari Sørensen", capacity=12))
+        s.add(Rep(handle="gone", name="Gone Away", capacity=12, active=False))
+        s.add(Rep(handle="idle", name="Nothing To Do", capacity=12))
+        s.flush()
+        rows = [
+            ("ACME", "Acme AS", "expand", "A", "ola", "NO"),
+            ("BOLT", TRICKY if tricky else "Bolt AB", "keep", "B", "ola", "SE"),
+            ("=CMD", '=HYPERLINK("x")', "keep", "C", "kari", "DK"),
+            ("LOST", "Lost Oy", "keep", "D", "gone", "FI"),
+            ("RAW", "Untagged AS", None, None, "ola", "NO"),
+            ("FREE", "Free AS", "expand", "B", None, "NO"),
+        ]
+        for key, name, typ, cat, owner, country in rows:
+            acc = Account(
+                key=key,
+                name=name,
+                type=typ,
+                category=cat,
+                owner=owner,
+                country=country,
+                tagged_at=datetime(2026, 1, 5),
+            )
+            s.add(acc)
+            s.flush()
+            for kind in ("visit", "call", "email", "newsletter", "webinar", "review"):
+                s.add(Touch(account_id=acc.id, rep=owner, kind=kind, date=date(2026, 6, 2)))
+
+
+@pytest.fixture
+def book(store):
+    seed(store)
+    return store
+
+
+def weekly(cli, *args, code=0):
+    return cli("weekly", "--week", WEEK, "--today", MONDAY, *args, code=code)
+
+
+def as_json(cli, *args) -> dict:
+    return json.loads(weekly(cli, "--format", "json", *args).stdout)
+
+
+# --------------------------------------------------------------------------- formats
+
+
+def test_json_has_the_documented_versioned_shape(cli, book):
+    data = as_json(cli)
+    assert data["version"] == 1 and data["week"] == WEEK
+    assert [r["rep"] for r in data["reps"]] == ["idle", "kari", "ola"]  # active reps only
+    ola = next(r for r in data["reps"] if r["rep"] == "ola")
+    for key in ("rep", "capacity", "human_planned", "carried_over", "items"):
+        assert key in ola
+    item = ola["items"][0]
+    assert set(item) >= {
+        "account",
+        "name",
+        "type",
+        "category",
+        "activity",
+        "mode",
+        "effort",
+        "status",
+        "due",
+        "days_overdue",
+        "last_touch",
+        "reason",
+        "tactic",
+    }
+    assert item["mode"] in ("human", "digital")
+    assert item["status"] in ("overdue", "due", "trigger")
+    assert ola["human_planned"] <= ola["capacity"]
+    problems = {a["account"]: a["problem"] for a in data["unassigned"]["accounts"]}
+    assert set(problems) == {"LOST", "RAW", "FREE"}
+
+
+def test_the_same_command_twice_gives_identical_output(cli, book):
+    for fmt in ("json", "csv", "ics", "markdown", "table"):
+        assert weekly(cli, "-f", fmt).stdout == weekly(cli, "-f", fmt).stdout
+
+
+def test_table_shows_headers_rows_and_escapes_markup(cli, book):
+    out = weekly(cli).stdout
+    assert "ola (Ola Nordmann) — week 2026-W48 (Mon 23 Nov – Sun 29 Nov 2026)" in out
+    assert "capacity" in out and "used" in out
+    assert "[bold]Ærø Ålesund 🚀[/bold]" in out  # shown, not interpreted
+    assert "overdue" in out and "On-site visit (human)" in out
+    assert "Unassigned: 3 account(s)" in out
+    assert "idle (Nothing To Do)" in out and "Nothing due this week." in out
+
+
+def test_overdue_rows_are_red_in_a_colour_terminal(cli, book, monkeypatch):
+    from khm.cli.weekly import render_table
+    from khm.method import default_method
+    from khm.services.weekly import build_weekly
+
+    monkeypatch.delenv("NO_COLOR")
+    from rich.console import Console
+
+    plan = build_weekly(book, default_method(), today=date(2026, 11, 23), rep="ola")
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=True, color_system="standard", width=250)
+    import khm.render
+
+    monkeypatch.setattr(khm.render, "get_console", lambda **kw: console)
+    render_table(plan, list(plan.reps), unassigned=False)
+    assert "\x1b[31m" in buf.getvalue()
+
+
+def test_csv_is_the_plan_export_and_formula_safe(cli, book):
+    rows = list(csv.DictReader(io.StringIO(weekly(cli, "-f", "csv").stdout)))
+    assert rows and {r["rep"] for r in rows} == {"ola", "kari"}
+    assert rows[0]["week"] == WEEK
+    names = {r["account"]: r["name"] for r in rows}
+    assert names["BOLT"] == TRICKY
+    assert names["'=CMD"].startswith("'=HYPERLINK")
+
+
+def test_markdown_escapes_pipes_and_keeps_text(cli, book):
+    out = weekly(cli, "-f", "markdown").stdout
+    assert "## ola (Ola Nordmann) — week 2026-W48" in out
+    assert "Ærø Ålesund 🚀" in out and "\\| piped" in out
+
+
+def test_ics_parses_back_with_one_todo_per_item(cli, book):
+    from icalendar import Calendar
+
+    data = as_json(cli, "--rep", "ola")
+    items = data["reps"][0]["items"]
+    cal = Calendar.from_ical(weekly(cli, "--rep", "ola", "-f", "ics").stdout)
+    todos = [c for c in cal.walk() if c.name == "VTODO"]
+    assert len(todos) == len(items)
+    uids = [str(t["uid"]) for t in todos]
+    assert len(set(uids)) == len(uids)
+    first = todos[0]
+    assert str(first["summary"]).startswith(items[0]["label"])
+    assert items[0]["tactic"] in str(first["description"])
+    assert int(first["priority"]) == (1 if items[0]["status"] == "overdue" else 5)
+    assert first["due"].dt == date.fromisoformat(items[0]["day"])
+    assert any("Ærø Ålesund 🚀" in str(t["summary"]) for t in todos)
+
+
+def test_ics_events_for_calendars_that_ignore_tasks(cli, book):
+    from icalendar import Calendar
+
+    cal = Calendar.from_ical(weekly(cli, "-f", "ics", "--ics-kind", "event").stdout)
+    events = [c for c in cal.walk() if c.name == "VEVENT"]
+    assert events and all(not isinstance(e["dtstart"].dt, datetime) for e in events)
+    weekly(cli, "-f", "ics", "--ics-kind", "meeting", code=2)
+
+
+# --------------------------------------------------------------------------- --out-dir
+
+
+def test_out_dir_writes_one_file_per_rep_and_skips_empty_ones(cli, book, tmp_path: Path):
+    out = tmp_path / "lists"
+    res = weekly(cli, "-f", "json", "--out-dir", str(out))
+    files = sorted(p.name for p in out.iterdir())
+    assert files == [f"kari-{WEEK}.json", f"ola-{WEEK}.json"]
+    assert "wrote" in res.stdout and "skipped 1 rep(s) with nothing due: idle" in res.stdout
+    ola = json.loads((out / f"ola-{WEEK}.json").read_text(encoding="utf-8"))
+    assert [r["rep"] for r in ola["reps"]] == ["ola"]
+    assert not any(p.name.startswith(".") for p in out.iterdir())  # no temp files left
+
+
+def test_include_empty_writes_every_rep_in_every_format(cli, book, tmp_path: Path):
+    for fmt, ext in (("table", "txt"), ("csv", "csv"), ("markdown", "md"), ("ics", "ics")):
+        out = tmp_path / fmt
+        weekly(cli, "-f", fmt, "--out-dir", str(out), "--include-empty")
+        assert sorted(p.name for p in out.iterdir()) == [
+            f"{h}-{WEEK}.{ext}" for h in ("idle", "kari", "ola")
+        ]
+    text = (tmp_path / "table" / f"ola-{WEEK}.txt").read_text(encoding="utf-8")
+    assert "[bold]Ærø Ålesund 🚀[/bold]" in text and "\x1b[" not in text
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_unknown_rep_is_not_found(cli, book):
+    res = weekly(cli, "--rep", "nobody", code=5)
+    assert "--rep: no rep with handle 'nobody'" in res.stderr
+    data = json.loads(weekly(cli, "--rep", "nobody", "-f", "json", code=5).stdout)
+    assert data["error"]["kind"] == "not_found"
+
+
+def test_inactive_rep_gets_a_message(cli, book):
+    res = weekly(cli, "--rep", "gone", code=7)
+    assert "inactive" in res.stderr
+
+
+def test_bad_week_is_a_usage_error(cli, book, snapshot_db):
+    before = snapshot_db()
+    for bad in ("2026-48", "2026-W54", "next week"):
+        res = cli("weekly", "--week", bad, code=2)
+        assert "--week" in res.stderr
+    assert snapshot_db() == before
+
+
+def test_rep_option_limits_the_list_and_matches_case(cli, book):
+    data = as_json(cli, "--rep", "OLA")
+    assert [r["rep"] for r in data["reps"]] == ["ola"]
+    assert {i["account"] for i in data["reps"][0]["items"]} <= {"ACME", "BOLT"}
+    assert [a["account"] for a in data["unassigned"]["accounts"]] == ["RAW"]
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+def test_logging_a_visit_removes_it_and_the_call_it_covers(cli, book):
+    def acme():
+        data = as_json(cli, "--rep", "ola")
+        return {i["activity"]: i for i in data["reps"][0]["items"] if i["account"] == "ACME"}
+
+    before = acme()
+    assert "visit" in before and "call" in before["visit"]["covers"]
+    cli("log", "ACME", "visit", "--date", "2026-11-24", "--today", "2026-11-24")
+    after = acme()
+    assert "visit" not in after and "call" not in after
+    assert not any("call" in i["covers"] for i in after.values())
+    # next week: still not due; the next visit is due one interval (quarterly) later
+    from khm.core.due import due_for
+    from khm.method import default_method
+
+    m = default_method()
+    d = due_for(
+        "visit",
+        m.cadence_for("expand", "A")["visit"],
+        account_key="ACME",
+        anchor=date(2026, 1, 5),
+        last_by_kind={"visit": date(2026, 11, 24)},
+        method=m,
+    )
+    assert d.due == date(2027, 2, 24)
+    feb = json.loads(
+        cli("weekly", "--week", "2027-W08", "--today", "2027-02-22", "-f", "json").stdout
+    )
+    ola = next(r for r in feb["reps"] if r["rep"] == "ola")
+    visits = [
+        i
+        for i in ola["items"] + ola["carried"]
+        if (i["account"], i["activity"]) == ("ACME", "visit")
+    ]
+    assert visits and visits[0]["due"] == "2027-02-24"
+
+
+def test_july_has_no_human_items_and_the_first_august_week_brings_them(cli, book):
+    july = as_json(cli, "--week", "2026-W29")
+    for rep in july["reps"]:
+        assert all(i["mode"] == "digital" for i in rep["items"])
+        assert rep["capacity"] == 0
+    ola_july = next(r for r in july["reps"] if r["rep"] == "ola")
+    assert ola_july["paused"] > 0
+    august = as_json(cli, "--week", "2026-W32")
+    ola = next(r for r in august["reps"] if r["rep"] == "ola")
+    assert any(i["mode"] == "human" for i in ola["items"])
