@@ -36,6 +36,7 @@ from khm.io.parse import (
     parse_date,
     parse_number,
     split_list,
+    unquote_formula,
 )
 
 ENTITIES: tuple[str, ...] = ("accounts", "reps", "touches")
@@ -406,7 +407,7 @@ Converter = Callable[[str], Any]
 
 def _text(max_len: int | None) -> Converter:
     def conv(raw: str) -> str:
-        v = raw.strip()
+        v = unquote_formula(raw.strip())
         if max_len is not None and len(v) > max_len:
             raise CellError(f"too long ({len(v)} characters, at most {max_len})")
         return v
@@ -551,6 +552,7 @@ def plan_import(
 
     # Constants: parsed once; a bad constant is a command-line error.
     const_values: dict[str, Any] = {}
+    const_warnings: list[RowIssue] = []
     convs: list[tuple[str, int, Converter, dict[str, str] | None]] = []
     text_fields: list[tuple[str, int, int]] = []  # plain text: inlined in the row loop
     for f, idx in mapping.fields.items():
@@ -574,11 +576,16 @@ def plan_import(
             const_values[f] = None
             continue
         try:
-            const_values[f] = _converter(fs, req, ctx, [raw2], decimal_hint)(raw2)
+            value = _converter(fs, req, ctx, [raw2], decimal_hint)(raw2)
         except CellError as exc:
             raise UsageError(f"--set {f}={raw}: {exc}") from None
+        if type(value) is tuple:  # country: (code, warning)
+            value, warning = value
+            if warning:
+                const_warnings.append(RowIssue(0, f, f"--set {f}={raw}: {warning}"))
+        const_values[f] = value
 
-    plan = ImportPlan(entity=entity, rows=len(rows))
+    plan = ImportPlan(entity=entity, rows=len(rows), warnings=const_warnings)
     seen_keys: dict[Any, int] = {}
     warned: set[tuple[str, str]] = set()
     custom_fields = tuple(f for f in specs if f.startswith(CUSTOM_PREFIX))
@@ -609,6 +616,8 @@ def plan_import(
         for f, idx, max_len in text_fields:
             t = rec[idx].strip()
             if t:
+                if t[0] == "'":
+                    t = unquote_formula(t)
                 if max_len and len(t) > max_len:
                     if errors is None:
                         errors = []
@@ -747,7 +756,8 @@ def _rep_row(
     src = req.key or "handle"
     raw_handle: str | None = values.get(src)
     if src == "handle" and not raw_handle:
-        raw_handle = values.get("name") or values.get("email")
+        src = "name" if values.get("name") else "email"
+        raw_handle = values.get(src)
         if raw_handle and "handle" in req.maps:
             _bad(plan, line, [RowIssue(line, "handle", "missing (the rep handle is required)")])
             return

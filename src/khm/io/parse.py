@@ -477,7 +477,7 @@ def parse_country(text: str) -> tuple[str, str | None]:
     key = _norm_name(raw)
     if key in by_name:
         code = by_name[key]
-        if key in _WARN_ALIASES:
+        if " ".join(raw.casefold().split()) in _WARN_ALIASES:  # "Ísland" is sure, "Island" not
             return code, f"{raw!r} read as {code} ({names[code]})"
         return code, None
     if len(key) >= 4:
@@ -490,6 +490,19 @@ def parse_country(text: str) -> tuple[str, str | None]:
             options = ", ".join(f"{c} ({names[c]})" for c in codes)
             raise CellError(f"unknown country {raw!r}: could be {options}; use the code")
     raise CellError(f"unknown country {raw!r} (use an ISO code such as SE or a country name)")
+
+
+# --------------------------------------------------------------------------- text
+
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def unquote_formula(text: str) -> str:
+    """``'=SUM(A1)`` → ``=SUM(A1)``: undo the apostrophe a formula-safe CSV export (ours,
+    Excel's) puts before a cell that starts like a formula."""
+    if text[:1] == "'" and text[1:2] in _FORMULA_START and len(text) > 1:
+        return text[1:]
+    return text
 
 
 # --------------------------------------------------------------------------- headers
