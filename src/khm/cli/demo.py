@@ -71,6 +71,10 @@ def _run_method(store: Store, method: Method, today: date, rep: str | None = Non
     return run
 
 
+def _n(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count:,} {word if count == 1 else plural or word + 's'}"
+
+
 def _pin_timestamps(store: Store, data: Any, today: date) -> None:
     """Make the demo reproducible: what the method run wrote at the clock's time of day
     (``updated_at`` of accounts and reps, ``changed_at`` of its tag changes) gets one fixed
@@ -123,11 +127,15 @@ def _print_run(console: Console, run: MethodRun) -> None:
     tagged = run.tagged
     if tagged is not None:
         changes = list(getattr(tagged, "changes", []) or [])
-        moved = [c for c in changes if c.old is not None]
-        line = f"khm tag: {len(changes)} tag changes since the last rule run"
+        # moves first (keep → expand before category steps), first tags of new accounts last
+        moved = sorted(
+            (c for c in changes if c.old is not None),
+            key=lambda c: (c.field != "type", c.new != "expand", c.name or c.account),
+        )
+        line = f"khm tag: {_n(len(changes), 'tag change')} since the last rule run"
         kept = getattr(tagged, "manual_kept", None)
         if kept:
-            line += f", {len(kept)} manual tags kept against the rule"
+            line += f", {_n(len(kept), 'manual tag')} kept against the rule"
         console.print(escape(line))
         for c in moved[:6]:
             console.print(
@@ -141,7 +149,7 @@ def _print_run(console: Console, run: MethodRun) -> None:
         moves = list(getattr(assigned, "moves", []) or [])
         balanced = getattr(assigned, "balanced", None)
         console.print(
-            f"khm assign --rebalance: {len(moves)} owner moves"
+            f"khm assign --rebalance: {_n(len(moves), 'owner move')}"
             + ("" if balanced is None else f", load balanced: {'yes' if balanced else 'no'}")
         )
 
@@ -283,8 +291,8 @@ def _print_summary(
     )
     span = f" from {first} to {last}" if first and last else ""
     console.print(
-        f"  {loaded.reps} reps, {loaded.accounts} accounts ({archived} archived), "
-        f"{loaded.touches:,} touches{span}",
+        f"  {_n(loaded.reps, 'rep')}, {_n(loaded.accounts, 'account')} ({archived} archived), "
+        f"{_n(loaded.touches, 'touch', 'touches')}{span}",
         markup=False,
     )
     rep_rows, matrix = _matrix(store)
