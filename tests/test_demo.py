@@ -428,6 +428,24 @@ def test_demo_refuses_a_database_that_holds_data_unless_forced(cli, tmp_path: Pa
     s.dispose()
 
 
+def test_demo_refuses_a_database_of_another_application(cli, tmp_path: Path):
+    import sqlite3
+
+    target = tmp_path / "other.db"
+    con = sqlite3.connect(target)
+    con.execute("CREATE TABLE notes (x TEXT)")
+    con.execute("INSERT INTO notes VALUES ('keep me')")
+    con.commit()
+    con.close()
+    result = cli("demo", "--db", str(target), "--accounts", "60", code=7)
+    assert "not a khm database" in result.stderr
+    assert str(target) in result.stderr
+    con = sqlite3.connect(target)
+    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    con.close()
+    assert tables == ["notes"]
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

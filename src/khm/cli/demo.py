@@ -165,6 +165,34 @@ def _target(ctx: typer.Context, db: str | None) -> str:
     return path_to_url(demo_db_path())
 
 
+_KHM_TABLES = frozenset({"rep", "account", "touch", "tag_change", "alembic_version"})
+
+
+def _foreign_tables(url: str) -> list[str]:
+    """Tables of another application in the target database (nothing for a new file)."""
+    from sqlalchemy import create_engine, inspect
+
+    from khm.store.db import sqlite_path
+
+    path = sqlite_path(url)
+    if path is not None and (not path.exists() or path.stat().st_size == 0):
+        return []
+    if path is None and url.startswith("sqlite"):
+        return []  # in memory
+    try:
+        engine = create_engine(url)
+    except Exception:
+        return []  # open_store reports it
+    try:
+        with engine.connect() as conn:
+            names = inspect(conn).get_table_names()
+    except Exception:
+        return []
+    finally:
+        engine.dispose()
+    return sorted(set(names) - _KHM_TABLES)
+
+
 def _where(url: str) -> str:
     """The database for a message: its file path, or its URL without a password."""
     from khm.store.db import display_url, sqlite_path
@@ -236,6 +264,13 @@ def demo(
     url = _target(ctx, db)
     started = time.perf_counter()
 
+    foreign = _foreign_tables(url)
+    if foreign and not force:
+        raise ConflictError(
+            f"{_where(url)}: not a khm database (it has the tables {', '.join(foreign[:5])}"
+            f"{', ...' if len(foreign) > 5 else ''}); use --db to build the demo elsewhere, "
+            "or --force to add khm's tables beside them"
+        )
     store = open_store(url)
     try:
         counts = row_counts(store)
@@ -280,13 +315,12 @@ def _print_summary(
     from rich.markup import escape
 
     from khm.render import Column, rich_table
-    from khm.store.db import display_url
 
     archived = sum(1 for a in data.accounts if a.archived)
     first = min((t.date for t in data.touches), default=None)
     last = max((t.date for t in data.touches), default=None)
     console.print(
-        f"[bold]Demo team built[/bold] in {escape(display_url(url))} "
+        f"[bold]Demo team built[/bold] in {escape(_where(url))} "
         f"(seed {data.seed}, today {data.today.isoformat()}, {seconds:.1f} s)"
     )
     span = f" from {first} to {last}" if first and last else ""
@@ -316,94 +350,20 @@ def _print_summary(
     console.print(rich_table(matrix, cols, title="Active accounts by type × category"))
 
 
-def _as_data(obj: Any) -> Any:
-    """A service result as plain data (dataclass, pydantic model or as_dict())."""
-    import dataclasses
-
-    if obj is None or isinstance(obj, dict | list):
-        return obj
-    for name in ("as_dict", "to_dict", "model_dump"):
-        fn = getattr(obj, name, None)
-        if callable(fn):
-            return fn()
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return dataclasses.asdict(obj)
-    return obj
-
-
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
 def _print_weekly(console: Console, weekly: Any, rep: str) -> None:
-    """The main job: this rep's list for the week (shape as in ``khm weekly --format json``)."""
+    """The main job: this rep's list for the week, as ``khm weekly --rep`` prints it."""
     from rich.markup import escape
 
-    from khm.render import Column, rich_table, text_value
+    from khm.cli.weekly import render
 
     if weekly is None:
         return
     console.print()
-    try:
-        from khm.cli.weekly import render
-    except ImportError:
-        pass
-    else:
-        chosen = [r for r in getattr(weekly, "reps", ()) if getattr(r, "handle", None) == rep]
-        if chosen:
-            render(weekly, "table", reps=chosen, file=console.file)
-            return
-    data = _as_data(weekly)
-    sections = _get(data, "reps") or []
-    section = next((s for s in sections if _get(s, "rep") == rep), None)
-    if section is None and sections:
-        section = sections[0]
-    if section is None:
-        console.print(f"Nothing due this week for {escape(rep)}.")
+    chosen = [r for r in weekly.reps if r.handle == rep]
+    if not chosen:
+        console.print(f"No weekly list for {escape(rep)} (not an active rep).")
         return
-    items = list(_get(section, "items") or [])
-    week = _get(data, "week") or ""
-    head = (
-        f"Weekly list {escape(str(week))} for {escape(str(_get(section, 'rep', rep)))}: "
-        f"{len(items)} items, human effort {text_value(_get(section, 'human_planned'))}"
-        f" of capacity {text_value(_get(section, 'capacity'))}"
-    )
-    carried = _get(section, "carried_over")
-    if carried:
-        head += f", {text_value(carried)} carried to next week"
-    console.print(head)
-    rows = []
-    for it in items[:15]:
-        status = _get(it, "status") or ""
-        if status == "overdue" and _get(it, "days_overdue"):
-            status = f"overdue {_get(it, 'days_overdue')} d"
-        tc = f"{_get(it, 'type') or ''}/{_get(it, 'category') or ''}".strip("/")
-        rows.append(
-            {
-                "account": _get(it, "name") or _get(it, "account"),
-                "type": tc,
-                "activity": f"{_get(it, 'activity') or ''} ({_get(it, 'mode') or ''})",
-                "status": status,
-                "last touch": _get(it, "last_touch"),
-            }
-        )
-    if rows:
-        console.print(
-            rich_table(
-                rows,
-                [
-                    Column("account"),
-                    Column("type", "type/cat"),
-                    Column("activity"),
-                    Column("status"),
-                    Column("last touch"),
-                ],
-            )
-        )
-    if len(items) > len(rows):
-        console.print(f"  ... and {len(items) - len(rows)} more")
+    render(weekly, "table", reps=chosen, file=console.file)
 
 
 def _print_next(
