@@ -103,8 +103,9 @@ def test_human_due_date_in_a_no_human_period_moves_to_the_first_day_after():
     july = parse_period("2026-07..2026-08-31", LATE_TODAY)
     shift = no_human_shift(M.calendar)
     got = _replay("1m", 8, date(2026, 6, 10), [], period=july, shift=shift)
-    # Jul 10 falls in the summer break (07-01..07-31) -> Aug 1; the next chain date Aug 10
-    assert got == [(date(2026, 8, 1), "missed"), (date(2026, 8, 10), "missed")]
+    # Jul 10 falls in the summer break (07-01..07-31) -> the first weekday after it, Mon
+    # Aug 3 (Aug 1 is a Saturday); the next chain date is Aug 10
+    assert got == [(date(2026, 8, 3), "missed"), (date(2026, 8, 10), "missed")]
 
 
 def test_add_interval_matches_interval_add_to():
@@ -405,3 +406,19 @@ def test_empty_database_reports_nothing_asked_and_passes_fail_under(cli):
     data = json.loads(r.stdout)
     assert data["sections"]["coverage"]["totals"]["asked"] == 0
     assert data["sections"]["coverage"]["totals"]["coverage_pct"] is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    key=st.text(min_size=1, max_size=12),
+    kind=st.sampled_from(sorted(M.activities)),
+    iv=st.sampled_from(["10d", "2w", "1m", "quarterly", "6m", "yearly"]),
+    anchor=st.dates(date(2020, 1, 1), date(2030, 12, 31)),
+)
+def test_first_due_ordinal_agrees_with_the_due_module(key, kind, iv, anchor):
+    from khm.core.due import first_due
+    from khm.core.reports import first_due_ordinal
+
+    interval = Interval.parse(iv)
+    want = first_due(anchor, key, kind, interval)
+    assert date.fromordinal(first_due_ordinal(anchor.toordinal(), key, kind, interval)) == want

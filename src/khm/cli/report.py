@@ -31,6 +31,8 @@ Exit codes: 0 report written (and coverage at or above --fail-under);
 STATUS_STYLE = {"on_time": "green", "late": "yellow", "missed": "red", "open": "bright_black"}
 STATUS_CHAR = {"on_time": "█", "late": "▓", "missed": "░", "open": "·"}
 BAR_WIDTH = 24
+MAX_WEEK_ROWS = 8  # longer periods show one sparkline per rep instead of a row per week
+SPARK = " ▁▂▃▄▅▆▇█"
 
 
 def register(app: typer.Typer) -> None:
@@ -291,6 +293,11 @@ def _print_terminal(console: Console, report: Report) -> None:
         )
     for name in report.sections:
         for t in section_tables(report, name):
+            if t.bar == "workload" and t.name == "rows":
+                weeks = sorted({r["week"] for r in t.rows})
+                if len(weeks) > MAX_WEEK_ROWS:
+                    _print_week_sparklines(console, t.rows, weeks)
+                    continue
             console.print()
             console.print(Text(t.title, style="bold"))
             table = RichTable(header_style="bold")
@@ -323,3 +330,59 @@ def _print_terminal(console: Console, report: Report) -> None:
                 style = "bold" if t.total is not None and i == len(rows) - 1 else None
                 table.add_row(*cells, style=style)
             console.print(table)
+
+
+def spark_char(value: float, capacity: float) -> str:
+    """One block character for a week: value / capacity in eighths (full = at capacity or
+    over); a space when nothing, ``!`` for work planned in a week without capacity."""
+    if value <= 0:
+        return SPARK[0]
+    if capacity <= 0:
+        return "!"
+    return SPARK[max(1, min(8, round(8 * value / capacity)))]
+
+
+def _print_week_sparklines(console: Console, rows: list[dict[str, Any]], weeks: list[str]) -> None:
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    console.print()
+    console.print(
+        Text(
+            f"Human workload per rep per ISO week, {weeks[0]} … {weeks[-1]} "
+            "(one character a week: effort / capacity, █ = at or over capacity; "
+            "numbers per week: --format csv, json, markdown or html)",
+            style="bold",
+        )
+    )
+    table = RichTable(header_style="bold")
+    table.add_column("rep", overflow="fold")
+    table.add_column("planned / capacity", no_wrap=True)
+    table.add_column("done / capacity", no_wrap=True)
+    table.add_column("weeks over capacity", justify="right")
+    by_rep: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        by_rep.setdefault(str(r["rep"]), {})[r["week"]] = r
+    for rep, cells in by_rep.items():
+        planned, done = Text(), Text()
+        over = 0
+        for w in weeks:
+            c = cells.get(w)
+            if c is None:
+                planned.append(" ")
+                done.append(" ")
+                continue
+            is_over = c["planned_effort"] > c["capacity"]
+            over += is_over
+            planned.append(
+                spark_char(c["planned_effort"], c["capacity"]), style="red" if is_over else "blue"
+            )
+            done.append(spark_char(c["done_effort"], c["capacity"]), style="green")
+        table.add_row(escape_text(rep), planned, done, str(over))
+    console.print(table)
+
+
+def escape_text(value: str) -> str:
+    from rich.markup import escape
+
+    return escape(value)

@@ -24,15 +24,15 @@ The definitions (also in docs/reports.md):
 from __future__ import annotations
 
 import calendar as _cal
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from khm.core.due import first_due
 from khm.core.period import Period
-from khm.method import CATEGORIES, TYPES, CalendarRules, Interval, Method
+from khm.method import CATEGORIES, TYPES, CalendarRules, Interval, Method, stable_fraction
 
 REPORT_KINDS: tuple[str, ...] = ("coverage", "neglected", "portfolio", "workload", "movement")
 STATUSES: tuple[str, ...] = ("on_time", "late", "missed", "open")
@@ -130,21 +130,30 @@ def count_chain(base: int, interval: Interval, k0: int, lo: int, hi: int) -> int
 
 
 def no_human_shift(rules: CalendarRules) -> Callable[[int], int]:
-    """Moves an ordinal inside a no-human period to the first day after it (cached)."""
+    """Moves an ordinal inside a no-human period to the first weekday after it (cached):
+    the work comes back in the first week with human days, as in the weekly planner."""
     cache: dict[int, int] = {}
 
     def shift(ordinal: int) -> int:
         out = cache.get(ordinal)
         if out is None:
             d = date.fromordinal(ordinal)
-            steps = 0
-            while rules.in_no_human_period(d) and steps < 366:
-                d += timedelta(days=1)
-                steps += 1
+            if rules.in_no_human_period(d):
+                steps = 0
+                while (rules.in_no_human_period(d) or d.weekday() >= 5) and steps < 400:
+                    d += timedelta(days=1)
+                    steps += 1
             out = cache[ordinal] = d.toordinal()
         return out
 
     return shift
+
+
+def first_due_ordinal(anchor: int, account_key: str, kind: str, interval: Interval) -> int:
+    """:func:`khm.core.due.first_due` on ordinals (same formula, cached month arithmetic;
+    a test checks that both agree)."""
+    span = add_interval(anchor, interval) - anchor
+    return anchor + math.floor(stable_fraction(account_key, kind) * span)
 
 
 # --------------------------------------------------------------------------- the due-event simulation
@@ -395,66 +404,81 @@ def simulate_accounts(
     """
     start, end, today_o = period.start.toordinal(), period.end.toordinal(), today.toordinal()
     shift = no_human_shift(method.calendar)
-    covering = {k: tuple(sorted(method.covering(k))) for k in method.activities}
-    graces: dict[Interval, int] = {}
     tallies: dict[tuple[str | None, str, str, str], list[int]] = {}
     planned: dict[tuple[str | None, int], list[float]] = {}
     empty_i: dict[str, int] = {}
     empty_t: dict[str, Sequence[int]] = {}
-    cadences: dict[tuple[str, str], list[tuple[str, Interval]]] = {}
+    # per (type, category): (kind, interval, grace, covering kinds, human, effort)
+    plans: dict[tuple[str, str], list[tuple[str, Interval, int, tuple[str, ...], bool, float]]]
+    plans = {}
     for acc in accounts:
         if acc.type is None or acc.category is None:
             continue
         seg = (acc.type, acc.category)
-        plan = cadences.get(seg)
+        plan = plans.get(seg)
         if plan is None:
-            plan = cadences[seg] = list(method.cadence_for(acc.type, acc.category).items())
+            plan = plans[seg] = [
+                (
+                    kind,
+                    interval,
+                    method.grace.grace_days(interval),
+                    tuple(sorted(method.covering(kind))),
+                    method.is_human(kind),
+                    method.effort(kind),
+                )
+                for kind, interval in method.cadence_for(acc.type, acc.category).items()
+            ]
+        anchor = acc.anchor.toordinal()
         lb = last_before.get(acc.id, empty_i)
         tt = touches.get(acc.id, empty_t)
-        for kind, interval in plan:
-            grace = graces.get(interval)
-            if grace is None:
-                grace = graces[interval] = method.grace.grace_days(interval)
-            cov = covering[kind]
+        for kind, interval, grace, cov, human, effort in plan:
             last: int | None = None
             stream: Sequence[int] = ()
             for c in cov:
                 v = lb.get(c)
                 if v is not None and (last is None or v > last):
                     last = v
-            lists = [tt[c] for c in cov if c in tt]
-            if len(lists) == 1:
-                stream = lists[0]
-            elif lists:
-                stream = sorted(x for lst in lists for x in lst)
+                lst = tt.get(c)
+                if lst:
+                    stream = sorted([*stream, *lst]) if stream else lst
             if last is not None and stream and stream[0] <= last:
                 stream = [x for x in stream if x > last]
-            first = (
-                first_due(acc.anchor, acc.key, kind, interval).toordinal() if last is None else 0
-            )
-            human = method.is_human(kind)
-            events: list[tuple[int, str]] | None = [] if human else None
-            counts = simulate(
-                interval=interval,
-                grace_days=grace,
-                last_before=last,
-                first=first,
-                touches=stream,
-                start=start,
-                end=end,
-                today=today_o,
-                shift=shift if human else None,
-                events=events,
-            )
+            first = first_due_ordinal(anchor, acc.key, kind, interval) if last is None else 0
+            events: list[tuple[int, str]] | None = None
+            if not stream and not human:
+                # nothing done: every due date of the chain is missed, or open near today
+                base, k = (last, 1) if last is not None else (first, 0)
+                judged_until = min(end, today_o - grace - 1)
+                counts: Sequence[int] = (
+                    0,
+                    0,
+                    count_chain(base, interval, k, start, judged_until),
+                    count_chain(base, interval, k, max(start, judged_until + 1), end),
+                )
+            else:
+                events = [] if human else None
+                counts = simulate(
+                    interval=interval,
+                    grace_days=grace,
+                    last_before=last,
+                    first=first,
+                    touches=stream,
+                    start=start,
+                    end=end,
+                    today=today_o,
+                    shift=shift if human else None,
+                    events=events,
+                )
             key = (acc.owner, acc.type, acc.category, kind)
             acc_counts = tallies.get(key)
             if acc_counts is None:
                 tallies[key] = list(counts)
             else:
-                for j in range(4):
-                    acc_counts[j] += counts[j]
+                acc_counts[0] += counts[0]
+                acc_counts[1] += counts[1]
+                acc_counts[2] += counts[2]
+                acc_counts[3] += counts[3]
             if events:
-                effort = method.effort(kind)
                 for d, _status in events:
                     wk = (acc.owner, _monday(d))
                     cell = planned.get(wk)
@@ -532,13 +556,13 @@ def workload_report(
     period: Period,
     sim: _SimOut,
     reps: Sequence[RepFacts],
-    done: Iterable[tuple[str | None, str, int]],
+    done: Iterable[tuple[str | None, str, int, int]],
     only_rep: str | None = None,
 ) -> WorkloadReport:
     """Planned (from the due events) vs done human effort per rep per ISO week.
 
-    ``done``: (rep, kind, ordinal) of the touches made in the period (the touch's rep, or
-    the account's owner when the touch has none). Capacity of a week = the rep's weekly
+    ``done``: (rep, kind, ordinal, count) of the touches made in the period (the touch's
+    rep, or the account's owner when the touch has none). Capacity of a week = the rep's weekly
     capacity x open weekdays of the week inside the period / 5 (no-human periods closed).
     """
     from khm.core.calendar import WEEKDAYS
@@ -570,15 +594,15 @@ def workload_report(
         c.planned_touches += int(count)
         names.add(_rep_label(owner))
     s_o, e_o = start.toordinal(), end.toordinal()
-    for rep, kind, d in done:
+    for rep, kind, d, n in done:
         if not (s_o <= d <= e_o) or not method.is_human(kind):
             continue
         label = _rep_label(rep)
         if only_rep is not None and label != only_rep:
             continue
         c = cell(label, _monday(d))
-        c.done_effort += method.effort(kind)
-        c.done_touches += 1
+        c.done_effort += method.effort(kind) * n
+        c.done_touches += n
         names.add(label)
     if only_rep is not None:
         names = {only_rep}
@@ -642,6 +666,8 @@ def neglected_report(
     """Accounts silent (no touch of any kind) for longer than their longest cadence
     interval plus its grace, on ``as_of``; longest silence first, then key."""
     out: list[NeglectedAccount] = []
+    as_of_o = as_of.toordinal()
+    graces: dict[Interval, int] = {}
     longest_cache: dict[tuple[str, str], tuple[str, Interval] | None] = {}
     for acc in accounts:
         if acc.type is None or acc.category is None:
@@ -660,8 +686,12 @@ def neglected_report(
         since = last if last is not None else acc.anchor
         if since > as_of:
             continue
-        limit = interval.add_to(since) + timedelta(days=method.grace.grace_days(interval))
-        if as_of <= limit:
+        since_o = since.toordinal()
+        grace = graces.get(interval)
+        if grace is None:
+            grace = graces[interval] = method.grace.grace_days(interval)
+        limit_o = add_interval(since_o, interval) + grace
+        if as_of_o <= limit_o:
             continue
         out.append(
             NeglectedAccount(
@@ -672,8 +702,8 @@ def neglected_report(
                 category=acc.category,
                 last_touch=last,
                 silent_since=since,
-                days_silent=(as_of - since).days,
-                allowed_days=(limit - since).days,
+                days_silent=as_of_o - since_o,
+                allowed_days=limit_o - since_o,
                 longest=f"{kind} {interval}",
             )
         )

@@ -91,21 +91,15 @@ def build_report(
             reps = q.load_reps(conn)
             last_before = q.last_touch_before(conn, period.start, rep)
             horizon = period.end + timedelta(days=max_grace_days(method))
-            by_acc: dict[int, dict[str, list[int]]] = {}
-            done: list[tuple[str | None, str, int]] = []
-            owner = {a.id: a.owner for a in accounts}
-            end_o = period.end.toordinal()
-            for account_id, k, day, who in q.touches_between(conn, period.start, horizon):
-                kinds = by_acc.get(account_id)
-                if kinds is None:
-                    kinds = by_acc[account_id] = {}
-                lst = kinds.get(k)
-                if lst is None:
-                    kinds[k] = [day]
-                else:
-                    lst.append(day)
-                if day <= end_o:
-                    done.append((who if who is not None else owner.get(account_id), k, day))
+            by_acc, done = q.touch_streams(
+                conn,
+                period.start,
+                horizon,
+                done_from=period.start,
+                done_until=period.end,
+                human={k for k, a in method.activities.items() if a.mode == "human"},
+                owner_of={a.id: a.owner for a in accounts},
+            )
             sim = simulate_accounts(
                 method=method,
                 period=period,
@@ -118,7 +112,12 @@ def build_report(
                 report.coverage = coverage_report(method, sim, len(accounts))
             if "workload" in wanted:
                 report.workload = workload_report(
-                    method=method, period=period, sim=sim, reps=reps, done=done, only_rep=rep
+                    method=method,
+                    period=period,
+                    sim=sim,
+                    reps=reps,
+                    done=[(w, k, d, n) for (w, k, d), n in done.items()],
+                    only_rep=rep,
                 )
         if "neglected" in wanted:
             last_any = q.last_touch_any(conn, as_of, rep)
