@@ -68,7 +68,7 @@ details .scroll{border:0}
 .empty{color:var(--muted);font-style:italic}
 footer{color:var(--muted);font-size:.8rem;margin:2rem 0 1rem}
 @media (max-width:600px){body{font-size:14px} main{padding:10px}
-.bar,.wl{width:8rem} th,td{padding:.3rem .4rem} .card .v{font-size:1.25rem}}
+.bar,.wl{width:6.5rem} th,td{padding:.3rem .4rem} .card .v{font-size:1.25rem}}
 @media print{nav{display:none} .scroll{overflow:visible}}
 """
 
@@ -112,28 +112,42 @@ def workload_bar(row: dict[str, Any]) -> str:
 def _table(t: Table, *, wrap: bool = True) -> str:
     if not t.rows:
         return '<p class="empty">None.</p>'
-    head = "".join(
-        f'<th class="{"n" if c.justify == "right" else ""}">{escape(c.title)}</th>'
-        for c in t.columns
-    )
+    columns: list[Any] = list(t.columns)
+    chart_at = len(columns)
     if t.bar == "coverage":
-        head += "<th>on time / late / missed / open</th>"
+        # key columns, coverage %, the bar, then the counts: on a phone the first screen
+        # width shows what matters and the counts scroll sideways
+        pct = next(c for c in columns if c.key == "coverage_pct")
+        keys = [c for c in columns if c.justify != "right"]
+        counts = [c for c in columns if c.justify == "right" and c is not pct]
+        columns = [*keys, pct, *counts]
+        chart_at = len(keys) + 1
     elif t.bar == "workload":
-        head += "<th>planned (top) · done (bottom) · capacity |</th>"
+        chart_at = 1
+    head_cells = [
+        f'<th class="{"n" if c.justify == "right" else ""}">{escape(c.title)}</th>' for c in columns
+    ]
+    if t.bar == "coverage":
+        head_cells.insert(chart_at, "<th>chart</th>")
+    elif t.bar == "workload":
+        head_cells.insert(chart_at, "<th>chart</th>")
     body = []
     rows = [*t.rows, *([t.total] if t.total else [])]
     for i, r in enumerate(rows):
         total = t.total is not None and i == len(rows) - 1
         cells = []
-        for c in t.columns:
+        for c in columns:
             cls = "n" if c.justify == "right" else ("name" if c.key in ("name", "reason") else "")
             cells.append(f'<td class="{cls}">{_t(r.get(c.key))}</td>')
         if t.bar == "coverage":
-            cells.append(f"<td>{coverage_bar(r)}</td>")
+            cells.insert(chart_at, f"<td>{coverage_bar(r)}</td>")
         elif t.bar == "workload":
-            cells.append(f"<td>{workload_bar(r)}</td>")
+            cells.insert(chart_at, f"<td>{workload_bar(r)}</td>")
         body.append(f"<tr{' class=total' if total else ''}>{''.join(cells)}</tr>")
-    html = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    html = (
+        f"<table><thead><tr>{''.join(head_cells)}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
     return f'<div class="scroll">{html}</div>' if wrap else html
 
 

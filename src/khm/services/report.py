@@ -287,7 +287,7 @@ def section_tables(report: Report, name: str) -> list[Table]:
                     ("allowed_days", "allowed", "right"),
                     ("longest", "longest interval"),
                 ),
-                data["rows"],
+                [{**r, "last_touch": r["last_touch"] or "never"} for r in data["rows"]],
             )
         ]
     if name == "portfolio":
