@@ -275,6 +275,7 @@ def _print_terminal(console: Console, report: Report) -> None:
     from khm.render import text_value
     from khm.services.report import section_tables
 
+    width = BAR_WIDTH if console.width >= 140 else max(8, BAR_WIDTH // 2)
     console.print(Text(title_of(report), style="bold"))
     if report.coverage is not None:
         console.print(
@@ -315,7 +316,7 @@ def _print_terminal(console: Console, report: Report) -> None:
                 cells: list[Any] = [escape(text_value(r.get(c.key))) for c in t.columns]
                 if t.bar == "coverage":
                     bar = Text()
-                    for status, w in bar_segments(r):
+                    for status, w in bar_segments(r, width):
                         bar.append(STATUS_CHAR[status] * w, style=STATUS_STYLE[status])
                     cells.append(bar)
                 elif t.bar == "workload":
@@ -323,10 +324,8 @@ def _print_terminal(console: Console, report: Report) -> None:
                     size = max(r["capacity"], r["planned_effort"], r["done_effort"], 1e-9)
                     over = r["planned_effort"] > r["capacity"]
                     plan_colour = "red" if over else "blue"
-                    cells.append(
-                        Bar(size, 0, r["planned_effort"], width=BAR_WIDTH, color=plan_colour)
-                    )
-                    cells.append(Bar(size, 0, r["done_effort"], width=BAR_WIDTH, color="green"))
+                    cells.append(Bar(size, 0, r["planned_effort"], width=width, color=plan_colour))
+                    cells.append(Bar(size, 0, r["done_effort"], width=width, color="green"))
                 style = "bold" if t.total is not None and i == len(rows) - 1 else None
                 table.add_row(*cells, style=style)
             console.print(table)
