@@ -61,10 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         accounts=args.accounts,
         reps=args.reps,
         touches=args.touches,
+        lazy=True,  # touches are simulated again while they are written: flat memory
+        owners="round-robin" if args.tagged else "balanced",
     )
     t_gen = time.perf_counter() - t
-    if args.tagged:
-        _round_robin_owners(data)
 
     t = time.perf_counter()
     store = open_store(url)
@@ -94,25 +94,6 @@ def main(argv: list[str] | None = None) -> int:
         f"load {t_load:.1f}s, total {total:.1f}s"
     )
     return 0
-
-
-def _round_robin_owners(data: object) -> None:
-    """Owners round-robin among the reps of each account's role (role any takes both)."""
-    from khm.demo import DemoData
-
-    assert isinstance(data, DemoData)
-    pools = {
-        role: [r.handle for r in data.reps if r.role in (role, "any")]
-        or [r.handle for r in data.reps]
-        for role in ("expand", "keep")
-    }
-    turn = {"expand": 0, "keep": 0}
-    for a in data.accounts:
-        if a.archived or a.owner is None:  # the unowned stay unowned
-            continue
-        pool = pools[a.expected_type]
-        a.owner = pool[turn[a.expected_type] % len(pool)]
-        turn[a.expected_type] += 1
 
 
 if __name__ == "__main__":

@@ -281,6 +281,27 @@ def test_account_rows_give_loaded_current_or_no_tags(demo):
         list(demo.account_rows(tags="maybe"))
 
 
+def test_lazy_generation_streams_the_same_touches():
+    eager = generate(seed=9, today=TODAY, accounts=150, reps=6, touches=1500)
+    lazy = generate(seed=9, today=TODAY, accounts=150, reps=6, touches=1500, lazy=True)
+    assert lazy.touches == []
+    assert lazy.touch_count == 1500
+    assert list(lazy.iter_touches()) == eager.touches
+    assert list(lazy.iter_touches()) == eager.touches  # and again, for a second load
+
+
+def test_round_robin_owners_take_turns_within_each_role():
+    data = generate(seed=2, today=TODAY, accounts=200, reps=6, owners="round-robin")
+    roles = {r.handle: r.role for r in data.reps}
+    owned = [a for a in data.accounts if a.owner and not a.archived]
+    for role in ("expand", "keep"):
+        counts = Counter(a.owner for a in owned if a.expected_type == role)
+        assert all(roles[h] == role for h in counts)
+        assert max(counts.values()) - min(counts.values()) <= 1
+    with pytest.raises(ValueError, match="owners"):
+        generate(seed=2, today=TODAY, accounts=10, owners="random")
+
+
 def test_slugify_makes_ascii_keys():
     assert slugify("Bjørn Ærø A/S") == "bjorn-aero-a-s"
     assert slugify("Õunapuu OÜ") == "ounapuu-ou"

@@ -37,7 +37,7 @@ import random
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -271,6 +271,25 @@ class DemoData:
     history_start: date
     neglected: set[str] = field(default_factory=set)
     tag_changes: list[DemoTagChange] = field(default_factory=list)
+    _stream: tuple[Any, int, int] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def touch_count(self) -> int:
+        return self._stream[2] if self._stream is not None else len(self.touches)
+
+    def iter_touches(self) -> Iterator[DemoTouch]:
+        """The touches: from memory, or simulated again account by account (``lazy``)."""
+        if self._stream is None:
+            yield from self.touches
+            return
+        sim, total, n = self._stream
+        all_touches = (t for a in self.accounts for t in sim.touches(a))
+        count = 0
+        for t in _select(all_touches, total, n, sim.seed_text) if n < total else all_touches:
+            count += 1
+            yield t
+        if count != n:  # the accounts were changed after generate(): not the same touches
+            raise RuntimeError(f"lazy touches: {count} streamed, {n} counted")
 
     # ---- rows for :func:`khm.store.loading.bulk_load`
 
@@ -342,7 +361,7 @@ class DemoData:
             }
 
     def touch_rows(self) -> Iterator[dict[str, Any]]:
-        for t in self.touches:
+        for t in self.iter_touches():
             yield {
                 "account_key": t.account_key,
                 "rep": t.rep,
@@ -560,9 +579,17 @@ def generate(
     tricky: bool = True,
     unowned_share: float = 0.05,
     neglected_share: float = 0.10,
+    lazy: bool = False,
+    owners: str = "balanced",
 ) -> DemoData:
     """Generate a team. ``reps=None`` gives the five demo reps; ``touches`` caps the touch
-    count (the history is shortened so about that many fall in it, then trimmed exactly)."""
+    count (the history is shortened so about that many fall in it, then trimmed exactly).
+    ``lazy`` keeps the touches out of memory: :meth:`DemoData.iter_touches` simulates them
+    again while they are written (the same touches, for large benchmark databases).
+    ``owners``: "balanced" (by the cadence's load relative to capacity) or "round-robin"
+    (among the reps of the account's role; quick and plain, for benchmarks)."""
+    if owners not in ("balanced", "round-robin"):
+        raise ValueError(f"owners must be 'balanced' or 'round-robin', not {owners!r}")
     if accounts < 0:
         raise ValueError("accounts must be >= 0")
     method = method or default_method()
@@ -579,6 +606,8 @@ def generate(
     history_start = today - timedelta(days=HISTORY_DAYS)
     tag_changes = _tag_history(rng, accs, method, today, history_start)
     _assign_owners(rng, team, accs, method, unowned_share)
+    if owners == "round-robin":
+        _round_robin(team, accs)
 
     # how far back the history goes: a year, or less when a touch count is asked for
     history_days = HISTORY_DAYS
@@ -588,15 +617,25 @@ def generate(
             history_days = max(
                 30, min(3 * HISTORY_DAYS, math.ceil(HISTORY_DAYS * 1.3 * touches / per_year))
             )
-    history_start = today - timedelta(days=history_days)
     neglected = _pick_neglected(rng, accs, neglected_share)
     # some tricky names are overdue too, so they show up in the weekly lists
     neglected |= {k for k in _OVERDUE_TRICKY if any(a.key == k for a in accs)}
-    out = _simulate(rng, team, accs, method, history_start, today, neglected)
-    if touches is not None and len(out) > touches:
-        keep = sorted(rng.sample(range(len(out)), touches))
-        out = [out[i] for i in keep]
-    return DemoData(
+    seed_text = f"khm-demo:{seed}:{today.isoformat()}"
+    out: list[DemoTouch] = []
+    for _attempt in range(4):  # lengthen the history until the asked touch count fits
+        history_start = today - timedelta(days=history_days)
+        sim = _Sim(seed_text, team, accs, method, history_start, today, neglected)
+        if lazy:
+            total = sum(len(sim.touches(a)) for a in accs)
+        else:
+            out = [t for a in accs for t in sim.touches(a)]
+            total = len(out)
+        if touches is None or total >= touches or history_days >= 3 * HISTORY_DAYS:
+            break
+        history_days = min(
+            3 * HISTORY_DAYS, math.ceil(history_days * 1.1 * touches / max(total, 1))
+        )
+    data = DemoData(
         seed=seed,
         today=today,
         reps=team,
@@ -606,6 +645,24 @@ def generate(
         neglected=neglected,
         tag_changes=tag_changes,
     )
+    n = total if touches is None else min(touches, total)
+    if lazy:
+        # counted now, simulated again while loading: memory stays flat for big benchmarks
+        data._stream = (sim, total, n)
+    elif n < total:
+        data.touches = list(_select(out, total, n, seed_text))
+    return data
+
+
+def _select(items: Iterable[DemoTouch], total: int, n: int, seed_text: str) -> Iterator[DemoTouch]:
+    """Exactly ``n`` of ``total`` items, each equally likely, in order (Knuth's algorithm S)."""
+    rng = random.Random(f"{seed_text}:select")
+    left, need = total, n
+    for item in items:
+        if need and rng.random() * left < need:
+            need -= 1
+            yield item
+        left -= 1
 
 
 _MANUAL_TAGS: tuple[tuple[str, str, str], ...] = (
@@ -854,6 +911,22 @@ def _assign_owners(
 _NEGLECT_WEIGHT = {"A": 0.5, "B": 0.7, "C": 1.0, "D": 1.25}
 
 
+def _round_robin(team: list[DemoRep], accs: list[DemoAccount]) -> None:
+    """Owners in turn among the reps of each account's role (role any takes both); the
+    unowned stay unowned."""
+    pools = {
+        role: [r.handle for r in team if r.role in (role, "any")] or [r.handle for r in team]
+        for role in ("expand", "keep")
+    }
+    turn = {"expand": 0, "keep": 0}
+    for a in accs:
+        if a.archived or a.owner is None:
+            continue
+        pool = pools[a.expected_type]
+        a.owner = pool[turn[a.expected_type] % len(pool)]
+        turn[a.expected_type] += 1
+
+
 def _pick_neglected(rng: random.Random, accs: list[DemoAccount], share: float) -> set[str]:
     """The accounts whose reps let them slide for months (the small ones more often)."""
     return {
@@ -871,42 +944,62 @@ def _expected_touches_per_year(accs: list[DemoAccount], method: Method) -> float
     return total
 
 
-def _simulate(
-    rng: random.Random,
-    team: list[DemoRep],
-    accs: list[DemoAccount],
-    method: Method,
-    start: date,
-    today: date,
-    neglected: set[str],
-) -> list[DemoTouch]:
-    days = _Days(
-        start - timedelta(days=1), today + timedelta(days=400), method, {a.country for a in accs}
-    )
-    base = days.base
-    t0 = start.toordinal() - base
-    t_end = today.toordinal() - base  # touches strictly before today
-    diligence = {r.handle: _DILIGENCE[i % len(_DILIGENCE)] for i, r in enumerate(team)}
-    role_reps: dict[str, list[str]] = {
-        role: [r.handle for r in team if r.role in (role, "any")] or [r.handle for r in team]
-        for role in ("expand", "keep")
-    }
-    newsletter_days = _broadcast_dates(start, today, 1, 2)  # second Tuesday of the month
-    webinar_days = _broadcast_dates(start, today, 3, 3)  # third Thursday of the month
-    broadcasts = {"newsletter": newsletter_days, "webinar": webinar_days}
+class _Sim:
+    """Everything the touch simulation needs; :meth:`touches` gives one account's touches
+    from its own random stream, so accounts can be simulated again (streaming) alike."""
 
-    # human kinds that cover others first, so their touches reset the covered timers
-    def order(kind: str) -> tuple[int, str]:
-        act = method.activities[kind]
+    def __init__(
+        self,
+        seed_text: str,
+        team: list[DemoRep],
+        accs: list[DemoAccount],
+        method: Method,
+        start: date,
+        today: date,
+        neglected: set[str],
+    ) -> None:
+        self.seed_text = seed_text
+        self.method = method
+        self.start = start
+        self.neglected = neglected
+        self.days = _Days(
+            start - timedelta(days=1),
+            today + timedelta(days=400),
+            method,
+            {a.country for a in accs},
+        )
+        self.base = self.days.base
+        self.t0 = start.toordinal() - self.base
+        self.t_end = today.toordinal() - self.base  # touches strictly before today
+        self.diligence = {r.handle: _DILIGENCE[i % len(_DILIGENCE)] for i, r in enumerate(team)}
+        self.role_reps: dict[str, list[str]] = {
+            role: [r.handle for r in team if r.role in (role, "any")] or [r.handle for r in team]
+            for role in ("expand", "keep")
+        }
+        self.broadcasts = {
+            "newsletter": _broadcast_dates(start, today, 1, 2),  # 2nd Tuesday of the month
+            "webinar": _broadcast_dates(start, today, 3, 3),  # 3rd Thursday of the month
+        }
+        self.covered_by: dict[str, set[str]] = {
+            k: method.covering(k) - {k} for k in method.activities
+        }
+
+    def _order(self, kind: str) -> tuple[int, str]:
+        # human kinds that cover others first, so their touches reset the covered timers
+        act = self.method.activities[kind]
         return (0 if act.covers and act.mode == "human" else 1 if act.mode == "human" else 2, kind)
 
-    covered_by: dict[str, set[str]] = {k: method.covering(k) - {k} for k in method.activities}
-    to_date = [base + i for i in range(days.n + 1)]
-    out: list[DemoTouch] = []
-    for a in accs:
+    def touches(self, a: DemoAccount) -> list[DemoTouch]:
+        """One account's year of touches, in kind order then date order."""
+        rng = random.Random(f"{self.seed_text}:{a.key}")
+        method, days, base = self.method, self.days, self.base
+        t0, t_end, neglected = self.t0, self.t_end, self.neglected
+        broadcasts, covered_by = self.broadcasts, self.covered_by
+        start = self.start
+        out: list[DemoTouch] = []
         cadence = method.cadence_for(a.expected_type, a.expected_category)
         if not cadence:
-            continue
+            return out
         begin = max(t0, a.created.toordinal() - base)
         stop_all = t_end
         stop_human = t_end
@@ -918,12 +1011,12 @@ def _simulate(
                 stop_all = stop_human = max(begin, t_end - rng.randint(150, 364))
         if a.archived:
             stop_all = stop_human = max(begin, t_end - rng.randint(60, 250))
-        dil = diligence.get(a.owner, _UNOWNED) if a.owner else _UNOWNED
-        human_rep = a.owner or rng.choice(role_reps[a.expected_type])
+        dil = self.diligence.get(a.owner, _UNOWNED) if a.owner else _UNOWNED
+        human_rep = a.owner or rng.choice(self.role_reps[a.expected_type])
         nxt = days.next_human[a.country]
         prv = days.prev_human[a.country]
         done: dict[str, list[int]] = {}
-        for kind in sorted(cadence, key=order):
+        for kind in sorted(cadence, key=self._order):
             interval = cadence[kind]
             act = method.activities[kind]
             human = act.mode == "human"
@@ -980,10 +1073,10 @@ def _simulate(
             notes = _NOTES.get(kind)
             rep = human_rep if human or kind == "email" else a.owner
             for d in dates:
-                day = date.fromordinal(to_date[d])
+                day = date.fromordinal(base + d)
                 if month_note:
                     note: str | None = f"{_MONTHS[day.month - 1]} {kind}"
                 else:
                     note = rng.choice(notes) if notes else None
                 out.append(DemoTouch(a.key, rep, kind, day, note))
-    return out
+        return out
