@@ -63,9 +63,8 @@ def _print_logged(res: LoggedTouch, today: date) -> None:
     if a.type is None or a.category is None:
         c.print("Next due: not tagged yet (run khm tag)")
         return
-    if not res.next_due:
-        c.print(f"Next due: {escape(t.kind)} is not in the cadence of {a.type} {a.category}")
-        return
+    if not res.in_cadence:
+        c.print(f"Note: {escape(t.kind)} is not in the cadence of {a.type} {a.category}")
     for d in res.next_due:
         status = "" if d.status == "ok" else f" ({d.status_text} on {today.isoformat()})"
         c.print(f"Next {escape(d.kind)} due {d.due.isoformat()} (cadence {d.interval}){status}")
