@@ -41,8 +41,8 @@ UNASSIGNED = "(unassigned)"
 # --------------------------------------------------------------------------- input facts
 
 
-@dataclass(frozen=True)
-class AccountFacts:
+@dataclass(slots=True)
+class AccountFacts:  # not frozen: a report builds 100 000s of them and frozen init is slow
     id: int
     key: str
     name: str
@@ -193,9 +193,14 @@ def simulate(
     else:
         base, k = first, 0
     i, n = 0, len(touches)
+    known = -1  # the due date of (base, k) when the previous step already computed it
     while True:
-        raw = add_interval(base, interval, k)
-        d = shift(raw) if shift is not None else raw
+        if known >= 0:
+            d = known
+        else:
+            raw = add_interval(base, interval, k)
+            d = shift(raw) if shift is not None else raw
+        known = -1
         if d > end:
             break
         # touches before the due date: done early, the timer restarts from the touch
@@ -241,6 +246,7 @@ def simulate(
                 i += 1
         else:
             k += 1  # missed (or still open): the chain goes on
+            known = d_next
     return counts
 
 
@@ -411,6 +417,8 @@ def simulate_accounts(
     # per (type, category): (kind, interval, grace, covering kinds, human, effort)
     plans: dict[tuple[str, str], list[tuple[str, Interval, int, tuple[str, ...], bool, float]]]
     plans = {}
+    # (owner, type, category) -> one [on time, late, missed, open] per kind of the plan
+    groups: dict[tuple[str | None, str, str], list[list[int]]] = {}
     for acc in accounts:
         if acc.type is None or acc.category is None:
             continue
@@ -428,26 +436,34 @@ def simulate_accounts(
                 )
                 for kind, interval in method.cadence_for(acc.type, acc.category).items()
             ]
+        gkey = (acc.owner, acc.type, acc.category)
+        group = groups.get(gkey)
+        if group is None:
+            group = groups[gkey] = [[0, 0, 0, 0] for _ in plan]
         anchor = acc.anchor.toordinal()
         lb = last_before.get(acc.id, empty_i)
         tt = touches.get(acc.id, empty_t)
-        for kind, interval, grace, cov, human, effort in plan:
+        for j, (kind, interval, grace, cov, human, effort) in enumerate(plan):
             last: int | None = None
             stream: Sequence[int] = ()
             for c in cov:
-                v = lb.get(c)
-                if v is not None and (last is None or v > last):
-                    last = v
-                lst = tt.get(c)
-                if lst:
-                    stream = sorted([*stream, *lst]) if stream else lst
+                if lb:
+                    v = lb.get(c)
+                    if v is not None and (last is None or v > last):
+                        last = v
+                if tt:
+                    lst = tt.get(c)
+                    if lst:
+                        stream = sorted([*stream, *lst]) if stream else lst
             if last is not None and stream and stream[0] <= last:
                 stream = [x for x in stream if x > last]
-            first = first_due_ordinal(anchor, acc.key, kind, interval) if last is None else 0
+            if last is None:
+                base, k = first_due_ordinal(anchor, acc.key, kind, interval), 0
+            else:
+                base, k = last, 1
             events: list[tuple[int, str]] | None = None
             if not stream and not human:
                 # nothing done: every due date of the chain is missed, or open near today
-                base, k = (last, 1) if last is not None else (first, 0)
                 judged_until = min(end, today_o - grace - 1)
                 counts: Sequence[int] = (
                     0,
@@ -461,7 +477,7 @@ def simulate_accounts(
                     interval=interval,
                     grace_days=grace,
                     last_before=last,
-                    first=first,
+                    first=base,
                     touches=stream,
                     start=start,
                     end=end,
@@ -469,15 +485,11 @@ def simulate_accounts(
                     shift=shift if human else None,
                     events=events,
                 )
-            key = (acc.owner, acc.type, acc.category, kind)
-            acc_counts = tallies.get(key)
-            if acc_counts is None:
-                tallies[key] = list(counts)
-            else:
-                acc_counts[0] += counts[0]
-                acc_counts[1] += counts[1]
-                acc_counts[2] += counts[2]
-                acc_counts[3] += counts[3]
+            cell_counts = group[j]
+            cell_counts[0] += counts[0]
+            cell_counts[1] += counts[1]
+            cell_counts[2] += counts[2]
+            cell_counts[3] += counts[3]
             if events:
                 for d, _status in events:
                     wk = (acc.owner, _monday(d))
@@ -487,6 +499,9 @@ def simulate_accounts(
                     else:
                         cell[0] += effort
                         cell[1] += 1.0
+    for (owner, t, c), group in groups.items():
+        for (kind, *_rest), cell_counts in zip(plans[(t, c)], group, strict=True):
+            tallies[(owner, t, c, kind)] = cell_counts
     return _SimOut(tallies, planned)
 
 
