@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from khm.core.capacity import CapacityPlan, RepCapacity
     from khm.services.assign import AssignResult
 
+#: The moves table shows this many rows; --format csv/json list every move.
+TABLE_LIMIT = 200
 CELLS = tuple(f"{t}/{c}" for t in ("expand", "keep") for c in "ABCD")
 
 
@@ -150,7 +152,7 @@ def _emit_assign(res: AssignResult, fmt: str) -> None:
     if moves:
         c.print(
             rich_table(
-                moves,
+                moves[:TABLE_LIMIT],
                 [
                     Column("account"),
                     Column("name"),
@@ -162,6 +164,11 @@ def _emit_assign(res: AssignResult, fmt: str) -> None:
                 title=f"{verb}: {len(moves)} account(s)",
             )
         )
+        if len(moves) > TABLE_LIMIT:
+            c.print(
+                f"... and {len(moves) - TABLE_LIMIT:,} more move(s): --format csv or json "
+                "lists them all."
+            )
     else:
         c.print("No moves: every account already has a fitting owner.")
     c.print(

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,9 +54,11 @@ CORE_FIELDS: tuple[str, ...] = (
 )
 _LIST_FIELDS = ("product_line", "product_lines")
 _NO_GROUP = "-"
+_SCALARS = (str, int, float, bool, type(None))
+_CORE_SET = frozenset(CORE_FIELDS) - {"product_lines"}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AccountFacts:
     """What the classifier needs to know about one account."""
 
@@ -97,7 +99,7 @@ class Decision:
     rule: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Classification:
     """The result for one account: the values to keep and what the rules say."""
 
@@ -198,6 +200,18 @@ def group_key(facts: AccountFacts, rule: CategoryRule) -> tuple[str, ...]:
     return tuple(parts)
 
 
+def _group_key_fn(rule: CategoryRule) -> Callable[[AccountFacts], tuple[str, ...]]:
+    by = tuple(rule.group_by)
+    if by == ("country", "product_line"):
+        return lambda f: (
+            (f.country or _NO_GROUP).upper(),
+            f.product_lines[0] if f.product_lines else _NO_GROUP,
+        )
+    if by == ("country",):
+        return lambda f: ((f.country or _NO_GROUP).upper(),)
+    return lambda f: group_key(f, rule)
+
+
 def group_label(key: tuple[str, ...]) -> str:
     return "/".join(key) if key else "all"
 
@@ -240,31 +254,42 @@ def categorise_share(accounts: Sequence[AccountFacts], rule: CategoryRule) -> di
     out: dict[str, Decision] = {}
     metric = rule.metric
     groups: dict[tuple[str, ...], list[tuple[float, str]]] = defaultdict(list)
+    fallback = Decision(rule.fallback, f"fallback {rule.fallback}: no {metric}")
+    keyfn = _group_key_fn(rule)
     for a in accounts:
         value = metric_value(a, metric)
         if value is None:
-            out[a.key] = Decision(rule.fallback, f"fallback {rule.fallback}: no {metric}")
+            out[a.key] = fallback
             continue
-        groups[group_key(a, rule)].append((value, a.key))
+        groups[keyfn(a)].append((-value, a.key))  # sorts largest first, then by key
     cuts = rule.share
     for gkey, members in groups.items():
-        label = f"{group_label(gkey)} {metric}"
-        members.sort(key=lambda m: (-m[0], m[1]))
-        total = sum(v for v, _ in members if v > 0)
+        glabel = group_label(gkey)
+        label = f"{glabel} {metric}"
+        by_letter = {
+            "A": Decision("A", f"share: top {_pct(cuts.A)} of {label}"),
+            "B": Decision("B", f"share: {_pct(cuts.A)}–{_pct(cuts.B)} of {label}"),
+            "C": Decision("C", f"share: {_pct(cuts.B)}–{_pct(cuts.C)} of {label}"),
+            "D": Decision("D", f"share: beyond {_pct(cuts.C)} of {label}"),
+        }
+        nothing = Decision("D", f"share: no {metric} (≤ 0) in {glabel}")
+        members.sort()
+        total = -sum(v for v, _ in members if v < 0)
         cum = 0.0
-        for value, key in members:
+        cut_a, cut_b, cut_c = (total * c / 100.0 for c in (cuts.A, cuts.B, cuts.C))
+        for neg, key in members:
+            value = -neg
             if value <= 0 or total <= 0:
-                out[key] = Decision("D", f"share: no {metric} (≤ 0) in {group_label(gkey)}")
+                out[key] = nothing
                 continue
-            before = 100.0 * cum / total
-            if before < cuts.A:
-                d = Decision("A", f"share: top {_pct(cuts.A)} of {label}")
-            elif before < cuts.B:
-                d = Decision("B", f"share: {_pct(cuts.A)}–{_pct(cuts.B)} of {label}")
-            elif before < cuts.C:
-                d = Decision("C", f"share: {_pct(cuts.B)}–{_pct(cuts.C)} of {label}")
+            if cum < cut_a:
+                d = by_letter["A"]
+            elif cum < cut_b:
+                d = by_letter["B"]
+            elif cum < cut_c:
+                d = by_letter["C"]
             else:
-                d = Decision("D", f"share: beyond {_pct(cuts.C)} of {label}")
+                d = by_letter["D"]
             out[key] = d
             cum += value
     return out
@@ -298,11 +323,81 @@ def rule_label(rule: TypeRule) -> str:
     return f"rule: {conds}"
 
 
+class TypeDecider:
+    """The type rules of a method, with each condition's result remembered per value
+    (a book of 100k accounts has few distinct stages or pipeline figures)."""
+
+    def __init__(self, method: Method) -> None:
+        self.rules: list[tuple[Decision, list[tuple[Condition, int, str]]]] = []
+        for r in method.types.rules:
+            conds = []
+            for c in r.when:
+                if c.field in _LIST_FIELDS:
+                    how = 0
+                elif c.field == "category":
+                    how = 1
+                elif c.field in _CORE_SET:
+                    how = 2
+                else:
+                    how = 3
+                conds.append((c, how, c.field))
+            self.rules.append((Decision(r.type, rule_label(r)), conds))
+        self.default = Decision(method.types.default, f"default {method.types.default}")
+        self._memo: dict[tuple[int, type, Any], bool] = {}
+        # when no rule looks at the product lines, the decision depends only on a few
+        # scalar fields: remember it per combination of their values
+        fields = {(how, name) for _, conds in self.rules for _, how, name in conds}
+        self._fields = sorted(fields) if all(how != 0 for how, _ in fields) else None
+        self._whole: dict[tuple[Any, ...], Decision] = {}
+
+    def decide(self, facts: AccountFacts, category: str | None = None) -> Decision:
+        """The type the rules give; conditions on ``category`` see ``category`` when
+        given (the category the account is about to get), else the account's own."""
+        if self._fields is None:
+            return self._decide(facts, category)
+        cat = facts.category if category is None else category
+        vals = tuple(
+            cat if how == 1 else getattr(facts, name) if how == 2 else facts.custom.get(name)
+            for how, name in self._fields
+        )
+        if not all(isinstance(v, _SCALARS) for v in vals):
+            return self._decide(facts, category)
+        key = tuple((v.__class__, v) for v in vals)
+        hit = self._whole.get(key)
+        if hit is None:
+            hit = self._whole[key] = self._decide(facts, category)
+        return hit
+
+    def _decide(self, facts: AccountFacts, category: str | None) -> Decision:
+        memo = self._memo
+        for decision, conds in self.rules:
+            for cond, how, name in conds:
+                if how == 0:
+                    if not condition_holds(cond, facts):
+                        break
+                    continue
+                if how == 1:
+                    value: Any = facts.category if category is None else category
+                elif how == 2:
+                    value = getattr(facts, name)
+                else:
+                    value = facts.custom.get(name)
+                if isinstance(value, _SCALARS):
+                    key = (id(cond), value.__class__, value)
+                    hit = memo.get(key)
+                    if hit is None:
+                        hit = memo[key] = cond.test(value)
+                else:
+                    hit = cond.test(value)
+                if not hit:
+                    break
+            else:
+                return decision
+        return self.default
+
+
 def type_for(facts: AccountFacts, method: Method) -> Decision:
-    for rule in method.types.rules:
-        if all(condition_holds(c, facts) for c in rule.when):
-            return Decision(rule.type, rule_label(rule))
-    return Decision(method.types.default, f"default {method.types.default}")
+    return TypeDecider(method).decide(facts)
 
 
 # --------------------------------------------------------------------------- both
@@ -316,34 +411,25 @@ def classify(
     (:func:`check_rules`)."""
     check_rules(method, accounts)
     cats = categorise(accounts, method.categories)
+    decider = TypeDecider(method)
+    decide = decider.decide
     out: list[Classification] = []
+    append = out.append
+    no_metric: dict[int, bool] = {}
     for a in accounts:
         cat_rule = cats[a.key]
-        keep_cat = a.category_manual and not reset_manual and a.category is not None
-        category = a.category if keep_cat and a.category else cat_rule.value
+        keep_cat = bool(a.category_manual and not reset_manual and a.category)
+        category: str = a.category if keep_cat and a.category else cat_rule.value
         # type conditions see the category the account ends up with
-        seen = _with_category(a, category)
-        type_rule = type_for(seen, method)
-        keep_type = a.type_manual and not reset_manual and a.type is not None
-        account_type = a.type if keep_type and a.type else type_rule.value
-        out.append(
+        type_rule = decide(a, category)
+        keep_type = bool(a.type_manual and not reset_manual and a.type)
+        account_type: str = a.type if keep_type and a.type else type_rule.value
+        nm = no_metric.get(id(cat_rule))
+        if nm is None:
+            nm = no_metric[id(cat_rule)] = cat_rule.rule.startswith("fallback")
+        append(
             Classification(
-                key=a.key,
-                type=account_type,
-                category=category,
-                type_rule=type_rule,
-                category_rule=cat_rule,
-                type_manual=keep_type,
-                category_manual=keep_cat,
-                no_metric=cat_rule.rule.startswith("fallback"),
+                a.key, account_type, category, type_rule, cat_rule, keep_type, keep_cat, nm
             )
         )
     return out
-
-
-def _with_category(a: AccountFacts, category: str) -> AccountFacts:
-    if a.category == category:
-        return a
-    from dataclasses import replace
-
-    return replace(a, category=category)

@@ -105,27 +105,27 @@ def assign_accounts(
         )
         names = {r.handle: r.name or "" for r in reps}
         moves: list[OwnerMove] = []
-        updates: list[dict[str, Any]] = []
-        history: list[dict[str, Any]] = []
-        stamp = _stamp(today)
+        updates: list[tuple[Any, ...]] = []
+        history: list[tuple[Any, ...]] = []
+        stamp = tagging.datetime_binder(session)(_stamp(today))
         rule = "rebalance" if rebalance else "assign"
         for m in plan.moves:
             row, load = by_key[m.key]
             moves.append(
                 OwnerMove(m.key, row.name or "", row.type, row.category, load, m.old, m.new, m.why)
             )
-            updates.append({"b_id": row.id, "owner": m.new, "updated_at": stamp})
+            updates.append((m.new, stamp, row.id))
             history.append(
-                {
-                    "account_id": row.id,
-                    "field": "owner",
-                    "old": m.old,
-                    "new": m.new,
-                    "changed_at": stamp,
-                    "who": who,
-                    "reason": m.why,
-                    "rule": f"{rule}: {row.type}/{row.category} load {load:.3f}/week",
-                }
+                (
+                    row.id,
+                    "owner",
+                    m.old,
+                    m.new,
+                    stamp,
+                    who,
+                    m.why,
+                    f"{rule}: {row.type}/{row.category} load {load:.3f}/week",
+                )
             )
         if not dry_run:
             tagging.update_owners(session, updates)

@@ -25,7 +25,7 @@ RESET_REASON = "manual tag reset"
 HISTORY_FIELDS = ("type", "category", "owner")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class FieldChange:
     """One changed field of one account (one row of the tag history)."""
 
@@ -81,22 +81,60 @@ def _stamp(today: date) -> datetime:
     return datetime.combine(today, now.time()) if today != now.date() else now
 
 
-def _facts(row: Any) -> AccountFacts:
-    return AccountFacts(
-        key=row.key,
-        name=row.name or "",
-        country=row.country,
-        product_lines=tuple(str(p) for p in (row.product_lines or [])),
-        revenue=row.revenue,
-        employees=row.employees,
-        custom=row.custom or {},
-        lifecycle_stage=row.lifecycle_stage,
-        owner=row.owner,
-        type=row.type,
-        category=row.category,
-        type_manual=bool(row.type_manual),
-        category_manual=bool(row.category_manual),
-    )
+class _FactsReader:
+    """Rows to :class:`AccountFacts`; JSON texts decoded once per distinct value."""
+
+    def __init__(self) -> None:
+        from khm.store.tagging import json_value
+
+        self._json = json_value
+        self._lines: dict[Any, tuple[str, ...]] = {}
+        self._custom: dict[Any, dict[str, Any]] = {}
+
+    def lines(self, raw: Any) -> tuple[str, ...]:
+        if not isinstance(raw, str):
+            v = self._json(raw, ())
+            return tuple(str(p) for p in v) if isinstance(v, list | tuple) else ()
+        hit = self._lines.get(raw)
+        if hit is None:
+            v = self._json(raw, ())
+            hit = tuple(str(p) for p in v) if isinstance(v, list | tuple) else ()
+            self._lines[raw] = hit
+        return hit
+
+    def custom(self, raw: Any) -> dict[str, Any]:
+        if not isinstance(raw, str):
+            v = self._json(raw, {})
+            return v if isinstance(v, dict) else {}
+        hit = self._custom.get(raw)
+        if hit is None:
+            v = self._json(raw, {})
+            hit = v if isinstance(v, dict) else {}
+            if len(self._custom) < 50_000:
+                self._custom[raw] = hit
+        return hit
+
+    def __call__(self, row: Any) -> AccountFacts:
+        # the columns of khm.store.tagging.accounts_for_tagging, in order
+        (_, key, name, country, lines, revenue, employees, custom, stage, owner, t, c, tm, cm) = (
+            row[:14]
+        )
+        return AccountFacts(
+            key,
+            country,
+            self.lines(lines),
+            revenue,
+            employees,
+            self.custom(custom),
+            stage,
+            name or "",
+            owner,
+            False,
+            t,
+            c,
+            bool(tm),
+            bool(cm),
+        )
 
 
 def _counts(pairs: Sequence[tuple[str | None, str | None]]) -> dict[str, dict[str, int]]:
@@ -135,94 +173,86 @@ def tag_accounts(
                         f"account {found.key!r} is archived: rules apply to active accounts"
                     )
                 only.add(found.key)
-        facts = [_facts(r) for r in rows]
+        read = _FactsReader()
+        facts = [read(r) for r in rows]
         if reset_manual:
             # clear the manual flags (of the chosen accounts only, when keys are given)
-            from dataclasses import replace
+            for f in facts:
+                if only is None or f.key in only:
+                    f.type_manual = f.category_manual = False
+        results = classify(facts, method)  # checks the rules first: nothing written yet
 
-            facts = [
-                replace(f, type_manual=False, category_manual=False)
-                if only is None or f.key in only
-                else f
-                for f in facts
-            ]
-        results = classify(facts, method, reset_manual=False)
-
+        to_db = tagging.datetime_binder(session)
+        stamp = _stamp(today)
+        stamp_db = to_db(stamp)
+        tagged_db = to_db(datetime.combine(today, time()))
         changes: list[FieldChange] = []
         manual_kept: list[ManualKept] = []
         no_metric: list[tuple[str, str]] = []
-        updates: list[dict[str, Any]] = []
-        history: list[dict[str, Any]] = []
-        manual_fields = 0
-        manual_reset = 0
-        changed_accounts = 0
-        stamp = _stamp(today)
-        tagged_at = datetime.combine(today, time())
+        updates: list[tuple[Any, ...]] = []
+        history: list[tuple[Any, ...]] = []
+        manual_fields = manual_reset = changed_accounts = 0
         final: list[tuple[str | None, str | None]] = []
         for row, f, cl in zip(rows, facts, results, strict=True):
-            if only is not None and f.key not in only:
-                final.append((row.type, row.category))
+            (rid, key, name) = (row[0], f.key, f.name)
+            old_type, old_cat = row.type, row.category
+            was_manual = row.type_manual or row.category_manual
+            if only is not None and key not in only:
+                final.append((old_type, old_cat))
                 continue
-            reset_this = reset_manual and (row.type_manual or row.category_manual)
-            reason = RESET_REASON if reset_this else RULE_RUN_REASON
-            final.append((cl.type, cl.category))
+            new_type, new_cat = cl.type, cl.category
+            final.append((new_type, new_cat))
             if cl.no_metric and not cl.category_manual:
-                no_metric.append((f.key, f.name))
-            for fld, manual, value, decision in (
-                ("type", cl.type_manual, cl.type, cl.type_rule),
-                ("category", cl.category_manual, cl.category, cl.category_rule),
-            ):
-                if manual:
-                    manual_fields += 1
-                    if decision.value != value:
-                        manual_kept.append(
-                            ManualKept(
-                                f.key,
-                                f.name,
-                                fld,
-                                value,
-                                decision.value,
-                                decision.rule,
-                                row.manual_reason,
+                no_metric.append((key, name))
+            if cl.type_manual or cl.category_manual:
+                for fld, manual, value, decision in (
+                    ("type", cl.type_manual, new_type, cl.type_rule),
+                    ("category", cl.category_manual, new_cat, cl.category_rule),
+                ):
+                    if manual:
+                        manual_fields += 1
+                        if decision.value != value:
+                            manual_kept.append(
+                                ManualKept(
+                                    key,
+                                    name,
+                                    fld,
+                                    value,
+                                    decision.value,
+                                    decision.rule,
+                                    row.manual_reason,
+                                )
                             )
-                        )
-            row_changes = []
-            if cl.type != row.type:
-                row_changes.append(("type", row.type, cl.type, cl.type_rule.rule))
-            if cl.category != row.category:
-                row_changes.append(("category", row.category, cl.category, cl.category_rule.rule))
-            still_manual = cl.type_manual or cl.category_manual
+            type_changed = new_type != old_type
+            cat_changed = new_cat != old_cat
+            reset_this = reset_manual and bool(was_manual)
+            if not (type_changed or cat_changed or reset_this):
+                continue
             if reset_this:
                 manual_reset += 1
-            if not row_changes and not reset_this:
-                continue
-            if row_changes:
+            reason = RESET_REASON if reset_this else RULE_RUN_REASON
+            if type_changed:
+                rule = cl.type_rule.rule
+                changes.append(FieldChange(key, name, "type", old_type, new_type, rule, reason))
+                history.append((rid, "type", old_type, new_type, stamp_db, who, reason, rule))
+            if cat_changed:
+                rule = cl.category_rule.rule
+                changes.append(FieldChange(key, name, "category", old_cat, new_cat, rule, reason))
+                history.append((rid, "category", old_cat, new_cat, stamp_db, who, reason, rule))
+            if type_changed or cat_changed:
                 changed_accounts += 1
-            for fld, old, new, rule in row_changes:
-                changes.append(FieldChange(f.key, f.name, fld, old, new, rule, reason))
-                history.append(
-                    {
-                        "account_id": row.id,
-                        "field": fld,
-                        "old": old,
-                        "new": new,
-                        "changed_at": stamp,
-                        "who": who,
-                        "reason": reason,
-                        "rule": rule,
-                    }
-                )
+            still_manual = cl.type_manual or cl.category_manual
             updates.append(
-                {
-                    "b_id": row.id,
-                    "type": cl.type,
-                    "category": cl.category,
-                    "type_manual": cl.type_manual,
-                    "category_manual": cl.category_manual,
-                    "manual_reason": row.manual_reason if still_manual else None,
-                    "tagged_at": tagged_at if row_changes else row.tagged_at,
-                    "updated_at": stamp,
-                }
+                (
+                    new_type,
+                    new_cat,
+                    cl.type_manual,
+                    cl.category_manual,
+                    row.manual_reason if still_manual else None,
+                    tagged_db if (type_changed or cat_changed) else to_db(row.tagged_at),
+                    stamp_db,
+                    rid,
+                )
             )
         if not dry_run:
             tagging.update_tags(session, updates)
@@ -313,37 +343,27 @@ def tag_manual(
         row = tagging.find_account(session, key)
         if row is None:
             raise NotFoundError(f"account {key!r} not found")
-        stamp = _stamp(today)
+        to_db = tagging.datetime_binder(session)
+        stamp = to_db(_stamp(today))
         changes: list[FieldChange] = []
-        history: list[dict[str, Any]] = []
+        history: list[tuple[Any, ...]] = []
         for fld, new, old in (("type", t, row.type), ("category", c, row.category)):
             if new is None or new == old:
                 continue
             changes.append(FieldChange(row.key, row.name or "", fld, old, new, "manual", reason))
-            history.append(
-                {
-                    "account_id": row.id,
-                    "field": fld,
-                    "old": old,
-                    "new": new,
-                    "changed_at": stamp,
-                    "who": who,
-                    "reason": reason,
-                    "rule": "manual",
-                }
-            )
+            history.append((row.id, fld, old, new, stamp, who, reason, "manual"))
         new_type = t if t is not None else row.type
         new_cat = c if c is not None else row.category
-        upd = {
-            "b_id": row.id,
-            "type": new_type,
-            "category": new_cat,
-            "type_manual": True if t is not None else bool(row.type_manual),
-            "category_manual": True if c is not None else bool(row.category_manual),
-            "manual_reason": reason,
-            "tagged_at": datetime.combine(today, time()) if changes else row.tagged_at,
-            "updated_at": stamp,
-        }
+        upd = (
+            new_type,
+            new_cat,
+            True if t is not None else bool(row.type_manual),
+            True if c is not None else bool(row.category_manual),
+            reason,
+            to_db(datetime.combine(today, time()) if changes else row.tagged_at),
+            stamp,
+            row.id,
+        )
         if not dry_run:
             tagging.update_tags(session, [upd])
             tagging.insert_tag_changes(session, history)
