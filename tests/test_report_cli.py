@@ -323,9 +323,24 @@ def test_bad_inputs_are_clean_errors(team, cli):
     cli("report", "coverage", "-f", "xml", code=2)
 
 
+def test_unwritable_output_is_a_clean_error(team, cli, tmp_path):
+    r = run(cli, "portfolio", "markdown", "--output", str(tmp_path), code=3)
+    assert "is a directory" in r.stderr
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    r = run(cli, "portfolio", "markdown", "--output", str(blocker / "r.md"), code=3)
+    assert f"--output {blocker / 'r.md'}: cannot write" in r.stderr
+
+
 def test_help_lists_the_exit_codes(cli):
     out = cli("report", "--help").stdout
-    for code in ("0 report written", "2 bad command line", "5 --rep", "8 coverage below"):
+    for code in (
+        "0 report written",
+        "2 bad command line",
+        "3 --output",
+        "5 --rep",
+        "8 coverage below",
+    ):
         assert code in " ".join(out.split()), code
 
 

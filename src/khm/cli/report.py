@@ -24,6 +24,7 @@ KINDS = ("coverage", "neglected", "portfolio", "workload", "movement", "all")
 EXIT_CODES_HELP = """\
 Exit codes: 0 report written (and coverage at or above --fail-under);
 2 bad command line (unknown KIND, bad --period, csv of 'all' without an --output directory);
+3 --output cannot be written;
 4 invalid method file; 5 --rep names no rep; 6 database cannot be opened;
 8 coverage below --fail-under (the report is still written first); 1 a bug.
 """
@@ -119,18 +120,16 @@ def report(
 
     if fmt == "csv" and k == "all":
         assert output is not None
-        from khm.render import atomic_write_text, csv_text
+        from khm.render import csv_text
         from khm.services.report import csv_table
 
         for name in result.sections:
             t = csv_table(result, name)
-            atomic_write_text(output / f"{name}.csv", csv_text(t.rows, t.columns))
+            _write(output / f"{name}.csv", csv_text(t.rows, t.columns))
     else:
         text = render(result, fmt, to_file=output is not None)
         if output is not None:
-            from khm.render import atomic_write_text
-
-            atomic_write_text(output, text)
+            _write(output, text)
         elif fmt == "table":
             pass  # printed while rendering (a live console knows the terminal)
         else:
@@ -150,6 +149,19 @@ def report(
             raise BelowThresholdError(
                 f"coverage {value:g}% for {per.label} is below --fail-under {fail_under:g}%"
             )
+
+
+def _write(path: Path, text: str) -> None:
+    """Atomic write; a path that cannot be written is a clean error naming it."""
+    from khm.errors import InputError
+    from khm.render import atomic_write_text
+
+    if path.is_dir():
+        raise InputError(f"--output {path}: is a directory (give a file name)")
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise InputError(f"--output {path}: cannot write: {exc.strerror or exc}") from None
 
 
 def _is_dir_target(output: Path | None) -> bool:
