@@ -130,14 +130,46 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         (bind_to_col[name], table.c[bind_to_col[name]].type._cached_bind_processor(dialect))
         for name in names
     ]
+    inline = dialect.paramstyle == "qmark"
+    prep = dialect.identifier_preparer
+    head = f"INSERT INTO {prep.format_table(table)} ("
+    head += ", ".join(prep.quote(c) for c, _ in getters) + ") VALUES ("
     for chunk in _chunks(rows):
         columns = [_process_column(list(map(itemgetter(c), chunk)), p) for c, p in getters]
+        chunk_sql = sql
+        if inline:
+            # Columns with one value for the whole chunk (timestamps, defaults) are written
+            # into the SQL once instead of being bound on every row.
+            literals = [_sql_literal(col) for col in columns]
+            if any(lit is not None for lit in literals):
+                chunk_sql = head + ", ".join(lit or "?" for lit in literals) + ")"
+                columns = [col for col, lit in zip(columns, literals, strict=True) if lit is None]
         if compiled.positional:
             params: list[Any] = list(zip(*columns, strict=True))
         else:
             params = [dict(zip(names, t, strict=True)) for t in zip(*columns, strict=True)]
-        conn.exec_driver_sql(sql, params)
+        if not columns:
+            params = [()] * len(chunk)
+        conn.exec_driver_sql(chunk_sql, params)
     return len(rows)
+
+
+def _sql_literal(column: list[Any]) -> str | None:
+    """The SQL literal of a column whose every value is the same, else None (SQLite)."""
+    first = column[0]
+    if column.count(first) != len(column):
+        return None
+    if first is None:
+        return "NULL"
+    if type(first) is bool:
+        return "1" if first else "0"
+    if type(first) is int:
+        return str(first)
+    if type(first) is float and first == first and abs(first) != float("inf"):
+        return repr(first)
+    if type(first) is str and "\x00" not in first:
+        return "'" + first.replace("'", "''") + "'"
+    return None
 
 
 def update_rows(

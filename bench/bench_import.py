@@ -1,0 +1,176 @@
+"""Import benchmark: ``khm import accounts`` vs ``sqlite-utils insert --csv`` on the same file.
+
+    python bench/bench_import.py                 # 100 000 rows, best of 3 runs each
+    python bench/bench_import.py --rows 20000 --repeat 5
+
+Generates a realistic accounts CSV (quoted names with commas, Nordic letters, countries as
+codes and names, product lines, revenue with decimals), then times each tool as a whole
+process (start-up, schema creation and the import itself) into a fresh SQLite file, side by
+side, and prints both and the ratio. khm does more than sqlite-utils here: it validates and
+converts every cell (numbers, countries to ISO codes, product-line lists) and upserts by
+key; sqlite-utils stores the text as it is. A phase breakdown of one in-process khm run
+shows where khm's time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gc
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGET = 5.0
+
+_FIRST = ["Nord", "Öst", "Väst", "Syd", "Fjord", "Bjørn", "Ærø", "Åland", "Õun", "Küla", "Pöllö"]
+_SECOND = ["Data", "Stål", "Fisk", "Kyl & Värme", "Logistiikka", "Tarkvara", "Bryggeri", "Søfart"]
+_FORM = ["AB", "AS", "ApS", "Oy", "OÜ", "A/S", "Ltd, Nordic branch"]
+_COUNTRY = ["SE", "NO", "DK", "FI", "EE", "Sweden", "Norge", "Danmark", "Finland", "Estonia"]
+_LINES = ["Cloud", "Analytics", "Support", "Cloud;Analytics", "Cloud|Support"]
+_STAGES = ["customer", "customer", "customer", "opportunity", "onboarding", "lead"]
+
+
+def generate(path: Path, rows: int, seed: int = 7) -> None:
+    rnd = random.Random(seed)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(
+            ["key", "name", "country", "product_lines", "revenue", "employees", "lifecycle_stage"]
+        )
+        for i in range(rows):
+            name = f"{rnd.choice(_FIRST)} {rnd.choice(_SECOND)} {i} {rnd.choice(_FORM)}"
+            w.writerow(
+                [
+                    f"ACC-{i:07d}",
+                    name,
+                    rnd.choice(_COUNTRY),
+                    rnd.choice(_LINES),
+                    f"{rnd.lognormvariate(14, 1.6):.2f}",
+                    rnd.randint(1, 5000),
+                    rnd.choice(_STAGES),
+                ]
+            )
+
+
+def khm_command() -> list[str]:
+    exe = shutil.which("khm")
+    return [exe] if exe else [sys.executable, "-m", "khm"]
+
+
+def time_run(cmd: list[str], db: Path, env: dict[str, str]) -> float:
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    start = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - start
+    if out.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({out.returncode}):\n{out.stderr}")
+    return elapsed
+
+
+def phases(csv_path: Path, db: Path) -> list[tuple[str, float]]:
+    """One in-process khm import, timed by phase (the same steps the command runs)."""
+    gc.disable()
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    from khm.core.importer import ImportContext, parse_spec, plan_import
+    from khm.io.csvsniff import read_csv
+    from khm.store import bulk
+    from khm.store.db import open_store, path_to_url
+    from khm.store.models import utcnow
+
+    t1 = time.perf_counter()
+    store = open_store(path_to_url(db))
+    t2 = time.perf_counter()
+    f = read_csv(csv_path)
+    t3 = time.perf_counter()
+    with store.engine.begin() as conn:
+        existing = bulk.existing_accounts(conn)
+        assert not existing
+        plan = plan_import(
+            parse_spec("accounts"), f.header, f.rows, ImportContext(), path=str(csv_path),
+            now=utcnow(),
+        )  # fmt: skip
+        t4 = time.perf_counter()
+        bulk.insert_rows(conn, bulk.ACCOUNT_T, plan.inserts)
+        t5 = time.perf_counter()
+    t6 = time.perf_counter()
+    store.dispose()
+    gc.enable()
+    return [
+        ("import modules (sqlalchemy, sqlmodel, khm)", t1 - t0),
+        ("open + create schema (alembic)", t2 - t1),
+        ("read + sniff + decode CSV", t3 - t2),
+        ("validate + convert (plan)", t4 - t3),
+        ("insert (executemany)", t5 - t4),
+        ("commit", t6 - t5),
+    ]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="khm-bench-"))
+    try:
+        data = tmp / "accounts.csv"
+        generate(data, args.rows)
+        size_mb = data.stat().st_size / 1e6
+        print(f"{args.rows} rows, {size_mb:.1f} MB: {data}")
+        env = {**os.environ, "NO_COLOR": "1"}
+        env.pop("KHM_DATABASE_URL", None)
+
+        khm_db = tmp / "khm.db"
+        khm_cmd = [*khm_command(), "--db", str(khm_db), "import", "accounts", str(data)]
+        khm_times = [time_run(khm_cmd, khm_db, env) for _ in range(args.repeat)]
+
+        su = shutil.which("sqlite-utils")
+        su_times: list[float] = []
+        if su:
+            su_db = tmp / "su.db"
+            su_cmd = [su, "insert", str(su_db), "accounts", str(data), "--csv"]
+            su_times = [time_run(su_cmd, su_db, env) for _ in range(args.repeat)]
+
+        best_khm = min(khm_times)
+        print(
+            f"khm import accounts        best {best_khm:6.2f} s   median "
+            f"{statistics.median(khm_times):6.2f} s   ({args.rows / best_khm:,.0f} rows/s)"
+        )
+        if su_times:
+            best_su = min(su_times)
+            print(
+                f"sqlite-utils insert --csv  best {best_su:6.2f} s   median "
+                f"{statistics.median(su_times):6.2f} s   ({args.rows / best_su:,.0f} rows/s)"
+            )
+            ratio = best_su / best_khm
+            verdict = "target met" if ratio >= TARGET else f"below the {TARGET:g}x target"
+            print(f"ratio (sqlite-utils / khm): {ratio:.2f}x  ({verdict})")
+        else:
+            print("sqlite-utils is not installed (pip install sqlite-utils): no comparison")
+
+        print("\nwhere khm's time goes (one in-process run):")
+        parts = phases(data, tmp / "phases.db")
+        total = sum(t for _, t in parts)
+        for label, t in parts:
+            print(f"  {label:44s} {t:6.3f} s  {100 * t / total:5.1f} %")
+        print(f"  {'total':44s} {total:6.3f} s")
+    finally:
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
