@@ -402,3 +402,13 @@ def test_issue_3_checks_on_the_demo(cli, db_url):
     assert sum(r["effort_per_week"] for r in cap["reps"]) == pytest.approx(
         cap["team"]["effort_per_week"]
     )
+
+
+def test_single_account_abc_groups_are_pointed_out(cli, store):
+    seed_book(store, 8)
+    data = run_json(cli, "tag", "--dry-run")
+    s = data["summary"]
+    assert s["group_by"] == ["country", "product_line"] and s["single_account_groups"] >= 1
+    assert s["groups"] >= s["single_account_groups"]
+    out = cli("tag", "--dry-run", "--today", TODAY).stdout
+    assert "hold a single account, which is A on its own" in out

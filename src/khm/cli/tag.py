@@ -310,6 +310,14 @@ def _print_run(res: TagResult, rows: list[dict[str, Any]]) -> None:
         + (f"; {s['manual_reset']} manual tag(s) reset" if s["manual_reset"] else "")
         + "."
     )
+    singles = s.get("single_account_groups", 0)
+    if singles:
+        by = " × ".join(s.get("group_by", [])) or "all"
+        c.print(
+            f"ABC within {s['groups']} group(s) by {escape(by)}: {singles} hold a single "
+            "account, which is A on its own (a coarser categories.group_by, e.g. "
+            '["country"] or [], ranks them against more accounts).'
+        )
     if res.no_metric:
         keys = ", ".join(k for k, _ in res.no_metric[:20])
         more = f" and {len(res.no_metric) - 20} more" if len(res.no_metric) > 20 else ""

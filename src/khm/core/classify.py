@@ -295,6 +295,16 @@ def categorise_share(accounts: Sequence[AccountFacts], rule: CategoryRule) -> di
     return out
 
 
+def share_group_sizes(accounts: Sequence[AccountFacts], rule: CategoryRule) -> dict[str, int]:
+    """How many accounts with the metric each ABC group holds (label -> count)."""
+    keyfn = _group_key_fn(rule)
+    sizes: dict[str, int] = defaultdict(int)
+    for a in accounts:
+        if metric_value(a, rule.metric) is not None:
+            sizes[group_label(keyfn(a))] += 1
+    return dict(sizes)
+
+
 def categorise(accounts: Sequence[AccountFacts], rule: CategoryRule) -> dict[str, Decision]:
     """The category the rule gives each account (by key)."""
     if rule.rule == "thresholds":

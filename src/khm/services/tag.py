@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from khm.core.classify import AccountFacts, classify
+from khm.core.classify import AccountFacts, classify, share_group_sizes
 from khm.errors import NotFoundError, UsageError
 from khm.method import CATEGORIES, TYPES, Method
 
@@ -272,6 +272,11 @@ def tag_accounts(
             today=today,
         )
         result.summary = summary(result)
+        if method.categories.rule == "share":
+            sizes = share_group_sizes(facts, method.categories)
+            result.summary["groups"] = len(sizes)
+            result.summary["single_account_groups"] = sum(1 for n in sizes.values() if n == 1)
+            result.summary["group_by"] = list(method.categories.group_by)
         if dry_run:
             session.rollback()
         return result
