@@ -445,15 +445,7 @@ def expected_categories(accounts: list[DemoAccount], method: Method) -> dict[str
         before = 0.0
         for metric, key in members:
             share = 100.0 * before / total  # share of the group held by larger accounts
-            out[key] = (
-                "A"
-                if share < cuts[0]
-                else "B"
-                if share < cuts[1]
-                else "C"
-                if share < cuts[2]
-                else "D"
-            )
+            out[key] = next((cat for cat, cut in zip("ABC", cuts, strict=True) if share < cut), "D")
             before += metric
     return out
 
@@ -592,6 +584,8 @@ def generate(
         raise ValueError(f"owners must be 'balanced' or 'round-robin', not {owners!r}")
     if accounts < 0:
         raise ValueError("accounts must be >= 0")
+    if reps is not None and reps < 1:
+        raise ValueError("reps must be >= 1")
     method = method or default_method()
     rng = random.Random(f"khm-demo:{seed}:{today.isoformat()}")
     names = _Names(seed)
