@@ -507,6 +507,21 @@ def test_demo_runs_the_method_and_shows_a_weekly_list(cli):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not _SERVICES, reason="tag/assign/weekly services not built yet")
+def test_every_command_the_demo_suggests_works(cli, tmp_path: Path):
+    import shlex
+
+    db = tmp_path / "try.db"
+    out = cli("demo", "--db", str(db), "--accounts", "120", "--today", "2026-11-23").stdout
+    lines = out.split("Try next:", 1)[1].strip().splitlines()
+    assert len(lines) >= 6
+    for line in lines:
+        args = shlex.split(line.split("  #", 1)[0])
+        assert args[:3] == ["khm", "--db", str(db)]
+        cli(*args[1:])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _SERVICES, reason="tag/assign/weekly services not built yet")
 def test_same_seed_gives_byte_identical_account_and_history_listings(cli, tmp_path: Path):
     outs = []
     for name in ("a.db", "b.db"):

@@ -303,6 +303,7 @@ def demo(
             url,
             rep or handles[0],
             day if explicit else None,
+            example=_example_key(data),
             tagged=run.tagged is not None,
         )
     finally:
@@ -366,12 +367,28 @@ def _print_weekly(console: Console, weekly: Any, rep: str) -> None:
     render(weekly, "table", reps=chosen, file=console.file)
 
 
+def _example_key(data: Any) -> str:
+    """An account to try commands on: the one whose name is rich markup, when it is there."""
+    keys = [a.key for a in data.accounts if not a.archived]
+    return "brackets-ab" if "brackets-ab" in keys else (keys[0] if keys else "ACME")
+
+
 def _print_next(
-    console: Console, url: str, rep: str, today: date | None, *, tagged: bool = True
+    console: Console,
+    url: str,
+    rep: str,
+    today: date | None,
+    *,
+    example: str = "brackets-ab",
+    tagged: bool = True,
 ) -> None:
     """The commands to try next; ``today`` when the demo was built for another day."""
+    import shlex
+
+    key = shlex.quote(example)
     base = f"khm --db {_db_arg(url)}"
     at = f" --today {today.isoformat()}" if today else ""
+    on = f" --date {today.isoformat()}" if today else ""
     lines = (
         []
         if tagged
@@ -383,12 +400,12 @@ def _print_next(
     lines += [
         (f"{base} weekly --rep {rep}{at}", "this rep's Monday list"),
         (f"{base} weekly{at}", "every rep's list"),
-        (f"{base} capacity", "can this team keep the method?"),
+        (f"{base} capacity{at}", "can this team keep the method?"),
         (f"{base} report coverage{at}", "did the team keep the method?"),
         (f"{base} report neglected{at}", "the accounts not to lose"),
         (f"{base} account list --category A --type expand", "the big opportunities"),
-        (f"{base} account show brackets-ab", "one account: tags, touches, next due dates"),
-        (f"{base} log brackets-ab visit --note 'Met the CFO'", "log a touch; the list moves"),
+        (f"{base} account show {key}{at}", "one account: tags, touches, next due dates"),
+        (f"{base} log {key} visit{on} --note 'Met the CFO'", "log a touch; the list moves"),
     ]
     console.print("\nTry next:")
     width = max(len(c) for c, _ in lines)
