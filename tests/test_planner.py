@@ -436,3 +436,29 @@ def test_default_method_plans_a_realistic_book_deterministically():
     r = one.rep("ola")
     assert r.human_planned <= r.capacity
     assert all(isinstance(i, PlanItem) for i in r.items)
+
+
+def test_injected_holiday_dates_give_the_same_plan_as_the_holidays_package():
+    from khm.core.calendar import _holiday_dates
+
+    rng = random.Random(5)
+    accounts = [
+        acc(f"K{i:03d}", rng.choice(["expand", "keep"]), rng.choice("ABCD"), country=c)
+        for i, c in enumerate(["NO", "SE", "DK", "FI", "IS", "EE", None, "DE"] * 5)
+    ]
+    touches = {
+        a.key: {k: date(2026, 1, 1) + timedelta(days=rng.randrange(330)) for k in ("call", "visit")}
+        for a in accounts
+    }
+    for monday in (date(2026, 5, 11), date(2026, 12, 14), date(2027, 1, 4), date(2026, 4, 6)):
+        plain = plan(accounts, touches, monday=monday)
+        injected = plan_week(
+            accounts=accounts,
+            last_touches=touches,
+            reps=[PlanRep("ola", "Ola", capacity=12)],
+            method=M,
+            monday=monday,
+            today=monday,
+            holiday_dates=_holiday_dates,
+        )
+        assert injected == plain

@@ -220,3 +220,25 @@ def test_every_carried_item_is_listed_later_when_the_rep_does_the_work(book, sta
         longest = max((week - w for w in waiting.values()), default=0)
         assert longest <= 20, waiting
         monday += timedelta(days=7)
+
+
+@SETTINGS
+@given(
+    st.text(min_size=1, max_size=12),
+    st.sampled_from(["1d", "10d", "2w", "1m", "2m", "quarterly", "6m", "yearly"]),
+    st.dates(date(2020, 1, 1), date(2030, 1, 1)),
+    st.dictionaries(st.sampled_from(KINDS), st.dates(date(2020, 1, 1), date(2030, 1, 1))),
+    st.sampled_from(KINDS),
+)
+def test_the_planners_memoised_due_dates_equal_core_due(key, iv, anchor, last, kind):
+    from khm.core.planner import _Rules
+    from khm.method import Interval
+
+    interval = Interval.parse(iv)
+    rules = _Rules(M)
+    grace = M.grace.grace_days(interval)
+    for _ in range(2):  # cold and memoised
+        got = rules.due(kind, interval, grace, key, anchor, last)
+        assert got == due_for(
+            kind, interval, account_key=key, anchor=anchor, last_by_kind=last, method=M
+        )

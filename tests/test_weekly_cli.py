@@ -276,3 +276,19 @@ def test_july_has_no_human_items_and_the_first_august_week_brings_them(cli, book
     august = as_json(cli, "--week", "2026-W32")
     ola = next(r for r in august["reps"] if r["rep"] == "ola")
     assert any(i["mode"] == "human" for i in ola["items"])
+
+
+def test_holiday_dates_are_cached_in_the_data_dir(cli, book, tmp_path: Path, monkeypatch):
+    first = weekly(cli, "-f", "json").stdout
+    files = list((tmp_path / "data" / "cache").glob("holidays-*.json"))
+    assert len(files) == 1
+    cached = json.loads(files[0].read_text(encoding="utf-8"))
+    assert "NO-2026" in cached and "2026-12-25" in cached["NO-2026"]
+
+    import khm.core.calendar
+
+    def boom(*a):
+        raise AssertionError("the holidays package should not be needed")
+
+    monkeypatch.setattr(khm.core.calendar, "_holiday_dates", boom)
+    assert weekly(cli, "-f", "json").stdout == first

@@ -143,6 +143,32 @@ def plan_json(plan: WeeklyPlan, reps: list[RepPlan] | None = None) -> dict[str, 
     return out
 
 
+def json_text(data: dict[str, Any]) -> str:
+    """The JSON document: every value is already a JSON type, so the C encoder writes it
+    directly; one line per item keeps big lists fast to write and easy to diff."""
+    import json
+
+    def dump(obj: Any) -> str:
+        return json.dumps(obj, ensure_ascii=False)
+
+    def rep_text(rep: dict[str, Any]) -> str:
+        head = {k: v for k, v in rep.items() if k not in ("items", "carried")}
+        parts = [dump(head)[:-1]]
+        for name in ("items", "carried"):
+            rows = rep.get(name, [])
+            body = ",\n".join("      " + dump(r) for r in rows)
+            parts.append(f', "{name}": [\n{body}\n    ]' if rows else f', "{name}": []')
+        return "    " + "".join(parts) + "}"
+
+    head = {k: v for k, v in data.items() if k not in ("reps", "unassigned")}
+    out = [dump(head)[:-1] + ',\n  "reps": [']
+    out.append(",\n".join(rep_text(r) for r in data["reps"]))
+    out.append("  ]")
+    if "unassigned" in data:
+        out.append(',\n  "unassigned": ' + dump(data["unassigned"]))
+    return out[0] + "\n" + out[1] + ("\n" if data["reps"] else "") + "".join(out[2:]) + "}\n"
+
+
 # --------------------------------------------------------------------------- rows
 
 
@@ -313,12 +339,12 @@ def render(
 ) -> str | None:
     """The plan in ``fmt``; the table is printed to ``file`` (returns None), the rest is
     returned as text. ``reps`` given = a per-rep file (no unassigned section)."""
-    from khm.render import Column, csv_text, json_dumps
+    from khm.render import Column, csv_text
 
     whole = reps is None
     chosen = list(plan.reps) if reps is None else reps
     if fmt == "json":
-        return json_dumps(plan_json(plan, None if whole else chosen)) + "\n"
+        return json_text(plan_json(plan, None if whole else chosen))
     if fmt == "csv":
         return csv_text(_flat_rows(plan, chosen), [Column(c) for c in CSV_COLUMNS])
     if fmt == "markdown":

@@ -36,15 +36,16 @@ cannot be planned). No database, no clock, no terminal. The rules (docs/weekly.m
 
 from __future__ import annotations
 
+import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from khm.core.calendar import human_days_in_week
-from khm.core.due import Due, due_for
+from khm.core.calendar import holiday_country, human_days_in_week
+from khm.core.due import Due
 from khm.core.triggers import TagEvent, TriggerFacts, TriggerHit, fire
-from khm.method import Method
+from khm.method import Interval, Method, stable_fraction
 
 STATUS_RANK = {"overdue": 0, "trigger": 1, "due": 2}
 TYPE_RANK = {"expand": 0, "keep": 1}
@@ -55,7 +56,7 @@ _EPS = 1e-9
 # --------------------------------------------------------------------------- input
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PlanAccount:
     key: str
     name: str
@@ -214,18 +215,41 @@ def week_label(monday: date) -> str:
 # --------------------------------------------------------------------------- planning
 
 
-class _Calendar:
-    """Human days per country for one week, computed once per country."""
+#: Public holidays of a country in a year (ISO code, year) -> dates.
+HolidayDates = Callable[[str, int], Collection[date]]
 
-    def __init__(self, method: Method, monday: date) -> None:
+
+class _Calendar:
+    """Human days per country for one week, computed once per country.
+
+    By default :func:`khm.core.calendar.human_days_in_week` decides; a caller may pass
+    ``holiday_dates`` (the same dates, e.g. from a cache) to avoid loading the holiday
+    calendars: the rule is the same (a weekday, outside every no-human period, not a
+    public holiday of the account's country by the method's ``calendar.holidays``)."""
+
+    def __init__(
+        self, method: Method, monday: date, holiday_dates: HolidayDates | None = None
+    ) -> None:
         self.method = method
         self.monday = monday
+        self.holiday_dates = holiday_dates
         self._days: dict[str | None, tuple[date, ...]] = {}
 
     def days(self, country: str | None) -> tuple[date, ...]:
         got = self._days.get(country)
         if got is None:
-            got = tuple(human_days_in_week(self.monday, self.method.calendar, country))
+            rules = self.method.calendar
+            if self.holiday_dates is None:
+                got = tuple(human_days_in_week(self.monday, rules, country))
+            else:
+                hc = holiday_country(rules, country)
+                week = (self.monday + timedelta(days=i) for i in range(WEEKDAYS))
+                got = tuple(
+                    d
+                    for d in week
+                    if not rules.in_no_human_period(d)
+                    and not (hc and d in self.holiday_dates(hc, d.year))
+                )
             self._days[country] = got
         return got
 
@@ -249,11 +273,103 @@ def _every(interval: object) -> str:
     return text if text in ("quarterly", "yearly") else f"every {text}"
 
 
-def _cadence_reason(d: Due, kind: str, last: Mapping[str, date], method: Method) -> str:
-    if d.last_touch is None:
-        return f"first {_label(method, kind).lower()} ({_every(d.interval)}, never done)"
-    src = _last_source(kind, last, method) or kind
-    return f"{_every(d.interval)}, last {_label(method, src).lower()} {d.last_touch.isoformat()}"
+def _cadence_reason(rules: _Rules, step: _Step, lt: date | None, last: Mapping[str, date]) -> str:
+    every = rules.every.get(step.interval) or _every(step.interval)
+    if lt is None:
+        return f"first {_label(rules.method, step.kind).lower()} ({every}, never done)"
+    src = step.kind
+    if len(step.covering) > 1 and last.get(step.kind) != lt:
+        src = _last_source(step.kind, last, rules.method) or step.kind
+    return f"{every}, last {_label(rules.method, src).lower()} {lt.isoformat()}"
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One activity kind of a cadence, with what the hot loop needs precomputed."""
+
+    kind: str
+    interval: Interval
+    grace: int
+    covering: tuple[str, ...]  # kinds whose touches reset this one (itself first)
+    memo: dict[date, date]  # last touch -> due date (Interval.add_to is slow)
+
+
+class _Rules:
+    """The method, precomputed for speed: covering kinds, cadences with grace, and a
+    memo of ``Interval.add_to`` (a relativedelta per call is the planner's hot spot).
+    Due dates follow :func:`khm.core.due.due_for` exactly (a property test compares)."""
+
+    def __init__(self, method: Method) -> None:
+        self.method = method
+        self.covering = {k: (k, *sorted(method.covering(k) - {k})) for k in method.activities}
+        self.covered = {c for a in method.activities.values() for c in a.covers}
+        self._cadence: dict[tuple[str | None, str | None], tuple[_Step, ...]] = {}
+        self._memo: dict[Interval, dict[date, date]] = {}
+        self._span: dict[tuple[Interval, date], int] = {}
+        self.every: dict[Interval, str] = {}
+
+    def cadence(self, account_type: str | None, category: str | None) -> tuple[_Step, ...]:
+        key = (account_type, category)
+        got = self._cadence.get(key)
+        if got is None:
+            steps = []
+            for kind, iv in self.method.cadence_for(account_type, category).items():
+                memo = self._memo.setdefault(iv, {})
+                self.every.setdefault(iv, _every(iv))
+                steps.append(
+                    _Step(
+                        kind,
+                        iv,
+                        self.method.grace.grace_days(iv),
+                        self.covering.get(kind, (kind,)),
+                        memo,
+                    )
+                )
+            got = tuple(steps)
+            self._cadence[key] = got
+        return got
+
+    def due_date(
+        self, step: _Step, key: str, anchor: date, last: Mapping[str, date]
+    ) -> tuple[date, date | None]:
+        """(due date, last touch of the kind or a kind covering it)."""
+        if len(step.covering) == 1:
+            lt = last.get(step.kind)
+        else:
+            lt = None
+            for k in step.covering:
+                d = last.get(k)
+                if d is not None and (lt is None or d > lt):
+                    lt = d
+        if lt is not None:
+            due = step.memo.get(lt)
+            if due is None:
+                due = step.memo[lt] = step.interval.add_to(lt)
+            return due, lt
+        skey = (step.interval, anchor)
+        span = self._span.get(skey)
+        if span is None:
+            span = self._span[skey] = (step.interval.add_to(anchor) - anchor).days
+        return anchor + timedelta(days=math.floor(stable_fraction(key, step.kind) * span)), None
+
+    def due(
+        self,
+        kind: str,
+        interval: Interval,
+        grace: int,
+        key: str,
+        anchor: date,
+        last: Mapping[str, date],
+    ) -> Due:
+        step = _Step(
+            kind,
+            interval,
+            grace,
+            self.covering.get(kind, (kind,)),
+            self._memo.setdefault(interval, {}),
+        )
+        due, lt = self.due_date(step, key, anchor, last)
+        return Due(kind, interval, lt, due, grace)
 
 
 def account_items(
@@ -263,31 +379,35 @@ def account_items(
     method: Method,
     monday: date,
     ref: date,
+    rules: _Rules | None = None,
 ) -> list[PlanItem]:
     """Everything due (or triggered) for one account by the week's Sunday, merged: one
     item per kind, and a covered kind folded into the item of the kind covering it."""
+    rules = rules or _Rules(method)
     sunday = monday + timedelta(days=6)
-    last = {k: d for k, d in last_raw.items() if d <= sunday}
+    last = last_raw
+    if last_raw and max(last_raw.values()) > sunday:
+        last = {k: d for k, d in last_raw.items() if d <= sunday}
     parts: dict[str, PlanItem] = {}
-    for kind, interval in method.cadence_for(acc.type, acc.category).items():
-        d = due_for(
-            kind, interval, account_key=acc.key, anchor=acc.anchor, last_by_kind=last, method=method
-        )
-        if d.due > sunday:
+    for step in rules.cadence(acc.type, acc.category):
+        due, lt = rules.due_date(step, acc.key, acc.anchor, last)
+        if due > sunday:
             continue
-        overdue = d.is_overdue_on(ref)
-        parts[kind] = _make_item(
+        late = (ref - due).days
+        overdue = late > step.grace
+        parts[step.kind] = _make_item(
             acc,
-            kind,
+            step.kind,
             method,
             status="overdue" if overdue else "due",
-            due=d.due,
-            days_overdue=d.days_late(ref) if overdue else 0,
-            last_touch=d.last_touch,
-            reasons=(_cadence_reason(d, kind, last, method),),
-            interval=str(interval),
-            lateness=d.lateness(ref),
-            backlog=d.due < monday,
+            due=due,
+            days_overdue=late if overdue else 0,
+            last_touch=lt,
+            reasons=(_cadence_reason(rules, step, lt, last),),
+            interval=str(step.interval),
+            lateness=(late if late > 0 else 0) / step.interval.days,
+            backlog=due < monday,
+            day=ref if ref > due else due,
         )
     if method.triggers:
         facts = TriggerFacts(
@@ -304,7 +424,9 @@ def account_items(
             sunday=sunday,
         )
         for hit in fire(method, facts):
-            _merge_trigger(parts, hit, acc, method, last, monday)
+            _merge_trigger(parts, hit, acc, method, last, monday, ref)
+    if len(parts) < 2 or not rules.covered.intersection(parts):
+        return list(parts.values())
     return _fold_covered(parts, method)
 
 
@@ -323,6 +445,7 @@ def _make_item(
     backlog: bool,
     triggers: tuple[str, ...] = (),
     tactic: str | None = None,
+    day: date | None = None,
 ) -> PlanItem:
     act = method.activities.get(kind)
     human = act is not None and act.mode == "human"
@@ -347,6 +470,7 @@ def _make_item(
         lateness=lateness,
         triggers=triggers,
         backlog=backlog,
+        day=None if human else day,
     )
 
 
@@ -357,6 +481,7 @@ def _merge_trigger(
     method: Method,
     last: Mapping[str, date],
     monday: date,
+    ref: date,
 ) -> None:
     existing = parts.get(hit.activity)
     if existing is not None:
@@ -384,6 +509,7 @@ def _merge_trigger(
         backlog=hit.since < monday,
         triggers=(hit.name,),
         tactic=hit.tactic,
+        day=max(ref, hit.since),
     )
 
 
@@ -472,7 +598,7 @@ def _plan_rep(
         else:
             carried.append(it)
     start = ref if monday <= ref <= monday + timedelta(days=6) else monday
-    scheduled = _suggest_days(listed, cal, start) + [_digital_day(i, start) for i in digital]
+    scheduled = _suggest_days(listed, cal, start) + digital
     scheduled.sort(key=PlanItem.sort_key)
     return RepPlan(
         handle=rep.handle,
@@ -505,10 +631,6 @@ def _suggest_days(listed: list[PlanItem], cal: _Calendar, start: date) -> list[P
     return out
 
 
-def _digital_day(item: PlanItem, start: date) -> PlanItem:
-    return replace(item, day=max(start, item.due))
-
-
 def _problem(acc: PlanAccount, reps: Mapping[str, PlanRep]) -> str | None:
     if not acc.type or not acc.category:
         missing = " and ".join(
@@ -534,12 +656,14 @@ def plan_week(
     method: Method,
     monday: date,
     today: date,
+    holiday_dates: HolidayDates | None = None,
 ) -> WeeklyPlan:
     """Plan the ISO week starting ``monday`` for every active rep in ``reps``.
 
     ``last_touches`` maps account key -> kind -> newest touch date (touches after the
     week's Sunday are ignored). Accounts that cannot be planned (untagged, no owner, an
     owner that is not an active rep) come back in ``unassigned`` with their problem.
+    ``holiday_dates`` optionally supplies the public holidays (see :class:`_Calendar`).
     """
     if monday.weekday() != 0:
         raise ValueError(f"{monday} is not a Monday")
@@ -549,11 +673,18 @@ def plan_week(
     by_handle = {r.handle: r for r in reps}
     per_rep: dict[str, list[PlanItem]] = {r.handle: [] for r in reps if r.active}
     unassigned: list[UnassignedAccount] = []
+    rules = _Rules(method)
     for acc in accounts:
         problem = _problem(acc, by_handle)
         items = (
             account_items(
-                acc, last_touches.get(acc.key, {}), tag_events.get(acc.key, ()), method, monday, ref
+                acc,
+                last_touches.get(acc.key, {}),
+                tag_events.get(acc.key, ()),
+                method,
+                monday,
+                ref,
+                rules,
             )
             if acc.type and acc.category
             else []
@@ -572,7 +703,7 @@ def plan_week(
                     items=tuple(sorted(items, key=PlanItem.sort_key)),
                 )
             )
-    cal = _Calendar(method, monday)
+    cal = _Calendar(method, monday, holiday_dates)
     rep_plans = tuple(
         _plan_rep(by_handle[h], per_rep[h], cal, monday, ref) for h in sorted(per_rep)
     )

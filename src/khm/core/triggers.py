@@ -46,7 +46,7 @@ class TagEvent:
     on: date
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TriggerFacts:
     """What a trigger may look at for one account in one week."""
 
@@ -139,6 +139,8 @@ def tag_change(trigger: Any, facts: TriggerFacts, method: Method) -> TriggerHit 
     end, matching ``from``/``to``/``direction``, and the trigger's activity was not done
     since. A first tagging (nothing before) is not a move."""
     t: TagChangeTrigger = trigger
+    if not facts.tag_events:
+        return None
     earliest = facts.sunday - timedelta(days=t.within_days - 1)
     done = last_touch_of(t.activity, facts, method)
     for ev in reversed(facts.tag_events):  # newest first: the latest matching move counts

@@ -14,14 +14,83 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import false, func, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    column,
+    false,
+    func,
+    type_coerce,
+)
+from sqlalchemy import select as _select
+from sqlalchemy import table as _table
 
 from khm.core.planner import PlanAccount, PlanRep
 from khm.core.triggers import TagEvent
-from khm.store.models import Account, Rep, TagChange, Touch
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
+
+# Lightweight views of the tables in khm.store.models (the same names and types): the
+# planner reads a few columns, and importing the sqlmodel classes would cost more than
+# the queries of a one-rep list.
+select = _select
+
+
+class _Cols:
+    def __init__(self, name: str, *cols: Any) -> None:
+        self.__table__ = _table(name, *cols)
+        for c in cols:
+            setattr(self, c.name, self.__table__.c[c.name])
+
+    def __clause_element__(self) -> Any:
+        return self.__table__
+
+
+Rep: Any = _Cols(
+    "rep",
+    column("handle", String),
+    column("name", String),
+    column("capacity", Float),
+    column("active", Boolean),
+    column("email", String),
+)
+Account: Any = _Cols(
+    "account",
+    column("id", Integer),
+    column("key", String),
+    column("name", String),
+    column("type", String),
+    column("category", String),
+    column("owner", String),
+    column("country", String),
+    column("tagged_at", DateTime),
+    column("created_at", DateTime),
+    column("revenue", Float),
+    column("employees", Float),
+    column("custom", JSON),
+    column("archived", Boolean),
+)
+Touch: Any = _Cols(
+    "touch",
+    column("account_id", Integer),
+    column("kind", String),
+    column("date", Date),
+)
+TagChange: Any = _Cols(
+    "tag_change",
+    column("id", Integer),
+    column("account_id", Integer),
+    column("field", String),
+    column("old", String),
+    column("new", String),
+    column("changed_at", DateTime),
+)
 
 _CORE_METRICS = ("revenue", "employees")
 
@@ -44,7 +113,25 @@ def _as_date(v: Any) -> date | None:
         return v.date()
     if isinstance(v, date):
         return v
-    return datetime.fromisoformat(str(v)).date()
+    return date.fromisoformat(str(v)[:10])
+
+
+class _Dates:
+    """Dates read as the driver gives them (SQLite: ISO text, PostgreSQL: date or
+    datetime objects), converted once per distinct value: a book has a few hundred
+    distinct dates and hundreds of thousands of rows."""
+
+    def __init__(self) -> None:
+        self._memo: dict[Any, date | None] = {}
+
+    def __call__(self, v: Any) -> date | None:
+        got = self._memo.get(v, _MISSING)
+        if got is _MISSING:
+            got = self._memo[v] = _as_date(v)
+        return got  # type: ignore[return-value]
+
+
+_MISSING: Any = object()
 
 
 def _metrics(revenue: Any, employees: Any, custom: Any) -> dict[str, float | None]:
@@ -81,8 +168,8 @@ def load_accounts(
         Account.category,
         Account.owner,
         Account.country,
-        Account.tagged_at,
-        Account.created_at,
+        type_coerce(Account.tagged_at, String),  # parsed below, once per distinct value
+        type_coerce(Account.created_at, String),
     ]
     if with_metrics:
         cols += [Account.revenue, Account.employees, Account.custom]
@@ -91,9 +178,10 @@ def load_accounts(
         q = q.where(Account.owner == owner)
     accounts: list[PlanAccount] = []
     id_key: dict[int, str] = {}
-    for row in conn.execute(q.order_by(Account.key)):
-        created = _as_date(row[8]) or date(1970, 1, 1)
-        anchor = _as_date(row[7]) or created
+    as_date = _Dates()
+    for row in conn.execute(q.order_by(Account.key)).all():
+        created = as_date(row[8]) or date(1970, 1, 1)
+        anchor = as_date(row[7]) or created
         metrics = _metrics(row[9], row[10], row[11]) if with_metrics else {}
         accounts.append(
             PlanAccount(
@@ -117,16 +205,19 @@ def last_touches(
 ) -> dict[str, dict[str, date]]:
     """Newest touch date per (account, kind) among touches dated on or before ``until``,
     keyed by account key: one GROUP BY query."""
-    q = select(Touch.account_id, Touch.kind, func.max(Touch.date)).where(Touch.date <= until)
+    q = select(
+        Touch.account_id, Touch.kind, type_coerce(func.max(Touch.date), String).label("last")
+    ).where(Touch.date <= until)
     if owner is not None:
         q = q.join(Account, Account.id == Touch.account_id).where(Account.owner == owner)
     q = q.group_by(Touch.account_id, Touch.kind)
     out: dict[str, dict[str, date]] = {}
-    for aid, kind, last in conn.execute(q):
+    as_date = _Dates()
+    for aid, kind, last in conn.execute(q).all():
         key = id_key.get(aid)
-        if key is None or last is None:
+        d = as_date(last)
+        if key is None or d is None:
             continue
-        d = last if isinstance(last, date) else date.fromisoformat(str(last)[:10])
         got = out.get(key)
         if got is None:
             out[key] = {kind: d}
