@@ -33,7 +33,7 @@ DEFAULT_TOLERANCE = 0.05
 _EPS = 1e-9
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AssignAccount:
     key: str
     type: str  # expand | keep
@@ -49,7 +49,7 @@ class AssignRep:
     active: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Move:
     key: str
     old: str | None
@@ -179,31 +179,7 @@ def plan_assignment(
             o.accounts += 1
             o.load += a.load
 
-    # greedy for the accounts that need an owner, largest load first
-    version: dict[str, int] = dict.fromkeys(out, 0)
-    heaps: dict[str, list[tuple[float, float, str, int]]] = {"expand": [], "keep": []}
-
-    def entry(h: str) -> tuple[float, float, str, int]:
-        o = out[h]
-        return (o.load / o.capacity - o.target_utilisation, o.accounts / o.capacity, h, version[h])
-
-    for h, o in out.items():
-        for t in ROLE_TAKES[o.role]:
-            heaps[t].append(entry(h))
-    for hp in heaps.values():
-        heapq.heapify(hp)
-    for a in sorted((a for a in accs if a.key in why), key=lambda a: (-a.load, a.key)):
-        hp = heaps[a.type]
-        while hp[0][3] != version[hp[0][2]]:
-            heapq.heappop(hp)
-        h = hp[0][2]
-        o = out[h]
-        o.accounts += 1
-        o.load += a.load
-        owner[a.key] = h
-        version[h] += 1
-        for t in ROLE_TAKES[o.role]:
-            heapq.heappush(heaps[t], entry(h))
+    _greedy(sorted((a for a in accs if a.key in why), key=lambda a: (-a.load, a.key)), out, owner)
 
     if rebalance:
         _rebalance(accs, owner, out, why, tolerance)
@@ -225,6 +201,48 @@ def plan_assignment(
         balanced=balanced,
         reasons=dict(reasons),
     )
+
+
+def _greedy(
+    todo: Sequence[AssignAccount], out: dict[str, RepOutcome], owner: dict[str, str | None]
+) -> None:
+    """Each account (largest load first) to the rep of exactly its role that is furthest
+    under target, while that rep stays within target; otherwise to whichever eligible
+    rep (its role or ``any``) is furthest under target. So ``any`` reps take the overflow
+    of the pool that needs them, not a share of a pool its own reps can carry."""
+    version: dict[str, int] = dict.fromkeys(out, 0)
+    # heaps: "expand" / "keep" hold reps of exactly that role, "any" the any reps
+    heaps: dict[str, list[tuple[float, float, str, int]]] = {"expand": [], "keep": [], "any": []}
+
+    def entry(h: str) -> tuple[float, float, str, int]:
+        o = out[h]
+        return (o.load / o.capacity - o.target_utilisation, o.accounts / o.capacity, h, version[h])
+
+    def top(kind: str) -> tuple[float, float, str, int] | None:
+        hp = heaps[kind]
+        while hp and hp[0][3] != version[hp[0][2]]:
+            heapq.heappop(hp)
+        return hp[0] if hp else None
+
+    for h, o in out.items():
+        heaps[o.role].append(entry(h))
+    for hp in heaps.values():
+        heapq.heapify(hp)
+    for a in todo:
+        own = top(a.type)
+        pick = own
+        if own is None or own[0] + a.load / out[own[2]].capacity > _EPS:
+            other = top("any")
+            if other is not None and (own is None or other < own):
+                pick = other
+        assert pick is not None  # a fitting rep exists (checked by the caller)
+        h = pick[2]
+        o = out[h]
+        o.accounts += 1
+        o.load += a.load
+        owner[a.key] = h
+        version[h] += 1
+        heapq.heappush(heaps[o.role], entry(h))
 
 
 def _reason_class(why: str) -> str:
@@ -262,32 +280,43 @@ def _rebalance(
         return o.load / o.capacity - o.target_utilisation
 
     # an upper bound on the number of moves keeps a pathological input from looping long
+    reps = list(out.values())
     for _ in range(len(accs) + 1):
-        if all(o.within(tolerance) for o in out.values()):
+        if all(o.within(tolerance) for o in reps):
             return
-        ranked = sorted(out.values(), key=lambda o: (-excess(o), o.handle))
-        donors = [o for o in ranked if excess(o) > _EPS]
-        receivers = [o for o in reversed(ranked) if excess(o) < -_EPS]
-        receivers.sort(key=lambda o: (excess(o), o.handle))
+        ex = {o.handle: excess(o) for o in reps}
+        donors = sorted(
+            (o for o in reps if ex[o.handle] > _EPS), key=lambda o: (-ex[o.handle], o.handle)
+        )
+        receivers = sorted(
+            (o for o in reps if ex[o.handle] < -_EPS), key=lambda o: (ex[o.handle], o.handle)
+        )
         moved = False
         for d in donors:
             for r in receivers:
                 types = ROLE_TAKES[d.role] & ROLE_TAKES[r.role]
-                pick = _pick(d, r, types, buckets[d.handle], excess(d), excess(r))
+                if not types:
+                    continue
+                pick = _pick(d, r, types, buckets[d.handle], ex[d.handle], ex[r.handle])
                 if pick is None:
                     continue
                 t, load = pick
                 keys = buckets[d.handle][t][load]
-                key = heapq.heappop(keys)
+                # while the gap is several of these accounts wide, move them together
+                # (the same moves one at a time would make, without re-ranking between)
+                gap = min(d.load - d.target_load, r.target_load - r.load)
+                n = min(max(int(gap // load), 1), len(keys))
+                dest = buckets[r.handle][t].setdefault(load, [])
+                for _ in range(n):
+                    key = heapq.heappop(keys)
+                    heapq.heappush(dest, key)
+                    owner[key] = r.handle
                 if not keys:
                     del buckets[d.handle][t][load]
-                buckets[r.handle][t].setdefault(load, [])
-                heapq.heappush(buckets[r.handle][t][load], key)
-                d.load -= load
-                d.accounts -= 1
-                r.load += load
-                r.accounts += 1
-                owner[key] = r.handle
+                d.load -= n * load
+                d.accounts -= n
+                r.load += n * load
+                r.accounts += n
                 moved = True
                 break
             if moved:

@@ -101,6 +101,7 @@ class LoadTable:
         self._weeks: dict[str | None, float] = {}
         self._effort: dict[tuple[str, str], float] = {}
         self._touches: dict[tuple[str, str], float] = {}
+        self._loads: dict[tuple[str | None, str | None, str | None], float] = {}
 
     def weeks(self, country: str | None) -> float:
         c = country.upper() if country else None
@@ -116,6 +117,13 @@ class LoadTable:
         return self._effort[k], self._touches[k]
 
     def load(self, account_type: str | None, category: str | None, country: str | None) -> float:
+        key = (account_type, category, country)
+        hit = self._loads.get(key)
+        if hit is None:
+            hit = self._loads[key] = self._load(account_type, category, country)
+        return hit
+
+    def _load(self, account_type: str | None, category: str | None, country: str | None) -> float:
         if not account_type or not category:
             return 0.0
         weeks = self.weeks(country)

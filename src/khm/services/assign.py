@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from khm.store.db import Store
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class OwnerMove:
     account: str
     name: str
@@ -85,13 +85,15 @@ def assign_accounts(
         accs: list[AssignAccount] = []
         by_key: dict[str, Any] = {}
         untagged: list[str] = []
+        load_of = table.load
         for r in rows:
-            if r.type not in ("expand", "keep"):
-                untagged.append(r.key)
+            (_, key, _, t, cat, country, owner) = r
+            if t not in ("expand", "keep"):
+                untagged.append(key)
                 continue
-            load = table.load(r.type, r.category, r.country)
-            accs.append(AssignAccount(r.key, r.type, load, r.owner))
-            by_key[r.key] = (r, load)
+            load = load_of(t, cat, country)
+            accs.append(AssignAccount(key, t, load, owner))
+            by_key[key] = (r, load)
         plan = plan_assignment(
             accs,
             [
