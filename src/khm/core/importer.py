@@ -834,3 +834,28 @@ def _touch_row(
             "created_at": now,
         }
     )
+
+
+def touch_date_range(plan: ImportPlan) -> tuple[date, date] | None:
+    """First and last date of the touches a plan would insert (to load only the existing
+    touches that could be the same)."""
+    if not plan.inserts:
+        return None
+    dates = [t["date"] for t in plan.inserts]
+    return min(dates), max(dates)
+
+
+def drop_existing_touches(
+    plan: ImportPlan, existing: set[tuple[int, str, date, str | None, str | None]]
+) -> None:
+    """Remove from ``plan.inserts`` the touches already in the database (same account,
+    kind, date, rep and note); they count as unchanged."""
+    if not existing:
+        return
+    keep = []
+    for t in plan.inserts:
+        if (t["account_id"], t["kind"], t["date"], t["rep"], t["note"]) in existing:
+            plan.unchanged += 1
+        else:
+            keep.append(t)
+    plan.inserts = keep

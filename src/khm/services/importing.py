@@ -21,8 +21,10 @@ from khm.core.importer import (
     ImportPlan,
     ImportSpec,
     RepIndex,
+    drop_existing_touches,
     plan_import,
     resolve_columns,
+    touch_date_range,
 )
 from khm.errors import InputError
 from khm.io.csvsniff import read_csv
@@ -116,7 +118,6 @@ def _load_context(conn: Any, entity: str, method: Method) -> ImportContext:
     else:
         ctx.accounts = AccountIndex.build(bulk.account_keys(conn))
         ctx.reps = RepIndex.build(bulk.rep_names(conn))
-        ctx.touch_signatures = bulk.touch_signatures(conn, None, None)
     return ctx
 
 
@@ -197,6 +198,11 @@ def _import_file(
             decimal_hint=decimal_hint,
             progress=progress.advance if progress is not None else None,
         )
+        if req.entity == "touches":
+            # Only the touches dated within the file's range can repeat one of them.
+            span = touch_date_range(plan)
+            if span is not None:
+                drop_existing_touches(plan, bulk.touch_signatures(conn, *span))
         report.inserted, report.updated = plan.inserted, plan.updated
         report.unchanged, report.bad = plan.unchanged, plan.bad
         report.warnings = [w.format(name) for w in plan.warnings]
