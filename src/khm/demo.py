@@ -551,13 +551,13 @@ class _Diligence:
 
 
 _DILIGENCE = (
-    _Diligence(0.86, 0.10),
-    _Diligence(0.80, 0.14),
-    _Diligence(0.90, 0.07),
-    _Diligence(0.84, 0.11),
-    _Diligence(0.78, 0.16),
+    _Diligence(0.86, 0.12),
+    _Diligence(0.82, 0.14),
+    _Diligence(0.91, 0.08),
+    _Diligence(0.85, 0.12),
+    _Diligence(0.78, 0.18),
 )
-_UNOWNED = _Diligence(0.55, 0.30)
+_UNOWNED = _Diligence(0.60, 0.30)
 
 
 def generate(
@@ -1028,9 +1028,9 @@ class _Sim:
                 month_note = False
                 cover = sorted(d for c in covered_by[kind] for d in done.get(c, ()))
                 # the first one falls where khm's planner spreads a never-touched kind
-                # (from the day the team first tagged the account), so the simulated
+                # (from the day the account got its present tags), so the simulated
                 # team follows the lists it would have been given
-                anchor = a.first_tagged or start
+                anchor = a.tagged_on or a.first_tagged or start
                 last = first_due(anchor, a.key, kind, interval).toordinal() - base - step
                 while True:
                     due = last + step
@@ -1039,9 +1039,11 @@ class _Sim:
                         spread = min(10, max(1, step // 7))
                         when = due + rng.randint(-spread, spread)
                     elif u < dil.on_time + dil.late:
-                        when = due + max(8, round(step * rng.uniform(0.26, 0.7)))
+                        # late: past the grace period by up to six weeks
+                        grace = max(7, round(step / 4))
+                        when = due + grace + rng.randint(1, max(2, min(42, step // 2)))
                     else:
-                        when = due + round(step * rng.uniform(1.0, 1.6))
+                        when = due + round(step * rng.uniform(0.9, 1.4))  # a cycle missed
                     if when < 0:
                         when = 0
                     if when >= days.n:
