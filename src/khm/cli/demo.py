@@ -241,12 +241,9 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Build a realistic demo team (5 reps, ~700 Nordic accounts, a year of touches), run
-    the method on it and show a rep's weekly list.
+    """Build a realistic demo team (5 reps, ~700 Nordic accounts, a year of touches), run the method on it and show a rep's weekly list.
 
-    Deterministic: the same --seed and --today give the same data. The demo gets its own
-    database (demo.db in the data dir) unless --db or KHM_DATABASE_URL names one; a
-    database that already holds data is only replaced with --force.
+    Deterministic: the same --seed and --today give the same data. The demo gets its own database (demo.db in the data dir) unless --db or KHM_DATABASE_URL names one; a database that already holds data is only replaced with --force.
     """
     from khm.demo import DEMO_REPS, generate
     from khm.render import get_console
