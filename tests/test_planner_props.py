@@ -89,12 +89,16 @@ def test_nothing_due_is_lost_each_week(book, monday, today_offset):
     rep = run(accounts, touches, capacity, monday, monday + timedelta(days=today_offset)).rep("ola")
     where = placed(rep)
     expected = set()
+    items = {(i.account, i.kind): i for i in (*rep.items, *rep.carried, *rep.paused)}
     for a in accounts:
         last = {k: d for k, d in touches[a.key].items() if d <= sunday}
         for kind, iv in M.cadence_for(a.type, a.category).items():
             d = due_for(kind, iv, account_key=a.key, anchor=a.anchor, last_by_kind=last, method=M)
             if d.due <= sunday:
                 expected.add((a.key, kind))
+                it = items.get((a.key, kind))
+                if it is not None and it.interval is not None:
+                    assert (it.due, it.last_touch) == (d.due, d.last_touch)
     assert expected <= set(where)
     extra = set(where) - expected
     assert all(any(t for t in _item(rep, k).triggers) for k in extra)  # only trigger items
@@ -159,7 +163,7 @@ def test_the_plan_is_deterministic_and_ignores_input_order(book, monday, off, rn
 def test_the_list_is_ordered_by_the_stated_priority(book, monday, off):
     accounts, touches, capacity = book
     rep = run(accounts, touches, capacity, monday, monday + timedelta(days=off)).rep("ola")
-    rank = {"overdue": 0, "trigger": 1, "due": 2}
+    rank = {"overdue": 0, "trigger": 1, "due": 1}
     keys = [
         (
             rank[i.status],

@@ -292,3 +292,14 @@ def test_holiday_dates_are_cached_in_the_data_dir(cli, book, tmp_path: Path, mon
 
     monkeypatch.setattr(khm.core.calendar, "_holiday_dates", boom)
     assert weekly(cli, "-f", "json").stdout == first
+
+
+def test_an_empty_database_gives_valid_empty_output_in_every_format(cli):
+    data = json.loads(weekly(cli, "-f", "json").stdout)
+    assert data["reps"] == [] and data["unassigned"]["count"] == 0
+    assert "No active reps" in weekly(cli).stdout
+    assert "No active reps" in weekly(cli, "-f", "markdown").stdout
+    assert weekly(cli, "-f", "csv").stdout.startswith("week,rep,account")
+    from icalendar import Calendar
+
+    assert not Calendar.from_ical(weekly(cli, "-f", "ics").stdout).walk("VTODO")

@@ -307,7 +307,7 @@ def render_markdown(plan: WeeklyPlan, reps: list[RepPlan], *, unassigned: bool) 
         Column("tactic"),
         Column("reason"),
     ]
-    out = []
+    out = [] if reps else [f"No active reps to plan for week {plan.week}.\n"]
     for rep in reps:
         out.append(f"## {md_cell(_rep_title(plan, rep))}\n")
         out.append(md_cell(_rep_summary(plan, rep)) + "\n")

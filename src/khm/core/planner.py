@@ -10,7 +10,7 @@ cannot be planned). No database, no clock, no terminal. The rules (docs/weekly.m
   due date (:mod:`khm.core.due`) is on or before W's Sunday. Only touches dated on or
   before that Sunday count. It is *overdue* when ``Due.is_overdue_on(ref)``, with ``ref``
   = today when today is inside W, else W's Monday.
-* **Priority** (the order of the list): overdue, then trigger, then due; then lateness
+* **Priority** (the order of the list): overdue first (trigger items rank as due); then lateness
   (days past due / interval days, larger first); then category A..D; then type (expand
   first); then account key; then kind.
 * **Covers.** When a kind and a kind covering it (a visit covers a call) are both due for
@@ -47,7 +47,9 @@ from khm.core.due import Due
 from khm.core.triggers import TagEvent, TriggerFacts, TriggerHit, fire
 from khm.method import Interval, Method, stable_fraction
 
-STATUS_RANK = {"overdue": 0, "trigger": 1, "due": 2}
+#: Overdue first; a trigger item ranks like a due one (lateness 0 unless merged with a
+#: due item), so the list follows the stated priority exactly.
+STATUS_RANK = {"overdue": 0, "trigger": 1, "due": 1}
 TYPE_RANK = {"expand": 0, "keep": 1}
 WEEKDAYS = 5
 _EPS = 1e-9
@@ -292,6 +294,9 @@ class _Step:
     grace: int
     covering: tuple[str, ...]  # kinds whose touches reset this one (itself first)
     memo: dict[date, date]  # last touch -> due date (Interval.add_to is slow)
+    single: bool = True  # covered by no other kind
+    text: str = ""  # str(interval)
+    days: float = 1.0  # interval.days
 
 
 class _Rules:
@@ -316,13 +321,17 @@ class _Rules:
             for kind, iv in self.method.cadence_for(account_type, category).items():
                 memo = self._memo.setdefault(iv, {})
                 self.every.setdefault(iv, _every(iv))
+                covering = self.covering.get(kind, (kind,))
                 steps.append(
                     _Step(
                         kind,
                         iv,
                         self.method.grace.grace_days(iv),
-                        self.covering.get(kind, (kind,)),
+                        covering,
                         memo,
+                        len(covering) == 1,
+                        str(iv),
+                        iv.days,
                     )
                 )
             got = tuple(steps)
@@ -390,7 +399,12 @@ def account_items(
         last = {k: d for k, d in last_raw.items() if d <= sunday}
     parts: dict[str, PlanItem] = {}
     for step in rules.cadence(acc.type, acc.category):
-        due, lt = rules.due_date(step, acc.key, acc.anchor, last)
+        # the common case inlined (a kind covered by no other, touched before): one
+        # memo lookup; everything else through _Rules.due_date
+        lt = last.get(step.kind) if step.single else None
+        due = step.memo.get(lt) if lt is not None else None
+        if due is None:
+            due, lt = rules.due_date(step, acc.key, acc.anchor, last)
         if due > sunday:
             continue
         late = (ref - due).days
@@ -404,8 +418,8 @@ def account_items(
             days_overdue=late if overdue else 0,
             last_touch=lt,
             reasons=(_cadence_reason(rules, step, lt, last),),
-            interval=str(step.interval),
-            lateness=(late if late > 0 else 0) / step.interval.days,
+            interval=step.text,
+            lateness=(late if late > 0 else 0) / step.days,
             backlog=due < monday,
             day=ref if ref > due else due,
         )

@@ -179,7 +179,7 @@ def load_accounts(
     accounts: list[PlanAccount] = []
     id_key: dict[int, str] = {}
     as_date = _Dates()
-    for row in conn.execute(q.order_by(Account.key)).all():
+    for row in conn.execute(q).all():
         created = as_date(row[8]) or date(1970, 1, 1)
         anchor = as_date(row[7]) or created
         metrics = _metrics(row[9], row[10], row[11]) if with_metrics else {}
