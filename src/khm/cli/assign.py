@@ -121,25 +121,25 @@ def _rep_rows(res: AssignResult) -> list[dict[str, Any]]:
 def _emit_assign(res: AssignResult, fmt: str) -> None:
     import sys
 
-    from khm.render import Column, envelope, get_console, json_dumps, rich_table, write_csv
+    from khm.render import Column, envelope, get_console, rich_table, write_csv
 
     moves = _move_rows(res)
     reps = _rep_rows(res)
     if fmt == "json":
-        typer.echo(
-            json_dumps(
-                envelope(
-                    "assign",
-                    summary=res.summary,
-                    count=len(moves),
-                    moves=[
-                        {k: v for k, v in m.items() if k not in ("cell", "move")} for m in moves
-                    ],
-                    reps=[{k: v for k, v in r.items() if k != "utilisation_pct"} for r in reps],
-                    untagged=res.untagged,
-                )
-            )
+        import json
+
+        # every value is a str, number, bool or None: plain json.dumps (fast on 100k moves)
+        payload = envelope(
+            "assign",
+            summary=res.summary,
+            count=len(moves),
+            moves=[{k: v for k, v in m.items() if k not in ("cell", "move")} for m in moves],
+            reps=[{k: v for k, v in r.items() if k != "utilisation_pct"} for r in reps],
+            untagged=res.untagged,
         )
+        # indented like every envelope, but compact (C encoder) for very long lists
+        indent = 2 if len(moves) <= 2000 else None
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=indent) + "\n")
         return
     if fmt == "csv":
         cols = [

@@ -219,7 +219,8 @@ def _emit_run(res: TagResult, fmt: str) -> None:
         # every value is JSON-ready but the date: plain json.dumps is much faster than the
         # generic converter on a first run over 100k accounts
         payload["today"] = res.today.isoformat() if res.today else None
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        indent = 2 if len(rows) <= 2000 else None  # compact (C encoder) for long lists
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=indent) + "\n")
         return
     if fmt == "csv":
         cols = [Column(k) for k in ("account", "name", "field", "old", "new", "rule", "reason")]

@@ -111,24 +111,16 @@ def assign_accounts(
         history: list[tuple[Any, ...]] = []
         stamp = tagging.datetime_binder(session)(_stamp(today))
         rule = "rebalance" if rebalance else "assign"
+        rule_text: dict[tuple[str, str | None, float], str] = {}
         for m in plan.moves:
             row, load = by_key[m.key]
-            moves.append(
-                OwnerMove(m.key, row.name or "", row.type, row.category, load, m.old, m.new, m.why)
-            )
-            updates.append((m.new, stamp, row.id))
-            history.append(
-                (
-                    row.id,
-                    "owner",
-                    m.old,
-                    m.new,
-                    stamp,
-                    who,
-                    m.why,
-                    f"{rule}: {row.type}/{row.category} load {load:.3f}/week",
-                )
-            )
+            rid, _, name, t, cat = row[:5]
+            moves.append(OwnerMove(m.key, name or "", t, cat, load, m.old, m.new, m.why))
+            updates.append((m.new, stamp, rid))
+            text = rule_text.get((t, cat, load))
+            if text is None:
+                text = rule_text[(t, cat, load)] = f"{rule}: {t}/{cat} load {load:.3f}/week"
+            history.append((rid, "owner", m.old, m.new, stamp, who, m.why, text))
         if not dry_run:
             tagging.update_owners(session, updates)
             tagging.insert_tag_changes(session, history)
