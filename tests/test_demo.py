@@ -483,6 +483,38 @@ def test_demo_bad_options_are_clean_errors_and_write_nothing(cli, snapshot_db, a
     assert snapshot_db() == before
 
 
+@pytest.mark.skipif(not _SERVICES, reason="tag/assign/weekly services not built yet")
+def test_current_tags_are_what_khm_tag_gives(store, small):
+    """The generator's own estimate of the method's tags (used by the benchmark's
+    --tagged) agrees with the tag service: a rule run right after changes nothing."""
+    from khm.services.tag import tag_accounts
+    from khm.store.loading import bulk_load
+
+    bulk_load(
+        store,
+        reps=small.rep_rows(),
+        accounts=small.account_rows(tags="current"),
+        touches=small.touch_rows(),
+    )
+    result = tag_accounts(store, METHOD, today=TODAY, dry_run=True)
+    assert result.changes == []
+
+
+@pytest.mark.skipif(not _SERVICES, reason="tag/assign/weekly services not built yet")
+def test_history_tags_leave_khm_tag_a_few_moves(store, demo):
+    from khm.services.tag import tag_accounts
+
+    _load(store, demo)
+    result = tag_accounts(store, METHOD, today=TODAY, dry_run=True)
+    stale = {
+        a.key
+        for a in demo.accounts
+        if not a.archived and (a.type, a.category) != (a.expected_type, a.expected_category)
+    }
+    assert {c.account for c in result.changes if c.old is not None} == stale
+    assert len(result.manual_kept) == 3
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not _SERVICES, reason="tag/assign/weekly services not built yet")
 def test_demo_runs_the_method_and_shows_a_weekly_list(cli):

@@ -309,11 +309,11 @@ class DemoData:
 
     def account_rows(self, *, tags: str = "history") -> Iterator[dict[str, Any]]:
         """``tags``: "history" = as the last rule run left them (with manual tags), the
-        state the demo loads; "current" = what the rules say today (benchmarks skip
-        ``khm tag``); "none" = untagged."""
+        state the demo loads; "current" = as ``khm tag`` today leaves them (benchmarks
+        skip the tagging step); "none" = untagged."""
         if tags not in ("history", "current", "none"):
             raise ValueError(f"tags must be history, current or none, not {tags!r}")
-        now = _stamp(self.today - timedelta(days=1))
+        now = datetime.combine(self.today, time())
         for a in self.accounts:
             created = _stamp(a.created)
             if tags == "history":
@@ -321,8 +321,12 @@ class DemoData:
                 tagged_at = datetime.combine(on, time()) if on else None
                 manual = (a.type_manual, a.category_manual, a.manual_reason)
             elif tags == "current":
-                t, c, tagged_at = a.expected_type, a.expected_category, now
-                manual = (False, False, None)
+                # as ``khm tag`` today would leave it: moved tags stamped today
+                t, c = a.expected_type, a.expected_category
+                tagged_at = now
+                if (t, c) == (a.type, a.category) and a.tagged_on is not None:
+                    tagged_at = datetime.combine(a.tagged_on, time())
+                manual = (a.type_manual, a.category_manual, a.manual_reason)
             else:
                 t = c = tagged_at = None
                 manual = (False, False, None)
