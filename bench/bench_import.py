@@ -64,15 +64,21 @@ def khm_command() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "khm"]
 
 
-def time_run(cmd: list[str], db: Path, env: dict[str, str]) -> float:
+def time_run(cmd: list[str], db: Path, env: dict[str, str]) -> tuple[float, float]:
+    """(wall-clock seconds, CPU seconds user + system) of one run of ``cmd``."""
+    import resource
+
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({out.returncode}):\n{out.stderr}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def phases(csv_path: Path, db: Path) -> list[tuple[str, float]]:
@@ -142,23 +148,26 @@ def main() -> None:
             su_cmd = [su, "insert", str(su_db), "accounts", str(data), "--csv"]
             su_times = [time_run(su_cmd, su_db, env) for _ in range(args.repeat)]
 
-        best_khm = min(khm_times)
-        print(
-            f"khm import accounts        best {best_khm:6.2f} s   median "
-            f"{statistics.median(khm_times):6.2f} s   ({args.rows / best_khm:,.0f} rows/s)"
-        )
-        if su_times:
-            best_su = min(su_times)
+        def line(label: str, runs: list[tuple[float, float]]) -> tuple[float, float]:
+            wall = min(r[0] for r in runs)
+            cpu = min(r[1] for r in runs)
+            med = statistics.median(r[0] for r in runs)
             print(
-                f"sqlite-utils insert --csv  best {best_su:6.2f} s   median "
-                f"{statistics.median(su_times):6.2f} s   ({args.rows / best_su:,.0f} rows/s)"
+                f"{label:27s} wall best {wall:6.2f} s  median {med:6.2f} s   "
+                f"cpu {cpu:6.2f} s   ({args.rows / wall:,.0f} rows/s)"
             )
-            ratio = best_su / best_khm
+            return wall, cpu
+
+        print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+        khm_wall, khm_cpu = line("khm import accounts", khm_times)
+        if su_times:
+            su_wall, su_cpu = line("sqlite-utils insert --csv", su_times)
+            ratio = su_wall / khm_wall
             verdict = "target met" if ratio >= TARGET else f"below the {TARGET:g}x target"
-            print(f"ratio (sqlite-utils / khm): {ratio:.2f}x  ({verdict})")
+            print(f"ratio (sqlite-utils / khm), wall clock: {ratio:.2f}x  ({verdict})")
+            print(f"ratio (sqlite-utils / khm), CPU time:   {su_cpu / khm_cpu:.2f}x")
         else:
             print("sqlite-utils is not installed (pip install sqlite-utils): no comparison")
-
         print("\nwhere khm's time goes (one in-process run):")
         parts = phases(data, tmp / "phases.db")
         total = sum(t for _, t in parts)
