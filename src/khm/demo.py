@@ -14,13 +14,17 @@ How the data is made, so the method has something real to work on:
   accounts, always for open opportunities) and an ``nps`` score for the surveyed ones
   feed the default method's type rules. A few accounts carry names that break naive
   tools (rich markup, quotes and commas, an emoji, æøå, õü, a leading ``=``).
-* **Type and category** are estimated the way the default method will tag them (type
-  rules on the fields, an ABC analysis of revenue within country × product line), only
-  to simulate the history; they are not stored unless ``tagged`` rows are asked for.
+* **Type and category** are computed the way the method's rules tag them (type rules on
+  the fields, an ABC analysis of revenue within country × product line; a test checks
+  this against ``khm tag``). The team adopted the method a year ago: a tag history goes
+  with the book (first tags, keep → expand and back, categories up and down, three manual
+  tags with a reason), and since the last rule run a few accounts moved again, so the
+  demo's own ``khm tag`` has real work and the tag-change triggers fire.
 * **Owners**: reps own accounts of their role, balanced by the weekly human load the
   cadence implies relative to their capacity; about 5 % of the accounts have no owner.
-* **Touches**: each rep keeps the cadence imperfectly. Most activities happen around their
-  due date, some late, some a whole interval late; about 10 % of the accounts were
+* **Touches**: each rep keeps the cadence imperfectly. An activity never done before is
+  first done where khm's planner spreads it; then most happen around their due date,
+  some after the grace period, a few a whole cycle late; about 10 % of the accounts were
   neglected for months (some of them get nothing at all, not even the newsletter).
   Human touches fall on working days of the account's country (no weekends, no public
   holidays, nothing in the method's no-human periods such as July and Christmas); work
