@@ -8,8 +8,9 @@ filled with the demo generator (``khm.demo``): Nordic accounts with skewed reven
 by role, and touches that follow the default method's cadence imperfectly. With
 ``--touches N`` the history is shortened so about N touches fall in it, then trimmed to
 exactly N. ``--tagged`` also fills type, category and tagged_at the way the default method
-would (type rules; ABC by revenue within country x product line) and gives owners
-round-robin by role, so the planner and report benchmarks work without ``khm tag``.
+would (type rules; ABC by revenue within country x product line), writes the year's tag
+history that goes with them, and gives owners round-robin by role, so the planner and
+report benchmarks work without ``khm tag``.
 
 Any SQLAlchemy URL works with ``--url`` instead of ``--out`` (e.g. a PostgreSQL database).
 Prints the row counts and the time of each step.
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         reps=data.rep_rows(),
         accounts=data.account_rows(tags="current" if args.tagged else "none"),
         touches=data.touch_rows(),
+        tag_changes=data.tag_change_rows(tags="current") if args.tagged else (),
         replace=args.force,
     )
     t_load = time.perf_counter() - t
@@ -88,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"reps     : {result.reps:>10,}")
     print(f"accounts : {result.accounts:>10,}")
     print(f"touches  : {result.touches:>10,}  ({data.history_start} .. {args.today}, exclusive)")
-    print(f"tagged   : {'yes' if args.tagged else 'no'}")
+    print(f"tagged   : {'yes' if args.tagged else 'no'} ({result.tag_changes:,} tag changes)")
     print(
         f"time     : generate {t_gen:.1f}s, open+migrate {t_open:.1f}s, "
         f"load {t_load:.1f}s, total {total:.1f}s"

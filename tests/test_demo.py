@@ -256,6 +256,19 @@ def test_tag_history_replays_to_the_loaded_tags(demo):
     assert any(c.old == "keep" and c.new == "expand" for c in moves)
 
 
+def test_current_tag_history_ends_at_the_current_tags(demo):
+    state: dict[tuple[str, str], str | None] = {}
+    rows = sorted(demo.tag_change_rows(tags="current"), key=lambda r: r["changed_at"])
+    for r in rows:
+        assert state.get((r["account_key"], r["field"])) == r["old"]
+        state[(r["account_key"], r["field"])] = r["new"]
+    for a in demo.accounts:
+        assert state[(a.key, "type")] == a.expected_type
+        assert state[(a.key, "category")] == a.expected_category
+    today = [r for r in rows if r["changed_at"].date() == TODAY]
+    assert today and all(r["old"] is not None for r in today)
+
+
 def test_a_few_accounts_are_tagged_by_hand_with_a_reason(demo):
     manual = [a for a in demo.accounts if a.type_manual or a.category_manual]
     assert len(manual) == 3

@@ -355,8 +355,21 @@ class DemoData:
                 "updated_at": max(created, tagged_at) if tagged_at else created,
             }
 
-    def tag_change_rows(self) -> Iterator[dict[str, Any]]:
-        for c in self.tag_changes:
+    def tag_change_rows(self, *, tags: str = "history") -> Iterator[dict[str, Any]]:
+        """The tag history; with ``tags="current"`` also today's rule-run changes (the
+        history that goes with ``account_rows(tags="current")``)."""
+        changes = list(self.tag_changes)
+        if tags == "current":
+            for a in self.accounts:
+                for fld, old, new in (
+                    ("type", a.type, a.expected_type),
+                    ("category", a.category, a.expected_category),
+                ):
+                    if old != new:
+                        changes.append(
+                            DemoTagChange(a.key, fld, old, new, self.today, "khm", _RULE_RUN, None)
+                        )
+        for c in changes:
             yield {
                 "account_key": c.account_key,
                 "field": c.field,
