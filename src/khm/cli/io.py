@@ -129,7 +129,12 @@ class _RichProgress:
         self._progress: Any = None
         self._task: Any = None
 
-    def start(self, total: int) -> None:
+    def start(self, total: int, label: str = "") -> None:
+        if self._progress is not None:  # a new phase: reuse the bar
+            self._progress.update(
+                self._task, total=total, completed=0, description=label or self.label
+            )
+            return
         if total < self.THRESHOLD or not sys.stderr.isatty():
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -145,7 +150,7 @@ class _RichProgress:
             transient=True,
         )
         self._progress.start()
-        self._task = self._progress.add_task(self.label, total=total)
+        self._task = self._progress.add_task(label or self.label, total=total)
 
     def advance(self, n: int) -> None:
         if self._progress is not None:
@@ -226,7 +231,7 @@ def _make_import(entity: str, key_help: str) -> Any:
         )
         k = kctx(ctx)
         method = k.method()
-        progress = _RichProgress(f"Importing {entity}")
+        progress = _RichProgress(f"Checking {entity}")
         try:
             report = import_file(
                 k.store(),

@@ -39,7 +39,9 @@ SHOW_PROBLEMS = 20
 
 
 class Progress(Protocol):
-    def start(self, total: int) -> None: ...
+    """A progress display: one phase at a time (checking rows, then writing them)."""
+
+    def start(self, total: int, label: str = "") -> None: ...
 
     def advance(self, n: int) -> None: ...
 
@@ -184,7 +186,7 @@ def _import_file(
     )
     decimal_hint = "," if csv.delimiter == ";" else "."
     if progress is not None:
-        progress.start(len(csv.rows))
+        progress.start(len(csv.rows), f"Checking {req.entity}")
     table = bulk.TABLES[req.entity]
     with store.engine.begin() as conn:
         ctx = _load_context(conn, req.entity, method)
@@ -211,7 +213,11 @@ def _import_file(
             raise bad_rows_error(report, plan)
         if dry_run:
             return report
-        bulk.insert_rows(conn, table, plan.inserts)
-        bulk.update_rows(conn, table, plan.updates)
+        advance = None
+        if progress is not None:
+            progress.start(plan.inserted + plan.updated, f"Writing {req.entity}")
+            advance = progress.advance
+        bulk.insert_rows(conn, table, plan.inserts, progress=advance)
+        bulk.update_rows(conn, table, plan.updates, progress=advance)
         report.written = True
     return report

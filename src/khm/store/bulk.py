@@ -110,7 +110,12 @@ def _process_column(values: list[Any], proc: Callable[[Any], Any] | None) -> lis
     return [None if v is None else empty if v == {} else proc(v) for v in values]
 
 
-def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> int:
+def insert_rows(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Insert rows (all with the same keys) in chunks with the driver's ``executemany``.
 
     The INSERT is compiled once by SQLAlchemy for the connection's dialect (so SQLite and
@@ -151,6 +156,8 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         if not columns:
             params = [()] * len(chunk)
         conn.exec_driver_sql(chunk_sql, params)
+        if progress is not None:
+            progress(len(chunk))
     return len(rows)
 
 
@@ -173,7 +180,10 @@ def _sql_literal(column: list[Any]) -> str | None:
 
 
 def update_rows(
-    conn: Connection, table: Table, updates: Iterable[tuple[int, dict[str, Any]]]
+    conn: Connection,
+    table: Table,
+    updates: Iterable[tuple[int, dict[str, Any]]],
+    progress: Callable[[int], None] | None = None,
 ) -> int:
     """Update rows by id; one executemany per set of changed columns."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -192,6 +202,8 @@ def update_rows(
         )
         for chunk in _chunks(params):
             conn.execute(stmt, list(chunk))
+            if progress is not None:
+                progress(len(chunk))
     return n
 
 
