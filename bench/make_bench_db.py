@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tagged", action="store_true", help="fill type/category/owner directly")
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
     args = p.parse_args(argv)
+    if args.accounts < 0 or args.touches < 0 or args.reps < 1:
+        p.error("--accounts and --touches must be >= 0, --reps >= 1")
 
     from khm.demo import generate
     from khm.store.db import normalise_url, open_store, path_to_url
