@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import String, and_, cast, func, select
 
 from khm.core.reports import AccountFacts, RepFacts, TagChangeFact
 from khm.store.models import Account, Rep, TagChange, Touch
@@ -178,39 +178,53 @@ def touch_streams(
     done_from: date,
     done_until: date,
     human: set[str],
-    owner_of: dict[int, str | None],
+    owner_of: dict[int, str | None] | None = None,
 ) -> tuple[dict[int, dict[str, list[int]]], dict[tuple[str | None, str, int], int]]:
-    """The touches with ``start <= date <= end`` in one scan, grouped for the report maths.
+    """The touches with ``start <= date <= end``, grouped for the report maths.
 
     Returns ``streams[account_id][kind]`` = sorted date ordinals, and the human touches
     done between ``done_from`` and ``done_until`` counted per (who, kind, ordinal), where
     who is the touch's rep, or the account's owner when the touch names none.
+
+    Both are aggregated in SQL: one row per (account, kind) with its dates gathered by
+    ``array_agg`` (PostgreSQL) or ``group_concat`` / ``string_agg`` (SQLAlchemy's
+    ``aggregate_strings`` elsewhere), and one ``GROUP BY who, kind, date`` for the work
+    done. A million touches become about a quarter of a million rows, and no Python loop
+    runs per touch. ``owner_of`` is accepted for callers of the older signature and unused.
     """
     t = Touch.__table__.c  # type: ignore[attr-defined]
-    q = select(t.account_id, t.kind, t.date, t.rep).where(_date_range(conn, t.date, start, end))
+    a = Account.__table__.c  # type: ignore[attr-defined]
     days = OrdinalCache()
+    if conn.dialect.name == "postgresql":
+        dates: Any = func.array_agg(t.date)
+    else:
+        dates = func.aggregate_strings(cast(t.date, String), ",")
+    q = (
+        select(t.account_id, t.kind, dates)
+        .where(_date_range(conn, t.date, start, end))
+        .group_by(t.account_id, t.kind)
+    )
     streams: dict[int, dict[str, list[int]]] = {}
-    done: dict[tuple[str | None, str, int], int] = {}
-    lo, hi = done_from.toordinal(), done_until.toordinal()
-    get_kinds = streams.get
-    for account_id, kind, day, rep in _raw_rows(conn, q):
-        o = days[day]
-        kinds = get_kinds(account_id)
+    for account_id, kind, gathered in _raw_rows(conn, q):
+        items = gathered.split(",") if isinstance(gathered, str) else gathered
+        lst = [days[x] for x in items]
+        if len(lst) > 1:
+            lst.sort()
+        kinds = streams.get(account_id)
         if kinds is None:
-            streams[account_id] = {kind: [o]}
+            streams[account_id] = {kind: lst}
         else:
-            lst = kinds.get(kind)
-            if lst is None:
-                kinds[kind] = [o]
-            else:
-                lst.append(o)
-        if kind in human and lo <= o <= hi:
-            key = (rep if rep is not None else owner_of.get(account_id), kind, o)
-            done[key] = done.get(key, 0) + 1
-    for kinds in streams.values():
-        for lst in kinds.values():
-            if len(lst) > 1:
-                lst.sort()
+            kinds[kind] = lst
+    who = func.coalesce(t.rep, a.owner)
+    dq = (
+        select(who, t.kind, t.date, func.count())
+        .select_from(Touch.__table__.outerjoin(Account.__table__, a.id == t.account_id))  # type: ignore[attr-defined]
+        .where(t.kind.in_(sorted(human)), _date_range(conn, t.date, done_from, done_until))
+        .group_by(who, t.kind, t.date)
+    )
+    done: dict[tuple[str | None, str, int], int] = {}
+    for rep, kind, day, n in _raw_rows(conn, dq):
+        done[(rep, kind, days[day])] = int(n)
     return streams, done
 
 
