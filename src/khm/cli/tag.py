@@ -189,7 +189,6 @@ def _emit_run(res: TagResult, fmt: str) -> None:
 
     from khm.render import Column, envelope, write_csv
 
-    rows = _change_rows(res)
     if fmt == "json":
         import json
 
@@ -199,8 +198,19 @@ def _emit_run(res: TagResult, fmt: str) -> None:
             today=res.today,
             summary=res.summary,
             counts=res.counts,
-            count=len(rows),
-            changes=[{k: v for k, v in r.items() if k != "change"} for r in rows],
+            count=len(res.changes),
+            changes=[
+                {
+                    "account": c.account,
+                    "name": c.name,
+                    "field": c.field,
+                    "old": c.old,
+                    "new": c.new,
+                    "rule": c.rule,
+                    "reason": c.reason,
+                }
+                for c in res.changes
+            ],
             manual_kept=[
                 {
                     "account": m.account,
@@ -219,9 +229,10 @@ def _emit_run(res: TagResult, fmt: str) -> None:
         # every value is JSON-ready but the date: plain json.dumps is much faster than the
         # generic converter on a first run over 100k accounts
         payload["today"] = res.today.isoformat() if res.today else None
-        indent = 2 if len(rows) <= 2000 else None  # compact (C encoder) for long lists
+        indent = 2 if len(res.changes) <= 2000 else None  # compact (C encoder) for long lists
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=indent) + "\n")
         return
+    rows = _change_rows(res)
     if fmt == "csv":
         cols = [Column(k) for k in ("account", "name", "field", "old", "new", "rule", "reason")]
         write_csv(rows, cols, sys.stdout)

@@ -295,14 +295,20 @@ def categorise_share(accounts: Sequence[AccountFacts], rule: CategoryRule) -> di
     return out
 
 
-def share_group_sizes(accounts: Sequence[AccountFacts], rule: CategoryRule) -> dict[str, int]:
-    """How many accounts with the metric each ABC group holds (label -> count)."""
+def share_group_sizes(
+    accounts: Sequence[AccountFacts],
+    rule: CategoryRule,
+    has_metric: Sequence[bool] | None = None,
+) -> dict[str, int]:
+    """How many accounts with the metric each ABC group holds (label -> count).
+    ``has_metric`` (parallel to ``accounts``) saves reading the metric again."""
     keyfn = _group_key_fn(rule)
-    sizes: dict[str, int] = defaultdict(int)
-    for a in accounts:
-        if metric_value(a, rule.metric) is not None:
-            sizes[group_label(keyfn(a))] += 1
-    return dict(sizes)
+    sizes: dict[tuple[str, ...], int] = defaultdict(int)
+    for i, a in enumerate(accounts):
+        ok = has_metric[i] if has_metric is not None else metric_value(a, rule.metric) is not None
+        if ok:
+            sizes[keyfn(a)] += 1
+    return {group_label(k): n for k, n in sizes.items()}
 
 
 def categorise(accounts: Sequence[AccountFacts], rule: CategoryRule) -> dict[str, Decision]:
@@ -366,16 +372,21 @@ class TypeDecider:
         if self._fields is None:
             return self._decide(facts, category)
         cat = facts.category if category is None else category
-        vals = tuple(
-            cat if how == 1 else getattr(facts, name) if how == 2 else facts.custom.get(name)
-            for how, name in self._fields
-        )
-        if not all(isinstance(v, _SCALARS) for v in vals):
-            return self._decide(facts, category)
-        key = tuple((v.__class__, v) for v in vals)
-        hit = self._whole.get(key)
+        key: list[Any] = []
+        for how, name in self._fields:
+            if how == 1:
+                v: Any = cat
+            elif how == 2:
+                v = getattr(facts, name)
+            else:
+                v = facts.custom.get(name)
+            if not isinstance(v, _SCALARS):
+                return self._decide(facts, category)
+            key.append(v.__class__)
+            key.append(v)
+        hit = self._whole.get(tuple(key))
         if hit is None:
-            hit = self._whole[key] = self._decide(facts, category)
+            hit = self._whole[tuple(key)] = self._decide(facts, category)
         return hit
 
     def _decide(self, facts: AccountFacts, category: str | None) -> Decision:

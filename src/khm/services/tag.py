@@ -194,9 +194,10 @@ def tag_accounts(
         manual_fields = manual_reset = changed_accounts = 0
         final: list[tuple[str | None, str | None]] = []
         for row, f, cl in zip(rows, facts, results, strict=True):
-            (rid, key, name) = (row[0], f.key, f.name)
-            old_type, old_cat = row.type, row.category
-            was_manual = row.type_manual or row.category_manual
+            # columns of khm.store.tagging.accounts_for_tagging
+            rid, old_type, old_cat = row[0], row[10], row[11]
+            key, name = f.key, f.name
+            was_manual = row[12] or row[13]
             if only is not None and key not in only:
                 final.append((old_type, old_cat))
                 continue
@@ -220,7 +221,7 @@ def tag_accounts(
                                     value,
                                     decision.value,
                                     decision.rule,
-                                    row.manual_reason,
+                                    row[14],
                                 )
                             )
             type_changed = new_type != old_type
@@ -248,8 +249,8 @@ def tag_accounts(
                     new_cat,
                     cl.type_manual,
                     cl.category_manual,
-                    row.manual_reason if still_manual else None,
-                    tagged_db if (type_changed or cat_changed) else to_db(row.tagged_at),
+                    row[14] if still_manual else None,
+                    tagged_db if (type_changed or cat_changed) else to_db(row[15]),
                     stamp_db,
                     rid,
                 )
@@ -273,7 +274,9 @@ def tag_accounts(
         )
         result.summary = summary(result)
         if method.categories.rule == "share":
-            sizes = share_group_sizes(facts, method.categories)
+            sizes = share_group_sizes(
+                facts, method.categories, [not cl.no_metric for cl in results]
+            )
             result.summary["groups"] = len(sizes)
             result.summary["single_account_groups"] = sum(1 for n in sizes.values() if n == 1)
             result.summary["group_by"] = list(method.categories.group_by)
