@@ -86,6 +86,8 @@ def test_duplicate_key_is_a_conflict_and_changes_nothing(cli, snapshot_db):
     ("args", "names"),
     [
         (("--country", "Narnia"), "--country"),
+        (("--country", "Philipines"), "--country"),  # a guess: asks for the code
+        (("--revenue", "1,234"), "--revenue"),  # thousands or decimals?
         (("--revenue", "lots"), "--revenue"),
         (("--revenue", "-5"), "--revenue"),
         (("--employees", "nan"), "--employees"),
@@ -411,3 +413,21 @@ def test_show_lists_the_ten_newest_touches(cli, book):
 def test_show_unknown_account_is_not_found(cli):
     r = cli("account", "show", "NOPE", code=ExitCode.NOT_FOUND)
     assert "'NOPE'" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1234", 1234.0), ("1 234 567,50", 1234567.5), ("1.234,5", 1234.5), ("1,234.5", 1234.5),
+     ("1_000", 1000.0), ("1.234.567", 1234567.0), ("1,234,567", 1234567.0), ("0,5", 0.5),
+     ("12,5", 12.5), ("\u00a01\u00a0000 ", 1000.0)],
+)  # fmt: skip
+def test_numbers_read_the_ways_people_write_them(text, value):
+    from khm.services.records import parse_number
+
+    assert parse_number(text, "--revenue") == value
+
+
+def test_a_guessed_country_asks_for_the_code(cli):
+    r = cli("account", "add", "K", "--country", "England", code=ExitCode.USAGE)
+    assert "GB" in r.stderr
+    cli("account", "add", "K", "--country", "GB")

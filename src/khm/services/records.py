@@ -88,49 +88,6 @@ _HANDLE_RE = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _FIELD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
-# Names pycountry does not know but CRM exports use (native and common short names).
-_COUNTRY_ALIASES = {
-    "sverige": "SE",
-    "norge": "NO",
-    "noreg": "NO",
-    "danmark": "DK",
-    "suomi": "FI",
-    "ísland": "IS",
-    "island": "IS",
-    "eesti": "EE",
-    "latvija": "LV",
-    "lietuva": "LT",
-    "deutschland": "DE",
-    "nederland": "NL",
-    "holland": "NL",
-    "the netherlands": "NL",
-    "españa": "ES",
-    "schweiz": "CH",
-    "suisse": "CH",
-    "österreich": "AT",
-    "polska": "PL",
-    "uk": "GB",
-    "u.k.": "GB",
-    "great britain": "GB",
-    "britain": "GB",
-    "england": "GB",
-    "scotland": "GB",
-    "wales": "GB",
-    "northern ireland": "GB",
-    "usa": "US",
-    "u.s.a.": "US",
-    "u.s.": "US",
-    "america": "US",
-    "united states of america": "US",
-    "russia": "RU",
-    "czechia": "CZ",
-    "faroe islands": "FO",
-    "færøerne": "FO",
-    "føroyar": "FO",
-    "grønland": "GL",
-    "kalaallit nunaat": "GL",
-}
-
 # --------------------------------------------------------------------------- validators
 
 
@@ -170,38 +127,22 @@ def clean_note(value: str | None, what: str = "--note") -> str | None:
 
 def normalise_country(value: str | None, what: str = "--country") -> str | None:
     """An ISO 3166-1 alpha-2 code from a code (``no``, ``NOR``) or a name (``Norway``,
-    ``Sverige``); ``None`` for an empty value; a clean error for anything unknown."""
+    ``Sverige``); ``None`` for an empty value; a clean error for anything unknown.
+
+    The same reading as the importer (:func:`khm.io.parse.parse_country`). Where the
+    importer would only *guess* with a warning (a misspelling, ``England``), a command
+    line asks for the code instead of storing a guess."""
     if value is None or not value.strip():
         return None
-    raw = " ".join(value.split())
-    import pycountry
+    from khm.io.parse import CellError, parse_country
 
-    alias = _COUNTRY_ALIASES.get(raw.casefold())
-    if alias:
-        return alias
     try:
-        return str(pycountry.countries.lookup(raw).alpha_2)
-    except LookupError:
-        pass
-    try:  # "Korea, Republic of" style and historic names
-        found = pycountry.countries.search_fuzzy(raw)
-    except LookupError:
-        found = []
-    exact = [
-        c
-        for c in found
-        if raw.casefold()
-        in {
-            str(getattr(c, attr, "")).casefold()
-            for attr in ("name", "official_name", "common_name")
-        }
-    ]
-    if len(exact) == 1:
-        return str(exact[0].alpha_2)
-    raise UsageError(
-        f"{what}: {value!r} is not a known country (use an ISO code such as NO, SE, DK "
-        "or an English country name)"
-    )
+        code, warning = parse_country(" ".join(value.split()))
+    except CellError as exc:
+        raise UsageError(f"{what}: {exc}") from None
+    if warning:
+        raise UsageError(f"{what}: {warning}? Give the code {code} to confirm")
+    return code
 
 
 def parse_number(
@@ -219,6 +160,14 @@ def parse_number(
         if not raw:
             return None
         t = raw.replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("_", "")
+        for sep in (",", "."):
+            other = "." if sep == "," else ","
+            if (
+                t.count(sep) > 1
+                and other not in t
+                and re.fullmatch(r"[+-]?\d{1,3}(" + re.escape(sep) + r"\d{3})+", t)
+            ):
+                t = t.replace(sep, "")  # 1.234.567 or 1,234,567: thousands only
         if "," in t and "." in t:
             # the later separator is the decimal one: 1.234,50 or 1,234.50
             if t.rfind(",") > t.rfind("."):
@@ -226,6 +175,12 @@ def parse_number(
             else:
                 t = t.replace(",", "")
         elif t.count(",") == 1:
+            head, _, tail = t.partition(",")
+            if len(tail) == 3 and head.lstrip("+-").isdigit() and head.lstrip("+-") != "0":
+                raise UsageError(
+                    f"{what}: {raw!r} is ambiguous (thousands or decimals?); "
+                    f"write {head}{tail} or {head}.{tail}"
+                )
             t = t.replace(",", ".")
         try:
             num = float(t)
