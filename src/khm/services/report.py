@@ -98,7 +98,6 @@ def build_report(
                 done_from=period.start,
                 done_until=period.end,
                 human={k for k, a in method.activities.items() if a.mode == "human"},
-                owner_of={a.id: a.owner for a in accounts},
             )
             sim = simulate_accounts(
                 method=method,

@@ -178,7 +178,6 @@ def touch_streams(
     done_from: date,
     done_until: date,
     human: set[str],
-    owner_of: dict[int, str | None] | None = None,
 ) -> tuple[dict[int, dict[str, list[int]]], dict[tuple[str | None, str, int], int]]:
     """The touches with ``start <= date <= end``, grouped for the report maths.
 
@@ -190,7 +189,7 @@ def touch_streams(
     ``array_agg`` (PostgreSQL) or ``group_concat`` / ``string_agg`` (SQLAlchemy's
     ``aggregate_strings`` elsewhere), and one ``GROUP BY who, kind, date`` for the work
     done. A million touches become about a quarter of a million rows, and no Python loop
-    runs per touch. ``owner_of`` is accepted for callers of the older signature and unused.
+    runs per touch row.
     """
     t = Touch.__table__.c  # type: ignore[attr-defined]
     a = Account.__table__.c  # type: ignore[attr-defined]
