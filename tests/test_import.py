@@ -11,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from khm.core.importer import (
     AccountIndex,
@@ -688,3 +690,42 @@ def test_core_missing_mapped_column_is_an_input_error() -> None:
             path="f.csv",
             now=datetime(2026, 1, 1),
         )
+
+
+_cell_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30
+).filter(lambda s: s.strip() == s and s[:1] != "'")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            _cell_text,
+            st.sampled_from(["SE", "Norge", "Danmark", "FI", "Eesti", ""]),
+            st.lists(st.sampled_from(["Cloud", "Analytics", "Support"]), max_size=3),
+            st.one_of(st.none(), st.floats(0, 1e12, allow_nan=False).map(lambda f: round(f, 2))),
+        ),
+        max_size=25,
+        unique_by=lambda r: r[0].casefold(),
+    )
+)
+def test_core_importing_the_same_rows_twice_changes_nothing(rows) -> None:
+    """Whatever the values, a second import of the same rows is all unchanged."""
+    header = ["key", "country", "product_lines", "revenue"]
+    recs = [
+        (i + 2, [k, c, "; ".join(pl), "" if rev is None else f"{rev:.2f}"])
+        for i, (k, c, pl, rev) in enumerate(rows)
+    ]
+    now = datetime(2026, 1, 1)
+    spec = parse_spec("accounts")
+    first = plan_import(spec, header, recs, ImportContext(), path="f.csv", now=now)
+    assert first.bad == 0 and first.inserted == len(rows)
+    existing = {
+        r["key"]: Existing(i, {k: v for k, v in r.items() if k != "key"})
+        for i, r in enumerate(first.inserts)
+    }
+    second = plan_import(
+        spec, header, recs, ImportContext(existing=existing), path="f.csv", now=now
+    )
+    assert (second.inserted, second.updated, second.unchanged) == (0, 0, len(rows))

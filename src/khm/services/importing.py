@@ -34,10 +34,6 @@ if TYPE_CHECKING:
     from khm.method import Method
     from khm.store.db import Store
 
-#: How many problems an error message lists in full (the rest are counted).
-SHOW_PROBLEMS = 20
-
-
 class Progress(Protocol):
     """A progress display: one phase at a time (checking rows, then writing them)."""
 
@@ -93,13 +89,12 @@ class ImportReport:
 
 
 def bad_rows_error(report: ImportReport, plan: ImportPlan) -> InputError:
-    """Every bad row as ``FILE:ROW: field: problem``; the first one in the message."""
-    first = report.problems[0] if report.problems else f"{report.path}: bad rows"
+    """The summary as the message; every problem as ``FILE:ROW: field: problem`` in the
+    details (the CLI prints the first 20 and counts the rest)."""
     n = plan.bad
     msg = (
         f"{n} bad row{'s' if n != 1 else ''} of {report.rows} in {report.path}; nothing was "
-        f"written (fix them, or use --skip-bad to import the {report.rows - n} good rows). "
-        f"First: {first}"
+        f"written (fix them, or use --skip-bad to import the {report.rows - n} good rows):"
     )
     return InputError(msg, details=report.problems)
 
