@@ -136,9 +136,9 @@ def test_every_kind_runs_in_every_format(team, cli, fmt, tmp_path):
     for kind in KINDS:
         if kind == "all" and fmt == "csv":
             r = run(cli, kind, fmt, code=2)
-            assert "--output DIR/" in r.stderr
-            out = tmp_path / "csv"
-            out.mkdir()
+            assert "--output DIR" in r.stderr
+            r = run(cli, kind, fmt, "--output", str(tmp_path / "all.csv"), code=2)
+            out = tmp_path / "csv"  # created
             run(cli, kind, fmt, "--output", str(out))
             assert sorted(p.name for p in out.iterdir()) == sorted(
                 f"{k}.csv" for k in KINDS if k != "all"

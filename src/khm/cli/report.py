@@ -83,7 +83,7 @@ def report(
             "--output",
             "-o",
             help="Write to this file (atomically: temp file + rename) instead of stdout. "
-            "For 'all' in csv: a directory, one KIND.csv per section.",
+            "For 'all' in csv: a directory (created if missing), one KIND.csv per section.",
             show_default=False,
         ),
     ] = None,
@@ -112,8 +112,9 @@ def report(
         raise UsageError(f"--period: {exc}") from None
     if k == "all" and fmt == "csv" and not _is_dir_target(output):
         raise UsageError(
-            "report all --format csv: CSV holds one table per KIND; give --output DIR/ "
-            "(one KIND.csv per section) or run one KIND at a time (or use --format json)"
+            "report all --format csv: CSV holds one table per KIND; give --output DIR "
+            "(a directory, created if missing: one KIND.csv per section) or run one KIND "
+            "at a time (or use --format json)"
         )
     c = kctx(ctx)
     result = build_report(c.store(), c.method(), k, per, day, rep)
@@ -165,9 +166,10 @@ def _write(path: Path, text: str) -> None:
 
 
 def _is_dir_target(output: Path | None) -> bool:
+    """For ``all`` in CSV: an existing directory, or a new path not named ``*.csv``."""
     if output is None:
         return False
-    return output.is_dir() or str(output).endswith(("/", "\\"))
+    return output.is_dir() or (not output.exists() and output.suffix.lower() != ".csv")
 
 
 # --------------------------------------------------------------------------- rendering
