@@ -247,6 +247,9 @@ def _print_run(res: TagResult, rows: list[dict[str, Any]]) -> None:
 
     c = get_console()
     head = "Would change" if res.dry_run else "Changed"
+    if res.rule == "manual":
+        _print_manual(res, rows)
+        return
     if rows:
         shown = rows[:TABLE_LIMIT]
         c.print(
@@ -337,6 +340,35 @@ def _print_run(res: TagResult, rows: list[dict[str, Any]]) -> None:
             f"{len(res.no_metric)} account(s) without {escape(res.metric)} got the fallback "
             f"category: {escape(keys)}{more}"
         )
+    if res.dry_run:
+        c.print("Dry run: nothing written.")
+
+
+def _print_manual(res: TagResult, rows: list[dict[str, Any]]) -> None:
+    from rich.markup import escape
+
+    from khm.render import Column, get_console, rich_table
+
+    c = get_console()
+    m = res.summary["manual"]
+    if rows:
+        c.print(
+            rich_table(
+                rows,
+                [Column("account"), Column("name"), Column("field"), Column("change", "old → new")],
+                title=("Would change" if res.dry_run else "Changed") + " by hand",
+            )
+        )
+    pinned = [f for f in ("type", "category") if m[f"{f}_manual"]]
+    values = ", ".join(f"{f} {m[f]}" for f in pinned)
+    verb = "would be" if res.dry_run else "is"
+    c.print(
+        f"{escape(m['account'])}: {escape(values)} {verb} a manual tag "
+        f"(reason: {escape(m['reason'])}); rule runs keep it until "
+        f"'khm tag {escape(m['account'])} --reset-manual'."
+    )
+    if not rows:
+        c.print("The values were already these; they are now kept as manual tags.")
     if res.dry_run:
         c.print("Dry run: nothing written.")
 

@@ -390,6 +390,14 @@ def tag_manual(
             today=today,
         )
         result.summary = summary(result)
+        result.summary["manual"] = {
+            "account": row.key,
+            "type": new_type,
+            "category": new_cat,
+            "type_manual": bool(upd[2]),
+            "category_manual": bool(upd[3]),
+            "reason": reason,
+        }
         if dry_run:
             session.rollback()
         return result
