@@ -412,3 +412,13 @@ def test_single_account_abc_groups_are_pointed_out(cli, store):
     assert s["groups"] >= s["single_account_groups"]
     out = cli("tag", "--dry-run", "--today", TODAY).stdout
     assert "hold a single account, which is A on its own" in out
+
+
+def test_manual_tag_output_says_what_is_pinned(cli, store):
+    seed_book(store, 10)
+    cli("tag", "--today", TODAY)
+    out = cli("tag", "acc-0002", "--category", "B", "--reason", "Board [seat]", "--today", TODAY)
+    assert "acc-0002: category B is a manual tag (reason: Board [seat])" in out.stdout
+    assert "khm tag acc-0002 --reset-manual" in out.stdout
+    again = cli("tag", "acc-0002", "--category", "b", "--reason", "same", "--today", TODAY)
+    assert "already these" in again.stdout
