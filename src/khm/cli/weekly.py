@@ -440,13 +440,16 @@ def weekly(
     holidays. `--format csv` is the plan export. Rules: docs/weekly.md.
     """
     from khm.errors import UsageError
-    from khm.services.weekly import build_weekly
+    from khm.services.weekly import build_weekly, parse_iso_week
 
     if ics_kind not in ("todo", "event"):
         raise UsageError(f"--ics-kind: {ics_kind!r} is not one of todo, event")
+    if week is not None:
+        parse_iso_week(week)  # a bad week fails before the database is opened
+    day = resolve_today(today)
     k = kctx(ctx)
     method = k.method()
-    plan = build_weekly(k.store(), method, today=resolve_today(today), week=week, rep=rep)
+    plan = build_weekly(k.store(), method, today=day, week=week, rep=rep)
     if out_dir is not None:
         try:
             written, skipped = write_files(
