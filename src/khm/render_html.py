@@ -127,9 +127,7 @@ def _table(t: Table, *, wrap: bool = True) -> str:
     head_cells = [
         f'<th class="{"n" if c.justify == "right" else ""}">{escape(c.title)}</th>' for c in columns
     ]
-    if t.bar == "coverage":
-        head_cells.insert(chart_at, "<th>chart</th>")
-    elif t.bar == "workload":
+    if t.bar in ("coverage", "workload"):
         head_cells.insert(chart_at, "<th>chart</th>")
     body = []
     rows = [*t.rows, *([t.total] if t.total else [])]
