@@ -250,3 +250,15 @@ def test_untagged_accounts_are_not_assigned_and_listed(cli, store):
     seed_book(store, 20)
     r = cli("assign", "--today", TODAY)
     assert "without type/category were not assigned" in r.stdout
+
+
+def test_rebalance_tolerance_option(cli, store):
+    seed_book(store, 200)
+    cli("tag", "--today", TODAY)
+    data = json.loads(
+        cli(
+            "assign", "--rebalance", "--tolerance", "2", "--format", "json", "--today", TODAY
+        ).stdout
+    )
+    assert data["summary"]["tolerance"] == 0.02
+    cli("assign", "--rebalance", "--tolerance", "0", "--today", TODAY, code=2)

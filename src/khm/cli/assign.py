@@ -52,6 +52,16 @@ def assign(
             "--who", help="Who assigns, for the history (default: khm).", show_default=False
         ),
     ] = None,
+    tolerance: Annotated[
+        float,
+        typer.Option(
+            "--tolerance",
+            min=0.5,
+            max=50.0,
+            help="With --rebalance: stop moving once every rep is within this many percent "
+            "of its target load.",
+        ),
+    ] = 5.0,
     today: TodayOption = None,
     fmt: str = format_option(),
 ) -> None:
@@ -77,6 +87,7 @@ def assign(
         rebalance=rebalance,
         dry_run=dry_run,
         who=(who or "khm").strip() or "khm",
+        tolerance=tolerance / 100.0,
     )
     _emit_assign(res, fmt)
 
