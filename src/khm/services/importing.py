@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from khm.method import Method
     from khm.store.db import Store
 
+
 class Progress(Protocol):
     """A progress display: one phase at a time (checking rows, then writing them)."""
 
