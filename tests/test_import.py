@@ -729,3 +729,14 @@ def test_core_importing_the_same_rows_twice_changes_nothing(rows) -> None:
         spec, header, recs, ImportContext(existing=existing), path="f.csv", now=now
     )
     assert (second.inserted, second.updated, second.unchanged) == (0, 0, len(rows))
+
+
+def test_reps_keyed_by_email_and_forced_delimiter_and_encoding(cli, tmp_path: Path) -> None:
+    f = write(tmp_path, "r.txt", "mail|Namn\nkari.n@example.no|Kari Nordmann\n", "cp1252")
+    r = report(
+        cli, "import", "reps", f, "--key", "email", "--map", "email=mail", "--map", "name=Namn",
+        "--delimiter", "pipe", "--encoding", "cp1252",
+    )  # fmt: skip
+    assert (r["delimiter"], r["encoding"], r["inserted"]) == ("pipe", "cp1252", 1)
+    reps = json.loads(cli("export", "reps", "--format", "json").stdout)["items"]
+    assert [(x["handle"], x["email"]) for x in reps] == [("kari.n", "kari.n@example.no")]

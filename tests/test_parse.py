@@ -349,3 +349,16 @@ def test_unreadable_files_are_refused_naming_the_file(
 def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not found"):
         read_csv(tmp_path / "nope.csv")
+
+
+def test_excel_sep_line_names_the_separator(tmp_path: Path) -> None:
+    p = _write(tmp_path / "a.csv", b"sep=;\r\nkey;name\r\nA;Alfa, Beta\r\n")
+    f = read_csv(p)
+    assert (f.delimiter, f.header) == (";", ["key", "name"])
+    assert f.rows == [(3, ["A", "Alfa, Beta"])]
+
+
+def test_old_mac_line_endings_are_read(tmp_path: Path) -> None:
+    p = _write(tmp_path / "a.csv", b"key,name\rA,Alfa\rB,Beta\r")
+    f = read_csv(p)
+    assert [r[1] for r in f.rows] == [["A", "Alfa"], ["B", "Beta"]]

@@ -9,6 +9,7 @@ Decided once per file, and reported back so the user sees what was assumed:
 * **separator**: ``,`` ``;`` tab or ``|``: each candidate parses the first records and the
   one that gives the most columns with the most consistent row widths wins
   (``csv.Sniffer`` breaks ties); a file with a single column is fine.
+* Excel's optional ``sep=;`` first line is honoured.
 * **records**: quoted fields may hold separators, quotes and newlines; every record keeps
   the line number it starts on (the header is line 1), which is what error messages name.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,7 @@ from khm.errors import InputError
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _SAMPLE_RECORDS = 200
+_SEP_LINE = re.compile(r"^sep=(.)[ \t]*\r?\n", re.IGNORECASE)
 
 _MAGIC = (
     (b"PK\x03\x04", "a zip archive (an .xlsx workbook? save it as CSV first)"),
@@ -179,6 +182,10 @@ def read_csv(
         text = text[1:]
     if not encoding:
         _check_text(text, name, enc)
+    m = _SEP_LINE.match(text)
+    if m:  # Excel's "sep=;" first line: it names the separator; kept as a blank line
+        delimiter = delimiter or m.group(1)
+        text = "\n" + text[m.end() :]
     if delimiter is not None:
         delim = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}.get(
             delimiter, delimiter
