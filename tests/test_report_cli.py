@@ -8,8 +8,10 @@ import csv
 import html
 import io
 import json
+import os
 import random
 import re
+import stat
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -307,6 +309,9 @@ def test_output_is_written_atomically_and_stdout_stays_empty(team, cli, tmp_path
     assert r.stdout == ""
     assert out.read_text(encoding="utf-8").startswith("<!doctype html>")
     assert [p.name for p in out.parent.iterdir()] == ["report.html"]  # no temp file left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask  # not the temp file's 0600
 
 
 def test_bad_inputs_are_clean_errors(team, cli):

@@ -153,14 +153,21 @@ def report(
 
 
 def _write(path: Path, text: str) -> None:
-    """Atomic write; a path that cannot be written is a clean error naming it."""
+    """Atomic write with the user's umask; a path that cannot be written is a clean error
+    naming it."""
     from khm.errors import InputError
     from khm.render import atomic_write_text
 
     if path.is_dir():
         raise InputError(f"--output {path}: is a directory (give a file name)")
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
     try:
-        atomic_write_text(path, text)
+        # the temporary file is private (0600); the report gets the usual permissions
+        # (umask), so a web server or a mail job run as another user can read it
+        atomic_write_text(path, text, mode=0o666 & ~umask)
     except OSError as exc:
         raise InputError(f"--output {path}: cannot write: {exc.strerror or exc}") from None
 
