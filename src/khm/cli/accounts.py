@@ -384,11 +384,11 @@ def account_list(
         limit=limit,
     )
     emit_rows(
-        [r.row() for r in recs],
+        [r.row() for r in recs] if fmt != "json" else [],
         _list_columns(),
         fmt,
         kind="accounts",
-        json_rows=[r.as_dict() for r in recs],
+        json_rows=[r.as_dict() for r in recs] if fmt == "json" else None,
     )
 
 

@@ -290,7 +290,7 @@ def clean_product_lines(values: Iterable[str], what: str = "--product-line") -> 
 # --------------------------------------------------------------------------- records
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built 100k times per list, frozen init is slow
 class AccountRecord:
     id: int
     key: str
@@ -313,7 +313,8 @@ class AccountRecord:
     updated_at: datetime
 
     @classmethod
-    def of(cls, a: Account) -> AccountRecord:
+    def of(cls, a: Any) -> AccountRecord:
+        """From an ``Account`` or a row of its columns."""
         assert a.id is not None
         return cls(
             id=a.id,
@@ -424,7 +425,7 @@ class RepRecord:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built 100k times per list, frozen init is slow
 class TouchRecord:
     id: int
     account: str  # account key

@@ -64,9 +64,12 @@ def _product_line_patterns(product_line: str) -> list[str]:
     return sorted(p.lower() for p in pats)
 
 
-def list_accounts(session: Session, flt: AccountFilter) -> list[Account]:
-    """Accounts matching ``flt``, sorted, at most ``flt.limit``."""
-    q = select(Account)
+def list_accounts(session: Session, flt: AccountFilter) -> list[Any]:
+    """Accounts matching ``flt``, sorted, at most ``flt.limit``.
+
+    Plain rows (attribute access like an ``Account``), not ORM objects: listing 100k
+    accounts should not pay for 100k tracked entities."""
+    q = select(*Account.__table__.columns)  # type: ignore[attr-defined]
     if flt.archived is not None:
         q = q.where(Account.archived == flt.archived)
     if flt.type is not None:
@@ -107,7 +110,7 @@ def list_accounts(session: Session, flt: AccountFilter) -> list[Account]:
     q = q.order_by(*_account_order(flt.sort))
     if flt.limit is not None and flt.product_line is None:
         q = q.limit(flt.limit)
-    rows: list[Account] = list(session.execute(q).scalars().all())
+    rows: list[Any] = list(session.execute(q).all())
     if flt.product_line is not None:
         want = flt.product_line.casefold()
         rows = [a for a in rows if any(str(p).casefold() == want for p in a.product_lines or [])]
