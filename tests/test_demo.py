@@ -143,6 +143,30 @@ def test_expected_categories_are_an_abc_analysis_per_country_and_product_line(de
     assert counts["A"] < counts["B"] < counts["D"]
 
 
+def test_a_custom_method_drives_the_generated_tags_and_touches():
+    from khm.method import DEFAULT_METHOD_TOML, parse_method
+
+    text = DEFAULT_METHOD_TOML.replace(
+        'rule = "share"\nmetric = "revenue"', 'rule = "thresholds"\nmetric = "employees"'
+    ).replace(
+        "[categories.share]",
+        "[categories.thresholds]\nA = 1000\nB = 200\nC = 50\n\n[categories.share]",
+    )
+    text = text.replace('when = ["open_pipeline > 0"]', 'when = ["nps >= 9"]')
+    method = parse_method(text, "custom.toml")
+    data = generate(seed=5, today=TODAY, accounts=150, method=method)
+    for a in data.accounts:
+        if a.archived or a.category_manual:
+            continue
+        th = method.categories.thresholds
+        assert a.expected_category == th.category_for(a.employees)
+        if a.type_manual:
+            continue
+        promoted = a.lifecycle_stage in ("opportunity", "onboarding") or a.custom.get("nps", 0) >= 9
+        assert a.expected_type == ("expand" if promoted else "keep")
+    assert {t.kind for t in data.touches} <= set(method.activities)
+
+
 def test_reps_own_accounts_of_their_role_and_some_are_unowned(demo):
     roles = {r.handle: r.role for r in demo.reps}
     active = [a for a in demo.accounts if not a.archived]
