@@ -242,6 +242,11 @@ def test_list_bad_filter_values_are_clean_errors(cli, book):
         assert opt in r.stderr
 
 
+def test_list_with_an_unknown_rep_is_not_found(cli, book):
+    r = cli("account", "list", "--rep", "ghost", code=ExitCode.NOT_FOUND)
+    assert "--rep: rep 'ghost' not found" in r.stderr
+
+
 def test_list_json_envelope_carries_every_field(cli, book):
     cli("account", "edit", "A1", "--field", "open_pipeline=3")
     data = _json(cli("account", "list", "--type", "expand", "-f", "json"))

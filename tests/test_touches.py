@@ -200,6 +200,7 @@ def test_touch_list_bad_filters_are_clean_errors(cli, touches):
         (("--since", "soon"), ExitCode.USAGE, "--since"),
         (("--account", "NOPE"), ExitCode.NOT_FOUND, "'NOPE'"),
         (("--limit", "0"), ExitCode.USAGE, "--limit"),
+        (("--rep", "ghost"), ExitCode.NOT_FOUND, "--rep: rep 'ghost'"),
     ):
         assert needle in cli("touch", "list", *args, code=code).stderr
 

@@ -705,6 +705,15 @@ def _account_or_fail(session: Session, key: str) -> Account:
     return acc
 
 
+def _rep_or_fail(session: Session, handle: str, what: str) -> Rep:
+    from khm.store.queries import get_rep
+
+    rep = get_rep(session, handle)
+    if rep is None:
+        raise NotFoundError(f"{what}: rep {handle!r} not found (see 'khm rep list --all')")
+    return rep
+
+
 def _active_rep_or_fail(session: Session, handle: str, what: str) -> Rep:
     from khm.store.queries import get_rep
 
@@ -910,6 +919,8 @@ def list_accounts(
         limit=limit,
     )
     with store.transaction() as s:
+        if flt.owner is not None:
+            _rep_or_fail(s, flt.owner, "--rep")
         return [AccountRecord.of(a) for a in q_list(s, flt)]
 
 
@@ -1211,6 +1222,8 @@ def list_touches(
         raise UsageError(f"--limit: {limit} must be at least 1")
     handle = normalise_handle(rep, "--rep") if rep is not None else None
     with store.transaction() as s:
+        if handle is not None:
+            _rep_or_fail(s, handle, "--rep")
         acc_id = None
         if account is not None:
             acc = _account_or_fail(s, account)
