@@ -244,3 +244,10 @@ def test_touch_delete_unknown_id_is_not_found(cli, touches, snapshot_db):
 def test_empty_touch_list(cli):
     assert "No touches found." in cli("touch", "list").stdout
     assert _json(cli("touch", "list", "-f", "json"))["count"] == 0
+
+
+def test_logging_the_same_kind_twice_on_a_day_is_flagged(cli, acme):
+    assert "already logged" not in _log(cli, "ACME", "call").stdout
+    r = _log(cli, "ACME", "call")
+    assert "call was already logged for this account on that date (#1)" in r.stdout
+    assert _json(_log(cli, "ACME", "call", "-f", "json"))["same_day"] == [1, 2]

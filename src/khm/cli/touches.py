@@ -60,6 +60,12 @@ def _print_logged(res: LoggedTouch, today: date) -> None:
     )
     if t.note:
         c.print(f"  note: {escape(t.note)}")
+    if res.same_day:
+        ids = ", ".join(f"#{i}" for i in res.same_day)
+        c.print(
+            f"Note: {escape(t.kind)} was already logged for this account on that date ({ids}); "
+            "remove a double with 'khm touch delete ID'"
+        )
     if a.type is None or a.category is None:
         c.print("Next due: not tagged yet (run khm tag)")
         return

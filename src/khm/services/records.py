@@ -589,6 +589,7 @@ class LoggedTouch:
     account: AccountRecord
     next_due: list[DueLine]  # the logged kind and the kinds it covers, that are in the cadence
     in_cadence: bool  # the logged kind is part of the account's cadence
+    same_day: tuple[int, ...] = ()  # ids of other touches of this kind, account and date
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -600,6 +601,7 @@ class LoggedTouch:
                 "category": self.account.category,
             },
             "in_cadence": self.in_cadence,
+            "same_day": list(self.same_day),
             "next_due": [d.as_dict() for d in self.next_due],
         }
 
@@ -1154,7 +1156,7 @@ def log_touch(
 ) -> LoggedTouch:
     """Record one touch and return it with the next due dates it moved."""
     from khm.store.models import Touch, utcnow
-    from khm.store.queries import get_rep, last_touch_by_kind
+    from khm.store.queries import get_rep, last_touch_by_kind, same_day_touches
 
     k = validate_kind(kind, method)
     day = on or today
@@ -1188,6 +1190,7 @@ def log_touch(
         )
         s.add(touch)
         s.flush()
+        same_day = same_day_touches(s, acc.id, k, day, exclude=touch.id)
         rec = AccountRecord.of(acc)
         # The logged kind and every kind it covers restart their timer.
         moved = [k, *method.activities[k].covers]
@@ -1200,6 +1203,7 @@ def log_touch(
             account=rec,
             next_due=lines,
             in_cadence=k in cadence,
+            same_day=tuple(same_day),
         )
 
 

@@ -236,6 +236,18 @@ def list_touches(session: Session, flt: TouchFilter) -> list[tuple[Touch, str, s
     return [(t, k, n) for t, k, n in session.execute(q).all()]
 
 
+def same_day_touches(
+    session: Session, account_id: int, kind: str, day: date, exclude: int | None = None
+) -> list[int]:
+    """Ids of the account's touches of ``kind`` on ``day`` (to flag a double log)."""
+    q = select(Touch.id).where(
+        Touch.account_id == account_id, Touch.kind == kind, Touch.date == day
+    )
+    if exclude is not None:
+        q = q.where(Touch.id != exclude)
+    return [int(i) for i in session.execute(q.order_by(Touch.id)).scalars().all()]
+
+
 def recent_touches(session: Session, account_id: int, limit: int = 10) -> list[Touch]:
     q = (
         select(Touch)
