@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'command':<58} {'min s':>7} {'median s':>9} {'cpu s':>7} {'output':>12}")
         for label, cmd in cases:
             lo, med, cpu, size = _run(cmd, db, args.runs)
-            print(f"{label:<58} {lo:>7.2f} {med:>9.2f} {cpu:>7.2f} {size:>11,}B")
+            print(f"{label[:58]:<58} {lo:>7.2f} {med:>9.2f} {cpu:>7.2f} {size:>11,}B")
     return 0
 
 
