@@ -303,3 +303,85 @@ def test_an_empty_database_gives_valid_empty_output_in_every_format(cli):
     from icalendar import Calendar
 
     assert not Calendar.from_ical(weekly(cli, "-f", "ics").stdout).walk("VTODO")
+
+
+def test_tag_moves_and_custom_metrics_from_the_store_fire_triggers(cli, store, tmp_path: Path):
+    """The tag history and custom numeric fields are read from the database."""
+    from khm.method import DEFAULT_METHOD_TOML
+    from khm.store.models import Account, Rep, TagChange, Touch
+
+    method = tmp_path / "method.toml"
+    method.write_text(
+        DEFAULT_METHOD_TOML
+        + '\n[[triggers]]\nkind = "threshold"\nname = "unhappy"\nmetric = "nps"\nbelow = 7\n'
+        'activity = "call"\nreason = "NPS {value:g}: call them"\n',
+        encoding="utf-8",
+    )
+    with store.transaction() as s:
+        s.add(Rep(handle="ola", capacity=12))
+        s.flush()
+        grown = Account(
+            key="GROWN",
+            name="Grown AS",
+            type="expand",
+            category="B",
+            owner="ola",
+            country="NO",
+            tagged_at=datetime(2026, 11, 18),
+            custom={"nps": 9},
+        )
+        sad = Account(
+            key="SAD",
+            name="Sad AS",
+            type="keep",
+            category="C",
+            owner="ola",
+            country="NO",
+            tagged_at=datetime(2026, 1, 5),
+            custom={"nps": 4},
+        )
+        s.add_all([grown, sad])
+        s.flush()
+        s.add(
+            TagChange(
+                account_id=grown.id,
+                field="type",
+                old="keep",
+                new="expand",
+                changed_at=datetime(2026, 11, 18, 9, 30),
+            )
+        )
+        s.add(
+            TagChange(
+                account_id=grown.id,
+                field="owner",
+                old=None,
+                new="ola",
+                changed_at=datetime(2026, 11, 18, 9, 31),
+            )
+        )
+        for acc, day in ((grown, date(2026, 11, 2)), (sad, date(2026, 10, 1))):
+            for kind in ("visit", "call", "email", "newsletter", "webinar", "review"):
+                s.add(Touch(account_id=acc.id, rep="ola", kind=kind, date=day))
+    data = json.loads(
+        cli(
+            "--method", str(method), "weekly", "--week", WEEK, "--today", MONDAY, "-f", "json"
+        ).stdout
+    )
+    items = {(i["account"], i["activity"]): i for i in data["reps"][0]["items"]}
+    meeting = items[("GROWN", "meeting")]
+    assert meeting["status"] == "trigger" and meeting["triggers"] == ["became expand"]
+    assert meeting["reason"] == "Moved keep → expand: plan an expansion meeting"
+    call = items[("SAD", "call")]
+    assert call["status"] == "trigger" and call["reason"] == "NPS 4: call them"
+    assert ("GROWN", "call") not in items  # nps 9: no threshold trigger
+    # the meeting is held: the trigger is quiet
+    cli("log", "GROWN", "meeting", "--date", "2026-11-24", "--today", "2026-11-24")
+    data = json.loads(
+        cli(
+            "--method", str(method), "weekly", "--week", WEEK, "--today", MONDAY, "-f", "json"
+        ).stdout
+    )
+    assert ("GROWN", "meeting") not in {
+        (i["account"], i["activity"]) for i in data["reps"][0]["items"]
+    }
