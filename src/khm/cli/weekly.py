@@ -44,7 +44,8 @@ CSV_COLUMNS = (
 
 
 def _num(x: float) -> float | int:
-    return int(x) if float(x).is_integer() else round(x, 2)
+    i = int(x)
+    return i if i == x else round(x, 2)
 
 
 # --------------------------------------------------------------------------- JSON
@@ -148,8 +149,7 @@ def json_text(data: dict[str, Any]) -> str:
     directly; one line per item keeps big lists fast to write and easy to diff."""
     import json
 
-    def dump(obj: Any) -> str:
-        return json.dumps(obj, ensure_ascii=False)
+    dump = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, C speed
 
     def rep_text(rep: dict[str, Any]) -> str:
         head = {k: v for k, v in rep.items() if k not in ("items", "carried")}
