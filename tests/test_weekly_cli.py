@@ -385,3 +385,14 @@ def test_tag_moves_and_custom_metrics_from_the_store_fire_triggers(cli, store, t
     assert ("GROWN", "meeting") not in {
         (i["account"], i["activity"]) for i in data["reps"][0]["items"]
     }
+
+
+def test_a_past_week_ignores_touches_logged_after_its_sunday(cli, book):
+    cli("log", "ACME", "visit", "--date", "2026-11-24", "--today", "2026-11-24")
+    data = json.loads(
+        cli("weekly", "--week", "2026-W47", "--today", MONDAY, "--rep", "ola", "-f", "json").stdout
+    )
+    items = {(i["account"], i["activity"]): i for i in data["reps"][0]["items"]}
+    assert items[("ACME", "visit")]["last_touch"] == "2026-06-02"
+    now = as_json(cli, "--rep", "ola")
+    assert ("ACME", "visit") not in {(i["account"], i["activity"]) for i in now["reps"][0]["items"]}
