@@ -69,16 +69,35 @@ def test_sqlite_file_is_private_and_in_wal_mode(cli, tmp_path: Path):
     assert sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_migrations_match_the_models(store):
+def test_migrations_match_the_models(db_url):
+    """The Alembic scripts, replayed on an empty database, build exactly the models' schema
+    (which is what a fresh database gets directly)."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
     from sqlmodel import SQLModel
 
     import khm.store.models  # noqa: F401
+    from khm.store.db import HEAD_REVISION, current_revision, make_engine, normalise_url, upgrade
+
+    engine = make_engine(normalise_url(db_url))
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert current_revision(conn) == HEAD_REVISION
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_a_fresh_database_is_at_the_head_revision_and_matches_the_models(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    from khm.store.db import HEAD_REVISION, current_revision
 
     with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
-    assert diff == []
+        assert current_revision(conn) == HEAD_REVISION
+        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
 
 
 def test_head_revision_constant_matches_migration_scripts():

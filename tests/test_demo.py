@@ -626,3 +626,18 @@ def test_global_db_option_wins_over_the_demo_default(cli, tmp_path: Path, monkey
     assert not (tmp_path / "data" / "demo.db").exists()
     listed = json.loads(cli("--db", str(target), "rep", "list", "--format", "json").stdout)
     assert {r["handle"] for r in listed["items"]} == {"asa", "bjorn", "paivi", "mette", "sigga"}
+
+
+def test_the_quick_start_can_be_run_twice(cli, monkeypatch, tmp_path: Path):
+    """`pip install . && khm demo` twice: the demo's own database is rebuilt, not refused."""
+    monkeypatch.delenv("KHM_DATABASE_URL")
+    first = cli("demo", "--accounts", "60", "--today", "2026-11-23")
+    second = cli("demo", "--accounts", "60", "--today", "2026-11-23")
+    demo_db = tmp_path / "data" / "demo.db"
+    assert str(demo_db) in first.stdout and str(demo_db) in second.stdout
+    from khm.store.db import open_store, path_to_url
+    from khm.store.loading import row_counts
+
+    s = open_store(path_to_url(demo_db))
+    assert row_counts(s)["account"] == 60
+    s.dispose()

@@ -165,6 +165,12 @@ def _target(ctx: typer.Context, db: str | None) -> str:
     return path_to_url(demo_db_path())
 
 
+def _target_default() -> str:
+    from khm.store.db import demo_db_path, path_to_url
+
+    return path_to_url(demo_db_path())
+
+
 _KHM_TABLES = frozenset({"rep", "account", "touch", "tag_change", "alembic_version"})
 
 
@@ -243,7 +249,7 @@ def demo(
 ) -> None:
     """Build a realistic demo team (5 reps, ~700 Nordic accounts, a year of touches), run the method on it and show a rep's weekly list.
 
-    Deterministic: the same --seed and --today give the same data. The demo gets its own database (demo.db in the data dir) unless --db or KHM_DATABASE_URL names one; a database that already holds data is only replaced with --force.
+    Deterministic: the same --seed and --today give the same data. The demo gets its own database (demo.db in the data dir, rebuilt on every run) unless --db or KHM_DATABASE_URL names one; a database you name that already holds data is only replaced with --force.
     """
     from khm.demo import DEMO_REPS, generate
     from khm.render import get_console
@@ -259,6 +265,10 @@ def demo(
     k = kctx(ctx)
     method = k.method()
     url = _target(ctx, db)
+    # The demo's own database (demo.db in the data dir) is rebuilt on every run, so the
+    # quick start can be run twice; a database the user named is only replaced with --force.
+    own = url == _target_default()
+    replace = force or own
     started = time.perf_counter()
 
     foreign = _foreign_tables(url)
@@ -271,7 +281,7 @@ def demo(
     store = open_store(url)
     try:
         counts = row_counts(store)
-        if any(counts.values()) and not force:
+        if any(counts.values()) and not replace:
             raise ConflictError(
                 f"{_where(url)}: the database already holds data "
                 f"({counts['account']} accounts, {counts['rep']} reps, {counts['touch']} touches); "
@@ -284,7 +294,7 @@ def demo(
             accounts=data.account_rows(),
             touches=data.touch_rows(),
             tag_changes=data.tag_change_rows(),
-            replace=force,
+            replace=replace,
         )
         run = _run_method(store, method, day, rep=rep or handles[0])
         _pin_timestamps(store, data, day)

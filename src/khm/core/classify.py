@@ -163,7 +163,9 @@ def check_rules(method: Method, accounts: Sequence[AccountFacts]) -> None:
             if cond.field not in CORE_FIELDS and cond.field not in known_custom:
                 raise MethodError(
                     f"types.rules[{i}].when[{j}]: no account has a field {cond.field!r} "
-                    f"in {cond.text!r} (fields: {_field_list(CORE_FIELDS, known_custom)})"
+                    f"in {cond.text!r} (fields: {_field_list(CORE_FIELDS, known_custom)}); "
+                    f"change or remove the rule in the method file, or import the field "
+                    f"with --map custom.{cond.field}=COLUMN"
                 )
 
 

@@ -188,6 +188,36 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(_alembic_config(conn), revision)
 
 
+def _has_khm_tables(conn: Connection) -> bool:
+    from sqlalchemy import inspect
+
+    names = set(inspect(conn).get_table_names())
+    return bool(names & {"account", "rep", "touch", "tag_change"})
+
+
+def create_fresh(engine: Engine) -> None:
+    """A new, empty database: create the newest schema in one go and record its revision.
+
+    This is Alembic's documented recipe for building an up-to-date database from scratch
+    (create_all, then stamp head); a test checks that the migration scripts build exactly
+    the same schema. It skips importing Alembic and replaying every migration.
+    """
+    from sqlalchemy import Column, MetaData, String, Table, insert
+    from sqlmodel import SQLModel
+
+    import khm.store.models  # noqa: F401  (registers the tables)
+
+    version = Table(
+        "alembic_version",
+        MetaData(),
+        Column("version_num", String(32), primary_key=True, nullable=False),
+    )
+    with engine.begin() as conn:
+        SQLModel.metadata.create_all(conn)
+        version.create(conn)
+        conn.execute(insert(version).values(version_num=HEAD_REVISION))
+
+
 def open_store(url: str, *, migrate: bool = True) -> Store:
     """Open the database at ``url``; bring its schema up to date unless ``migrate`` is off."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -196,10 +226,11 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     try:
         with engine.connect() as conn:
             rev = current_revision(conn)
-        if migrate and rev != HEAD_REVISION:
+            empty = rev is None and not _has_khm_tables(conn)
+        if migrate and empty:
+            create_fresh(engine)
+        elif migrate and rev != HEAD_REVISION:
             upgrade(engine)
-        elif rev is not None and rev != HEAD_REVISION and not migrate:
-            pass
     except SQLAlchemyError as exc:
         engine.dispose()
         msg = str(exc.orig) if getattr(exc, "orig", None) is not None else str(exc)
