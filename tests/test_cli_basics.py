@@ -22,23 +22,57 @@ def test_python_dash_m_runs():
     assert __version__ in out.stdout
 
 
-def _all_commands(group, prefix=()):
+def _all_commands(cmd=None, prefix=()):
+    """Every command of the tree, loading the lazy ones."""
+    import typer
     import typer.main
 
-    click_group = typer.main.get_command(group) if not hasattr(group, "commands") else group
-    for name, cmd in click_group.commands.items():
-        yield (*prefix, name), cmd
-        if hasattr(cmd, "commands"):
-            yield from _all_commands(cmd, (*prefix, name))
+    if cmd is None:
+        cmd = typer.main.get_command(app)
+    ctx = typer.Context(cmd, info_name="khm")
+    for name in cmd.list_commands(ctx):
+        sub = cmd.get_command(ctx, name)
+        yield (*prefix, name), sub
+        if hasattr(sub, "list_commands"):
+            yield from _all_commands(sub, (*prefix, name))
 
 
 def test_every_command_has_help_text(cli):
-    commands = list(_all_commands(app))
-    assert len(commands) >= 5
+    commands = list(_all_commands())
+    assert len(commands) >= 30
     for path, cmd in commands:
         assert cmd.help or cmd.short_help, f"khm {' '.join(path)} has no help text"
         result = cli(*path, "--help")
         assert "Usage" in result.stdout
+
+
+def _first_sentence(text: str) -> str:
+    import re
+
+    return re.split(r"(?<=[.?!])\s", " ".join(text.split()), maxsplit=1)[0]
+
+
+def test_the_root_help_lists_every_command_with_its_own_first_sentence(cli):
+    from khm.cli.main import COMMANDS
+
+    listed = cli("--help").stdout
+    for path, cmd in _all_commands():
+        if len(path) == 1:
+            assert path[0] in COMMANDS, f"khm {path[0]} is not in khm.cli.main.COMMANDS"
+            assert _first_sentence(COMMANDS[path[0]][1]) == _first_sentence(cmd.help), path
+            assert path[0] in listed
+
+
+def test_help_loads_no_command_module():
+    code = (
+        "import sys\n"
+        "from khm.cli.main import run\n"
+        "try:\n    run(['--help'])\nexcept SystemExit:\n    pass\n"
+        "mods = [m for m in ('khm.cli.weekly', 'khm.cli.report', 'sqlalchemy', 'sqlmodel', 'holidays') if m in sys.modules]\n"
+        "print('loaded:', mods)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "loaded: []" in out.stdout
 
 
 def test_db_path_follows_flag_env_and_default(cli, tmp_path: Path, monkeypatch):

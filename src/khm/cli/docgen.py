@@ -20,10 +20,13 @@ def _root() -> Any:
 
 
 def _walk(cmd: Any, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], Any]]:
+    import typer
+
     out = [(path, cmd)]
-    if hasattr(cmd, "commands"):
-        for name in sorted(cmd.commands):
-            sub = cmd.commands[name]
+    if hasattr(cmd, "list_commands"):
+        ctx = typer.Context(cmd, info_name="khm")
+        for name in cmd.list_commands(ctx):
+            sub = cmd.get_command(ctx, name)
             if getattr(sub, "hidden", False):
                 continue
             out.extend(_walk(sub, (*path, name)))
@@ -105,10 +108,8 @@ def generate() -> str:
                     help_text = p.help or ""
                 lines.append(f"| {label} | {_cell(help_text)} | {_default(p)} |")
             lines.append("")
-        if hasattr(cmd, "commands"):
-            subs = [
-                n for n in sorted(cmd.commands) if not getattr(cmd.commands[n], "hidden", False)
-            ]
+        if hasattr(cmd, "list_commands"):
+            subs = cmd.list_commands(ctx)
             lines.append("Commands: " + ", ".join(f"`{n}`" for n in subs))
             lines.append("")
         if cmd.epilog:

@@ -63,6 +63,33 @@ class KhmGroup(TyperGroup):
             sys.stderr.close()
             raise SystemExit(int(ExitCode.OK)) from None
 
+    # -- lazy command loading (see COMMANDS below)
+
+    _listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*self.commands, *(n for n in COMMANDS if n not in self.commands)]
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        if name in self.commands:
+            return self.commands[name]
+        if name not in COMMANDS:
+            return None
+        if self._listing:  # help and completion only need the name and the short help
+            from typer.core import TyperCommand
+
+            return TyperCommand(name=name, help=COMMANDS[name][1], callback=None)
+        cmd = load_command(name)
+        self.commands[name] = cmd
+        return cmd
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
 
 app = typer.Typer(
     name="khm",
@@ -122,30 +149,62 @@ def main(
     ctx.call_on_close(ctx.obj.close)
 
 
-# One module per command group; each exposes register(app).
-_COMMAND_MODULES = (
-    "setup",  # init, method check/show/path
-    "dbcmd",  # db path/status/upgrade
-    "accounts",  # account add/show/list/edit/archive
-    "reps",  # rep add/show/list/edit
-    "touches",  # log, touch list/delete
-    "io",  # import, export
-    "demo",  # demo
-    "tag",  # tag
-    "assign",  # assign, capacity
-    "weekly",  # weekly
-    "report",  # report
-)
+# One module per command group; each exposes register(app). The root group loads a module
+# only when one of its commands runs: `khm --help` and every command skip building the
+# rest of the tree. The short help below is what `khm --help` lists (a test checks it
+# equals each command's own help).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("setup", "Create the database and a commented method file with the defaults."),
+    "demo": (
+        "demo",
+        "Build a realistic demo team (5 reps, ~700 Nordic accounts, a year of touches), "
+        "run the method on it and show a rep's weekly list.",
+    ),
+    "method": ("setup", "Check and show the method file."),
+    "db": ("dbcmd", "Where the database is, its schema version, migrations."),
+    "import": ("io", "Load CSV exports from another CRM: accounts, reps, touches (upsert by key)."),
+    "export": (
+        "io",
+        "Write accounts, reps or touches as CSV or JSON (formula-safe, re-importable).",
+    ),
+    "account": ("accounts", "Customer accounts: add, show, list, edit, archive."),
+    "rep": ("reps", "Reps: add, show, list, edit."),
+    "log": ("touches", "Record a touch with an account; prints when that activity is due next."),
+    "touch": ("touches", "Logged touches: list and delete."),
+    "tag": (
+        "tag",
+        "Tag accounts expand/keep and A-D by the method's rules, or one account by hand.",
+    ),
+    "assign": (
+        "assign",
+        "Give owners to accounts, balanced by the weekly human load the cadence implies.",
+    ),
+    "capacity": (
+        "assign",
+        "Can this team keep this method? Weekly human load per rep against capacity.",
+    ),
+    "weekly": (
+        "weekly",
+        "The week's follow-up list per rep: what to do with which account, and why.",
+    ),
+    "report": (
+        "report",
+        "Did the team keep the method? Coverage, neglected accounts, portfolio, workload, "
+        "tag movements; for cron.",
+    ),
+}
 
 
-def _register() -> None:
+def load_command(name: str) -> Any:
+    """Import the module behind ``name`` and return its click command."""
     import importlib
 
-    for name in _COMMAND_MODULES:
-        importlib.import_module(f"khm.cli.{name}").register(app)
+    import typer.main
 
-
-_register()
+    module, _ = COMMANDS[name]
+    sub = typer.Typer()
+    importlib.import_module(f"khm.cli.{module}").register(sub)
+    return typer.main.get_group(sub).commands[name]
 
 
 def run(argv: list[str] | None = None) -> None:
