@@ -440,7 +440,7 @@ def weekly(
     holidays. `--format csv` is the plan export. Rules: docs/weekly.md.
     """
     from khm.errors import UsageError
-    from khm.services.weekly import build_weekly, parse_iso_week
+    from khm.services.weekly import parse_iso_week, paused_gc
 
     if ics_kind not in ("todo", "event"):
         raise UsageError(f"--ics-kind: {ics_kind!r} is not one of todo, event")
@@ -449,6 +449,23 @@ def weekly(
     day = resolve_today(today)
     k = kctx(ctx)
     method = k.method()
+    with paused_gc():  # the plan and its rendering: many small objects, no cycles
+        _weekly(k, method, day, week, rep, fmt, out_dir, include_empty, ics_kind)
+
+
+def _weekly(
+    k: Any,
+    method: Any,
+    day: Any,
+    week: str | None,
+    rep: str | None,
+    fmt: str,
+    out_dir: Path | None,
+    include_empty: bool,
+    ics_kind: str,
+) -> None:
+    from khm.services.weekly import build_weekly
+
     plan = build_weekly(k.store(), method, today=day, week=week, rep=rep)
     if out_dir is not None:
         try:

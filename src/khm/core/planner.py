@@ -39,12 +39,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from khm.core.calendar import holiday_country, human_days_in_week
 from khm.core.due import Due
-from khm.core.triggers import TagEvent, TriggerFacts, TriggerHit, fire
+from khm.core.triggers import Prefilter, TagEvent, TriggerFacts, TriggerHit, fire
 from khm.method import Interval, Method, stable_fraction
 
 #: Overdue first; a trigger item ranks like a due one (lateness 0 unless merged with a
@@ -312,6 +313,23 @@ class _Rules:
         self._memo: dict[Interval, dict[date, date]] = {}
         self._span: dict[tuple[Interval, date], int] = {}
         self.every: dict[Interval, str] = {}
+        self._kind_info: dict[tuple[str, str | None], tuple[str, str, float, str]] = {}
+
+    def kind_info(self, kind: str, account_type: str | None) -> tuple[str, str, float, str]:
+        """(label, mode, effort, default tactic) of an item of ``kind``."""
+        key = (kind, account_type)
+        got = self._kind_info.get(key)
+        if got is None:
+            act = self.method.activities.get(kind)
+            human = act is not None and act.mode == "human"
+            got = (
+                _label(self.method, kind),
+                "human" if human else "digital",
+                self.method.effort(kind) if human else 0.0,
+                act.tactic_for(account_type) if act else "",
+            )
+            self._kind_info[key] = got
+        return got
 
     def cadence(self, account_type: str | None, category: str | None) -> tuple[_Step, ...]:
         key = (account_type, category)
@@ -389,9 +407,12 @@ def account_items(
     monday: date,
     ref: date,
     rules: _Rules | None = None,
+    prefilter: Prefilter | None = None,
 ) -> list[PlanItem]:
     """Everything due (or triggered) for one account by the week's Sunday, merged: one
-    item per kind, and a covered kind folded into the item of the kind covering it."""
+    item per kind, and a covered kind folded into the item of the kind covering it.
+    ``prefilter`` (:class:`khm.core.triggers.Prefilter` for the week) skips the trigger
+    check for accounts where no trigger can fire."""
     rules = rules or _Rules(method)
     sunday = monday + timedelta(days=6)
     last = last_raw
@@ -422,8 +443,11 @@ def account_items(
             lateness=(late if late > 0 else 0) / step.days,
             backlog=due < monday,
             day=ref if ref > due else due,
+            rules=rules,
         )
-    if method.triggers:
+    if method.triggers and (
+        prefilter is None or prefilter.may_fire(last, acc.anchor, tag_events, acc.metrics)
+    ):
         facts = TriggerFacts(
             key=acc.key,
             name=acc.name,
@@ -436,9 +460,10 @@ def account_items(
             tag_events=tag_events,
             monday=monday,
             sunday=sunday,
+            covering=rules.covering,
         )
         for hit in fire(method, facts):
-            _merge_trigger(parts, hit, acc, method, last, monday, ref)
+            _merge_trigger(parts, hit, acc, method, last, monday, ref, rules)
     if len(parts) < 2 or not rules.covered.intersection(parts):
         return list(parts.values())
     return _fold_covered(parts, method)
@@ -460,32 +485,57 @@ def _make_item(
     triggers: tuple[str, ...] = (),
     tactic: str | None = None,
     day: date | None = None,
+    rules: _Rules | None = None,
 ) -> PlanItem:
-    act = method.activities.get(kind)
-    human = act is not None and act.mode == "human"
-    return PlanItem(
-        account=acc.key,
-        name=acc.name,
-        type=acc.type,
-        category=acc.category,
-        owner=acc.owner,
-        country=acc.country,
-        kind=kind,
-        label=_label(method, kind),
-        mode="human" if human else "digital",
-        effort=method.effort(kind) if human else 0.0,
-        status=status,
-        due=due,
-        days_overdue=days_overdue,
-        last_touch=last_touch,
-        reasons=reasons,
-        tactic=tactic if tactic else (act.tactic_for(acc.type) if act else ""),
-        interval=interval,
-        lateness=lateness,
-        triggers=triggers,
-        backlog=backlog,
-        day=None if human else day,
+    label, mode, effort, default_tactic = (rules or _Rules(method)).kind_info(kind, acc.type)
+    return _new_item(
+        {
+            "account": acc.key,
+            "name": acc.name,
+            "type": acc.type,
+            "category": acc.category,
+            "owner": acc.owner,
+            "country": acc.country,
+            "kind": kind,
+            "label": label,
+            "mode": mode,
+            "effort": effort,
+            "status": status,
+            "due": due,
+            "days_overdue": days_overdue,
+            "last_touch": last_touch,
+            "reasons": reasons,
+            "tactic": tactic if tactic else default_tactic,
+            "interval": interval,
+            "lateness": lateness,
+            "covers": (),
+            "triggers": triggers,
+            "backlog": backlog,
+            "day": None if mode == "human" else day,
+            "oversize": False,
+        }
     )
+
+
+def _new_item(values: dict[str, Any]) -> PlanItem:
+    """A PlanItem from all its field values, without the frozen dataclass ``__init__``
+    (which sets each of its 23 fields through ``object.__setattr__``: the planner makes
+    one item per due activity, a hundred thousand on a big book). The same object as
+    ``PlanItem(**values)``; ``values`` must name every field."""
+    item = _object_new(PlanItem)
+    _object_setattr(item, "__dict__", values)
+    return item
+
+
+def _with(item: PlanItem, **changes: Any) -> PlanItem:
+    """``dataclasses.replace`` for PlanItem, without its per-call overhead."""
+    values = dict(item.__dict__)
+    values.update(changes)
+    return _new_item(values)
+
+
+_object_new = object.__new__
+_object_setattr = object.__setattr__
 
 
 def _merge_trigger(
@@ -496,10 +546,11 @@ def _merge_trigger(
     last: Mapping[str, date],
     monday: date,
     ref: date,
+    rules: _Rules | None = None,
 ) -> None:
     existing = parts.get(hit.activity)
     if existing is not None:
-        parts[hit.activity] = replace(
+        parts[hit.activity] = _with(
             existing,
             status="overdue" if existing.status == "overdue" else "trigger",
             reasons=(*existing.reasons, hit.reason),
@@ -524,6 +575,7 @@ def _merge_trigger(
         triggers=(hit.name,),
         tactic=hit.tactic,
         day=max(ref, hit.since),
+        rules=rules,
     )
 
 
@@ -560,7 +612,7 @@ def _fold_covered(parts: dict[str, PlanItem], method: Method) -> list[PlanItem]:
         part = parts[kind]
         host = merged[top]
         note = f"also covers {part.label.lower()} ({_short_status(part)})"
-        merged[top] = replace(
+        merged[top] = _with(
             host,
             covers=(*host.covers, kind, *part.covers),
             reasons=(*host.reasons, note, *(r for r in part.reasons if part.triggers)),
@@ -607,7 +659,7 @@ def _plan_rep(
             listed.append(it)
             used += it.effort
         elif not listed and capacity > 0 and it.effort > rep.capacity:
-            listed.append(replace(it, oversize=True))  # takes the whole week
+            listed.append(_with(it, oversize=True))  # takes the whole week
             used += it.effort
         else:
             carried.append(it)
@@ -641,7 +693,7 @@ def _suggest_days(listed: list[PlanItem], cal: _Calendar, start: date) -> list[P
         )
         day = min(options, key=lambda d: (load.get(d, 0.0), d))
         load[day] = load.get(day, 0.0) + it.effort
-        out.append(replace(it, day=day))
+        out.append(_with(it, day=day))
     return out
 
 
@@ -688,6 +740,7 @@ def plan_week(
     per_rep: dict[str, list[PlanItem]] = {r.handle: [] for r in reps if r.active}
     unassigned: list[UnassignedAccount] = []
     rules = _Rules(method)
+    prefilter = Prefilter.for_week(method, sunday)
     for acc in accounts:
         problem = _problem(acc, by_handle)
         items = (
@@ -699,6 +752,7 @@ def plan_week(
                 monday,
                 ref,
                 rules,
+                prefilter,
             )
             if acc.type and acc.category
             else []

@@ -14,8 +14,7 @@ the same event.
 
 from __future__ import annotations
 
-import string
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -61,6 +60,9 @@ class TriggerFacts:
     tag_events: Sequence[TagEvent]  # oldest first
     monday: date
     sunday: date
+    #: kind -> the kinds covering it (itself included), as ``Method.covering``; given by
+    #: the planner so a trigger does not recompute it per account
+    covering: Mapping[str, Collection[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class _SafeDict(dict[str, Any]):
 def format_reason(template: str, **values: Any) -> str:
     """Fill a reason template; unknown or malformed placeholders are left as written."""
     try:
-        return string.Formatter().vformat(template, (), _SafeDict(values))
+        return template.format_map(_SafeDict(values))
     except (ValueError, IndexError, KeyError, AttributeError, TypeError):
         return template
 
@@ -94,7 +96,10 @@ def last_touch_any(facts: TriggerFacts) -> date | None:
 
 def last_touch_of(kind: str, facts: TriggerFacts, method: Method) -> date | None:
     """Newest touch of ``kind`` or of a kind covering it."""
-    dates = [facts.last_by_kind[k] for k in method.covering(kind) if k in facts.last_by_kind]
+    covering = facts.covering.get(kind) if facts.covering is not None else None
+    if covering is None:
+        covering = method.covering(kind)
+    dates = [facts.last_by_kind[k] for k in covering if k in facts.last_by_kind]
     return max(dates) if dates else None
 
 
@@ -226,3 +231,59 @@ def fire(method: Method, facts: TriggerFacts) -> list[TriggerHit]:
         if hit is not None:
             hits.append(hit)
     return hits
+
+
+# --------------------------------------------------------------------------- prefilter
+
+
+@dataclass(frozen=True)
+class Prefilter:
+    """A cheap, exact "can any trigger fire for this account?" for one week, so the
+    planner builds :class:`TriggerFacts` and calls :func:`fire` only for the few accounts
+    where a trigger may fire (most accounts of a book have none).
+
+    It never says no when :func:`fire` would return a hit: silence fires only when the
+    newest touch (else the anchor) is on or before ``silence_before``; tag_change only
+    with tag events; threshold only when one of ``metrics`` has a value. Any other kind
+    (anniversary, or a kind added later without an entry here) sets ``always``.
+    """
+
+    always: bool
+    silence_before: date | None  # latest start (last touch or anchor) a silence fires on
+    tag_events: bool
+    metrics: tuple[str, ...]
+
+    @classmethod
+    def for_week(cls, method: Method, sunday: date) -> Prefilter:
+        always = False
+        silence_before: date | None = None
+        tag_events = False
+        metrics: list[str] = []
+        for trig in method.triggers:
+            if trig.kind not in TRIGGERS:
+                continue  # fire() skips it
+            if isinstance(trig, SilenceTrigger):
+                cut = sunday - timedelta(days=trig.days)
+                silence_before = cut if silence_before is None else max(silence_before, cut)
+            elif isinstance(trig, TagChangeTrigger):
+                tag_events = True
+            elif isinstance(trig, ThresholdTrigger):
+                metrics.append(trig.metric)
+            else:
+                always = True
+        return cls(always, silence_before, tag_events, tuple(metrics))
+
+    def may_fire(
+        self,
+        last_by_kind: Mapping[str, date],
+        anchor: date,
+        tag_events: Sequence[TagEvent],
+        metrics: Mapping[str, float | None],
+    ) -> bool:
+        if self.always or (self.tag_events and tag_events):
+            return True
+        if self.silence_before is not None:
+            start = max(last_by_kind.values()) if last_by_kind else anchor
+            if start <= self.silence_before:
+                return True
+        return any(metrics.get(m) is not None for m in self.metrics)

@@ -7,8 +7,11 @@ planner (:func:`khm.core.planner.plan_week`). The CLI renders the returned
 
 from __future__ import annotations
 
+import gc
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -114,6 +117,23 @@ class HolidayCache:
             pass
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Run a block with the cyclic garbage collector paused (then restored as it was).
+
+    Planning a big book makes a few hundred thousand small objects that all stay alive
+    until the list is written; each automatic collection walks every one of them, which
+    costs a third of the run. Nothing made here forms reference cycles, so nothing waits
+    for the collector: plain reference counting frees it all."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _find_rep(reps: list[PlanRep], handle: str) -> PlanRep:
     for r in reps:
         if r.handle == handle:
@@ -136,6 +156,13 @@ def build_weekly(
     """Plan ``week`` ("2026-W48"; None = the week of ``today``) for every active rep, or
     for ``rep`` only. Unknown rep: NotFoundError; inactive rep: ConflictError; a bad week:
     UsageError."""
+    with paused_gc():
+        return _build_weekly(store, method, today=today, week=week, rep=rep)
+
+
+def _build_weekly(
+    store: Store, method: Method, *, today: date, week: str | None, rep: str | None
+) -> WeeklyPlan:
     from khm.store import planning
 
     monday = parse_iso_week(week) if week is not None else monday_of(today)

@@ -122,12 +122,12 @@ class _Dates:
     distinct dates and hundreds of thousands of rows."""
 
     def __init__(self) -> None:
-        self._memo: dict[Any, date | None] = {}
+        self.memo: dict[Any, date | None] = {}
 
     def __call__(self, v: Any) -> date | None:
-        got = self._memo.get(v, _MISSING)
+        got = self.memo.get(v, _MISSING)
         if got is _MISSING:
-            got = self._memo[v] = _as_date(v)
+            got = self.memo[v] = _as_date(v)
         return got  # type: ignore[return-value]
 
 
@@ -150,6 +150,23 @@ def _metrics(revenue: Any, employees: Any, custom: Any) -> dict[str, float | Non
             except (TypeError, ValueError):
                 out[str(k)] = None
     return out
+
+
+def _fetch(conn: Connection, stmt: Any) -> list[Any]:
+    """All rows of ``stmt`` as the driver's plain tuples.
+
+    SQLAlchemy compiles and binds the statement (portable); the rows come straight from
+    the DBAPI cursor, skipping the Row objects (a third of the time of a 300k-row result).
+    Values arrive as the driver gives them; the callers convert what differs between
+    drivers (dates, JSON)."""
+    result = conn.execute(stmt)
+    try:
+        cursor = getattr(result, "cursor", None)
+        if cursor is None:  # not a cursor result: the ordinary way
+            return [tuple(r) for r in result.all()]
+        return list(cursor.fetchall())
+    finally:
+        result.close()
 
 
 def load_accounts(
@@ -176,27 +193,39 @@ def load_accounts(
     q = select(*cols).where(Account.archived == false())
     if owner is not None:
         q = q.where(Account.owner == owner)
-    accounts: list[PlanAccount] = []
-    id_key: dict[int, str] = {}
+    rows = _fetch(conn, q)
     as_date = _Dates()
-    for row in conn.execute(q).all():
-        created = as_date(row[8]) or date(1970, 1, 1)
-        anchor = as_date(row[7]) or created
-        metrics = _metrics(row[9], row[10], row[11]) if with_metrics else {}
-        accounts.append(
+    epoch = date(1970, 1, 1)
+    id_key: dict[int, str] = {row[0]: row[1] for row in rows}
+    if with_metrics:
+        accounts = [
             PlanAccount(
-                key=row[1],
-                name=row[2] or "",
-                type=row[3],
-                category=row[4],
-                owner=row[5],
-                country=row[6],
-                anchor=anchor,
-                created=created,
-                metrics=metrics,
+                row[1],
+                row[2] or "",
+                row[3],
+                row[4],
+                row[5],
+                row[6],
+                as_date(row[7]) or as_date(row[8]) or epoch,
+                as_date(row[8]) or epoch,
+                _metrics(row[9], row[10], row[11]),
             )
-        )
-        id_key[row[0]] = row[1]
+            for row in rows
+        ]
+    else:
+        accounts = [
+            PlanAccount(
+                key,
+                name or "",
+                typ,
+                cat,
+                own,
+                country,
+                as_date(tagged) or as_date(created) or epoch,
+                as_date(created) or epoch,
+            )
+            for _id, key, name, typ, cat, own, country, tagged, created in rows
+        ]
     return accounts, id_key
 
 
@@ -204,7 +233,8 @@ def last_touches(
     conn: Connection, id_key: dict[int, str], *, until: date, owner: str | None = None
 ) -> dict[str, dict[str, date]]:
     """Newest touch date per (account, kind) among touches dated on or before ``until``,
-    keyed by account key: one GROUP BY query."""
+    keyed by account key: one GROUP BY query (a scan of the covering index
+    ``touch(account_id, kind, date)``)."""
     as_date = _Dates()
     q = select(
         Touch.account_id, Touch.kind, type_coerce(func.max(Touch.date), String).label("last")
@@ -219,17 +249,25 @@ def last_touches(
     if owner is not None:
         q = q.join(Account, Account.id == Touch.account_id).where(Account.owner == owner)
     q = q.group_by(Touch.account_id, Touch.kind)
-    out: dict[str, dict[str, date]] = {}
-    for aid, kind, last in conn.execute(q).all():
-        key = id_key.get(aid)
-        d = as_date(last)
-        if key is None or d is None:
-            continue
-        got = out.get(key)
+    by_id: dict[int, dict[str, date]] = {}
+    memo = as_date.memo
+    for aid, kind, last in _fetch(conn, q):
+        d = memo.get(last)
+        if d is None:
+            d = as_date(last)
+            if d is None:
+                continue
+        got = by_id.get(aid)
         if got is None:
-            out[key] = {kind: d}
+            by_id[aid] = {kind: d}
         else:
             got[kind] = d
+    get_key = id_key.get
+    out: dict[str, dict[str, date]] = {}
+    for aid, kinds in by_id.items():
+        key = get_key(aid)
+        if key is not None:
+            out[key] = kinds
     return out
 
 
