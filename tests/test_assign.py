@@ -262,3 +262,16 @@ def test_rebalance_tolerance_option(cli, store):
     )
     assert data["summary"]["tolerance"] == 0.02
     cli("assign", "--rebalance", "--tolerance", "0", "--today", TODAY, code=2)
+
+
+def test_long_move_lists_are_written_one_per_line_with_the_same_json(cli, store, monkeypatch):
+    seed_book(store, 150)
+    cli("tag", "--today", TODAY)
+    pretty = json.loads(cli("assign", "--dry-run", "--format", "json", "--today", TODAY).stdout)
+    import khm.cli.assign as assign_cli
+
+    monkeypatch.setattr(assign_cli, "JSON_PRETTY_LIMIT", 0)
+    out = cli("assign", "--dry-run", "--format", "json", "--today", TODAY).stdout
+    fast = json.loads(out)
+    assert len(out.splitlines()) > fast["count"] > 0
+    assert fast == pretty

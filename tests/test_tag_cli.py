@@ -422,3 +422,26 @@ def test_manual_tag_output_says_what_is_pinned(cli, store):
     assert "khm tag acc-0002 --reset-manual" in out.stdout
     again = cli("tag", "acc-0002", "--category", "b", "--reason", "same", "--today", TODAY)
     assert "already these" in again.stdout
+
+
+def test_long_change_lists_are_written_one_per_line_with_the_same_json(cli, store, monkeypatch):
+    """A first run over a big book writes one change per line (fast path): the same
+    document as the indented one, user text (quotes, brackets, æøå, emoji) untouched."""
+    seed_book(store, 60)
+    with store.engine.begin() as conn:
+        from sqlalchemy import text
+
+        conn.execute(
+            text("UPDATE account SET name = :n WHERE id = (SELECT min(id) FROM account)"),
+            {"n": 'Bø "[red]AS[/red]", 🚀 \\ tab\t'},
+        )
+    pretty = json.loads(cli("tag", "--dry-run", "--format", "json", "--today", TODAY).stdout)
+    import khm.cli.tag as tag_cli
+
+    monkeypatch.setattr(tag_cli, "JSON_PRETTY_LIMIT", 0)
+    out = cli("tag", "--format", "json", "--today", TODAY).stdout
+    fast = json.loads(out)
+    assert len(out.splitlines()) > fast["count"] > 0
+    pretty["dry_run"] = pretty["summary"]["dry_run"] = False
+    assert fast == pretty
+    assert any(c["name"] == 'Bø "[red]AS[/red]", 🚀 \\ tab\t' for c in fast["changes"])

@@ -168,7 +168,8 @@ def tag(
 # --------------------------------------------------------------------------- rendering
 
 
-def _change_rows(res: TagResult) -> list[dict[str, Any]]:
+def _change_rows(res: TagResult, limit: int | None = None) -> list[dict[str, Any]]:
+    changes = res.changes if limit is None else res.changes[:limit]
     return [
         {
             "account": c.account,
@@ -180,64 +181,119 @@ def _change_rows(res: TagResult) -> list[dict[str, Any]]:
             "rule": c.rule,
             "reason": c.reason,
         }
-        for c in res.changes
+        for c in changes
     ]
+
+
+#: Above this many changes the JSON is written one change per line (fast C encoder).
+JSON_PRETTY_LIMIT = 2000
+
+_CHANGE_LINE = (
+    '{"account": %s, "name": %s, "field": %s, "old": %s, "new": %s, "rule": %s, "reason": %s}'
+)
+
+
+def _json_changes(changes: list[Any]) -> str:
+    """The changes as JSON objects, one per line, in the order and with the separators
+    ``json.dumps`` gives: each distinct value (field, old, new, rule, reason, and an
+    account's key and name met again on its second change) is encoded once."""
+    import json
+
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    seen: dict[Any, str] = {}
+    get = seen.get
+
+    def enc(v: Any) -> str:
+        text = seen[v] = encode(v)
+        return text
+
+    line = _CHANGE_LINE
+    return ",\n".join(
+        [
+            line
+            % (
+                get(c.account) or enc(c.account),
+                get(c.name) or enc(c.name),
+                get(c.field) or enc(c.field),
+                get(c.old) or enc(c.old),
+                get(c.new) or enc(c.new),
+                get(c.rule) or enc(c.rule),
+                get(c.reason) or enc(c.reason),
+            )
+            for c in changes
+        ]
+    )
+
+
+def _run_payload(res: TagResult, *, with_changes: bool = True) -> dict[str, Any]:
+    from khm.render import envelope
+
+    payload = envelope(
+        "tag_run",
+        dry_run=res.dry_run,
+        today=res.today,
+        summary=res.summary,
+        counts=res.counts,
+        count=len(res.changes),
+        changes=[
+            {
+                "account": c.account,
+                "name": c.name,
+                "field": c.field,
+                "old": c.old,
+                "new": c.new,
+                "rule": c.rule,
+                "reason": c.reason,
+            }
+            for c in (res.changes if with_changes else ())
+        ],
+        manual_kept=[
+            {
+                "account": m.account,
+                "name": m.name,
+                "field": m.field,
+                "value": m.value,
+                "rule_value": m.rule_value,
+                "note": m.note,
+                "rule": m.rule,
+                "reason": m.reason,
+            }
+            for m in res.manual_kept
+        ],
+        no_metric=[{"account": k, "name": n} for k, n in res.no_metric],
+    )
+    # every value is JSON-ready but the date
+    payload["today"] = res.today.isoformat() if res.today else None
+    return payload
+
+
+def _run_json(res: TagResult, pretty_limit: int | None = None) -> str:
+    """The ``tag_run`` envelope: indented when short; else one change per line (a first
+    run over 100k accounts lists 200k changes)."""
+    import json
+
+    if len(res.changes) <= (JSON_PRETTY_LIMIT if pretty_limit is None else pretty_limit):
+        return json.dumps(_run_payload(res), ensure_ascii=False, indent=2) + "\n"
+    payload = _run_payload(res, with_changes=False)
+    head, _, tail = json.dumps(payload, ensure_ascii=False).partition('"changes": []')
+    return f'{head}"changes": [\n{_json_changes(res.changes)}\n]{tail}\n'
 
 
 def _emit_run(res: TagResult, fmt: str) -> None:
     import sys
 
-    from khm.render import Column, envelope, write_csv
+    from khm.render import Column, write_csv
 
     if fmt == "json":
-        import json
-
-        payload = envelope(
-            "tag_run",
-            dry_run=res.dry_run,
-            today=res.today,
-            summary=res.summary,
-            counts=res.counts,
-            count=len(res.changes),
-            changes=[
-                {
-                    "account": c.account,
-                    "name": c.name,
-                    "field": c.field,
-                    "old": c.old,
-                    "new": c.new,
-                    "rule": c.rule,
-                    "reason": c.reason,
-                }
-                for c in res.changes
-            ],
-            manual_kept=[
-                {
-                    "account": m.account,
-                    "name": m.name,
-                    "field": m.field,
-                    "value": m.value,
-                    "rule_value": m.rule_value,
-                    "note": m.note,
-                    "rule": m.rule,
-                    "reason": m.reason,
-                }
-                for m in res.manual_kept
-            ],
-            no_metric=[{"account": k, "name": n} for k, n in res.no_metric],
-        )
-        # every value is JSON-ready but the date: plain json.dumps is much faster than the
-        # generic converter on a first run over 100k accounts
-        payload["today"] = res.today.isoformat() if res.today else None
-        indent = 2 if len(res.changes) <= 2000 else None  # compact (C encoder) for long lists
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=indent) + "\n")
+        sys.stdout.write(_run_json(res))
         return
-    rows = _change_rows(res)
     if fmt == "csv":
+        rows = _change_rows(res)
         cols = [Column(k) for k in ("account", "name", "field", "old", "new", "rule", "reason")]
         write_csv(rows, cols, sys.stdout)
         return
-    _print_run(res, rows)
+    # the table shows the first TABLE_LIMIT changes: build only those
+    _print_run(res, _change_rows(res, TABLE_LIMIT))
 
 
 def _print_run(res: TagResult, rows: list[dict[str, Any]]) -> None:
@@ -250,6 +306,7 @@ def _print_run(res: TagResult, rows: list[dict[str, Any]]) -> None:
     if res.rule == "manual":
         _print_manual(res, rows)
         return
+    total = len(res.changes)
     if rows:
         shown = rows[:TABLE_LIMIT]
         c.print(
@@ -262,12 +319,12 @@ def _print_run(res: TagResult, rows: list[dict[str, Any]]) -> None:
                     Column("change", "old → new"),
                     Column("rule"),
                 ],
-                title=f"{head}: {len(rows)} field(s) on {res.changed_accounts} account(s)",
+                title=f"{head}: {total} field(s) on {res.changed_accounts} account(s)",
             )
         )
-        if len(rows) > len(shown):
+        if total > len(shown):
             c.print(
-                f"... and {len(rows) - len(shown):,} more change(s): --format csv or json "
+                f"... and {total - len(shown):,} more change(s): --format csv or json "
                 "lists them all."
             )
     else:

@@ -258,8 +258,12 @@ def categorise_share(accounts: Sequence[AccountFacts], rule: CategoryRule) -> di
     groups: dict[tuple[str, ...], list[tuple[float, str]]] = defaultdict(list)
     fallback = Decision(rule.fallback, f"fallback {rule.fallback}: no {metric}")
     keyfn = _group_key_fn(rule)
+    core = metric in CORE_NUMERIC_FIELDS
+    isfinite = math.isfinite
     for a in accounts:
-        value = metric_value(a, metric)
+        raw = getattr(a, metric) if core else a.custom.get(metric)
+        # the usual finite float inline; anything else as metric_value reads it
+        value = raw if raw.__class__ is float and isfinite(raw) else metric_value(a, metric)
         if value is None:
             out[a.key] = fallback
             continue
@@ -268,32 +272,32 @@ def categorise_share(accounts: Sequence[AccountFacts], rule: CategoryRule) -> di
     for gkey, members in groups.items():
         glabel = group_label(gkey)
         label = f"{glabel} {metric}"
-        by_letter = {
-            "A": Decision("A", f"share: top {_pct(cuts.A)} of {label}"),
-            "B": Decision("B", f"share: {_pct(cuts.A)}–{_pct(cuts.B)} of {label}"),
-            "C": Decision("C", f"share: {_pct(cuts.B)}–{_pct(cuts.C)} of {label}"),
-            "D": Decision("D", f"share: beyond {_pct(cuts.C)} of {label}"),
-        }
+        dec_a = Decision("A", f"share: top {_pct(cuts.A)} of {label}")
+        dec_b = Decision("B", f"share: {_pct(cuts.A)}–{_pct(cuts.B)} of {label}")
+        dec_c = Decision("C", f"share: {_pct(cuts.B)}–{_pct(cuts.C)} of {label}")
+        dec_d = Decision("D", f"share: beyond {_pct(cuts.C)} of {label}")
         nothing = Decision("D", f"share: no {metric} (≤ 0) in {glabel}")
         members.sort()
         total = -sum(v for v, _ in members if v < 0)
         cum = 0.0
         cut_a, cut_b, cut_c = (total * c / 100.0 for c in (cuts.A, cuts.B, cuts.C))
+        if total <= 0:
+            for _, key in members:
+                out[key] = nothing
+            continue
         for neg, key in members:
-            value = -neg
-            if value <= 0 or total <= 0:
+            if neg >= 0:  # value <= 0: brings nothing in
                 out[key] = nothing
                 continue
             if cum < cut_a:
-                d = by_letter["A"]
+                out[key] = dec_a
             elif cum < cut_b:
-                d = by_letter["B"]
+                out[key] = dec_b
             elif cum < cut_c:
-                d = by_letter["C"]
+                out[key] = dec_c
             else:
-                d = by_letter["D"]
-            out[key] = d
-            cum += value
+                out[key] = dec_d
+            cum -= neg
     return out
 
 

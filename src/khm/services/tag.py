@@ -115,26 +115,57 @@ class _FactsReader:
         return hit
 
     def __call__(self, row: Any) -> AccountFacts:
-        # the columns of khm.store.tagging.accounts_for_tagging, in order
-        (_, key, name, country, lines, revenue, employees, custom, stage, owner, t, c, tm, cm) = (
-            row[:14]
-        )
-        return AccountFacts(
+        return self.read([row])[0]
+
+    def read(self, rows: Sequence[Any]) -> list[AccountFacts]:
+        """The facts of each row (the columns of
+        :func:`khm.store.tagging.accounts_for_tagging`, in order)."""
+        lines_of = self._lines.get
+        custom_of = self._custom.get
+        out: list[AccountFacts] = []
+        add = out.append
+        for (
+            _,
             key,
+            name,
             country,
-            self.lines(lines),
+            lines,
             revenue,
             employees,
-            self.custom(custom),
+            custom,
             stage,
-            name or "",
             owner,
-            False,
             t,
             c,
-            bool(tm),
-            bool(cm),
-        )
+            tm,
+            cm,
+            *_,
+        ) in rows:
+            pl = lines_of(lines) if lines.__class__ is str else None
+            if pl is None:
+                pl = self.lines(lines)
+            cu = custom_of(custom) if custom.__class__ is str else None
+            if cu is None:
+                cu = self.custom(custom)
+            add(
+                AccountFacts(
+                    key,
+                    country,
+                    pl,
+                    revenue,
+                    employees,
+                    cu,
+                    stage,
+                    name or "",
+                    owner,
+                    False,
+                    t,
+                    c,
+                    bool(tm),
+                    bool(cm),
+                )
+            )
+        return out
 
 
 def _counts(pairs: Sequence[tuple[str | None, str | None]]) -> dict[str, dict[str, int]]:
@@ -174,7 +205,7 @@ def tag_accounts(
                     )
                 only.add(found.key)
         read = _FactsReader()
-        facts = [read(r) for r in rows]
+        facts = read.read(rows)
         if reset_manual:
             # clear the manual flags (of the chosen accounts only, when keys are given)
             for f in facts:
@@ -193,19 +224,25 @@ def tag_accounts(
         history: list[tuple[Any, ...]] = []
         manual_fields = manual_reset = changed_accounts = 0
         final: list[tuple[str | None, str | None]] = []
+        tagged_changed = tagged_db
+        add_change = changes.append
+        add_history = history.append
+        add_update = updates.append
+        add_final = final.append
         for row, f, cl in zip(rows, facts, results, strict=True):
             # columns of khm.store.tagging.accounts_for_tagging
-            rid, old_type, old_cat = row[0], row[10], row[11]
-            key, name = f.key, f.name
-            was_manual = row[12] or row[13]
-            if only is not None and key not in only:
-                final.append((old_type, old_cat))
+            old_type = row[10]
+            old_cat = row[11]
+            if only is not None and f.key not in only:
+                add_final((old_type, old_cat))
                 continue
-            new_type, new_cat = cl.type, cl.category
-            final.append((new_type, new_cat))
+            new_type = cl.type
+            new_cat = cl.category
+            add_final((new_type, new_cat))
+            still_manual = cl.type_manual or cl.category_manual
             if cl.no_metric and not cl.category_manual:
-                no_metric.append((key, name))
-            if cl.type_manual or cl.category_manual:
+                no_metric.append((f.key, f.name))
+            if still_manual:
                 for fld, manual, value, decision in (
                     ("type", cl.type_manual, new_type, cl.type_rule),
                     ("category", cl.category_manual, new_cat, cl.category_rule),
@@ -215,8 +252,8 @@ def tag_accounts(
                         if decision.value != value:
                             manual_kept.append(
                                 ManualKept(
-                                    key,
-                                    name,
+                                    f.key,
+                                    f.name,
                                     fld,
                                     value,
                                     decision.value,
@@ -226,31 +263,36 @@ def tag_accounts(
                             )
             type_changed = new_type != old_type
             cat_changed = new_cat != old_cat
-            reset_this = reset_manual and bool(was_manual)
+            reset_this = reset_manual and bool(row[12] or row[13])
             if not (type_changed or cat_changed or reset_this):
                 continue
+            rid = row[0]
             if reset_this:
                 manual_reset += 1
-            reason = RESET_REASON if reset_this else RULE_RUN_REASON
+                reason = RESET_REASON
+            else:
+                reason = RULE_RUN_REASON
             if type_changed:
                 rule = cl.type_rule.rule
-                changes.append(FieldChange(key, name, "type", old_type, new_type, rule, reason))
-                history.append((rid, "type", old_type, new_type, stamp_db, who, reason, rule))
+                add_change(FieldChange(f.key, f.name, "type", old_type, new_type, rule, reason))
+                add_history((rid, "type", old_type, new_type, stamp_db, who, reason, rule))
             if cat_changed:
                 rule = cl.category_rule.rule
-                changes.append(FieldChange(key, name, "category", old_cat, new_cat, rule, reason))
-                history.append((rid, "category", old_cat, new_cat, stamp_db, who, reason, rule))
+                add_change(FieldChange(f.key, f.name, "category", old_cat, new_cat, rule, reason))
+                add_history((rid, "category", old_cat, new_cat, stamp_db, who, reason, rule))
             if type_changed or cat_changed:
                 changed_accounts += 1
-            still_manual = cl.type_manual or cl.category_manual
-            updates.append(
+                tagged = tagged_changed
+            else:
+                tagged = to_db(row[15])
+            add_update(
                 (
                     new_type,
                     new_cat,
                     cl.type_manual,
                     cl.category_manual,
                     row[14] if still_manual else None,
-                    tagged_db if (type_changed or cat_changed) else to_db(row[15]),
+                    tagged,
                     stamp_db,
                     rid,
                 )
