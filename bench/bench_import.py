@@ -106,7 +106,7 @@ def phases(csv_path: Path, db: Path) -> list[tuple[str, float]]:
             now=utcnow(),
         )  # fmt: skip
         t4 = time.perf_counter()
-        bulk.insert_rows(conn, bulk.ACCOUNT_T, plan.inserts)
+        bulk.insert_rows(conn, bulk.ACCOUNT_T, plan.inserts, constant=plan.insert_constants)
         t5 = time.perf_counter()
     t6 = time.perf_counter()
     store.dispose()

@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import subprocess
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -740,3 +740,47 @@ def test_reps_keyed_by_email_and_forced_delimiter_and_encoding(cli, tmp_path: Pa
     assert (r["delimiter"], r["encoding"], r["inserted"]) == ("pipe", "cp1252", 1)
     reps = json.loads(cli("export", "reps", "--format", "json").stdout)["items"]
     assert [(x["handle"], x["email"]) for x in reps] == [("kari.n", "kari.n@example.no")]
+
+
+# --------------------------------------------------------------------------- bulk writes
+
+
+def test_bulk_written_rows_read_back_through_the_orm_with_every_type(
+    cli, store, tmp_path: Path
+) -> None:
+    """The fast insert binds plain values and writes constant columns once; the ORM must
+    read back the same JSON lists and dicts, timestamps, booleans and defaults."""
+    from sqlmodel import select
+
+    from khm.store.models import Account, Rep, Touch
+
+    cli("import", "reps", write(tmp_path, "r.csv", REPS_CSV), "--set", "active=yes")
+    rows = "".join(
+        f"K{i},Name {i} 'quoted',{'SE' if i % 2 else 'Norge'},{'Cloud;Support' if i % 3 else ''},"
+        f"{i * 1.5 if i % 4 else ''},{i}\n"
+        for i in range(1, 7)
+    )
+    path = write(tmp_path, "a.csv", "key,name,country,product_lines,revenue,custom_nps\n" + rows)
+    cli("import", "accounts", path, "--set", "owner=anna", "--set", "lifecycle_stage=customer")
+    touches = write(tmp_path, "t.csv", "account,date\nK1,2026-03-02\nK2,02.03.2026\n")
+    cli("import", "touches", touches, "--set", "kind=meeting", "--set", "rep=bo")
+    with store.transaction() as s:
+        accs = {a.key: a for a in s.exec(select(Account))}
+        reps = {r.handle: r for r in s.exec(select(Rep))}
+        tch = sorted(s.exec(select(Touch)), key=lambda t: t.id)
+    assert set(accs) == {f"K{i}" for i in range(1, 7)}
+    a1, a3, a4 = accs["K1"], accs["K3"], accs["K4"]
+    assert a1.name == "Name 1 'quoted'" and a1.country == "SE" and accs["K2"].country == "NO"
+    assert a1.product_lines == ["Cloud", "Support"] and a3.product_lines == []
+    assert a1.revenue == 1.5 and a4.revenue is None
+    assert a1.custom == {"nps": 1.0} and a4.custom == {"nps": 4.0}
+    assert a1.owner == "anna" and a1.lifecycle_stage == "customer"
+    assert a1.archived is False and a1.type_manual is False and a1.type is None
+    assert isinstance(a1.created_at, datetime) and a1.created_at == a1.updated_at
+    assert a1.created_at == accs["K6"].created_at
+    assert reps["anna"].active is True and reps["bo"].capacity == 8.0
+    assert [(t.kind, t.rep, t.date) for t in tch] == [
+        ("meeting", "bo", date(2026, 3, 2)),
+        ("meeting", "bo", date(2026, 3, 2)),
+    ]
+    assert tch[0].source == "import:t.csv" and isinstance(tch[0].created_at, datetime)

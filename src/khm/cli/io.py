@@ -230,7 +230,9 @@ def _make_import(entity: str, key_help: str) -> Any:
             decimal=decimal,
         )
         k = kctx(ctx)
-        method = k.method()
+        # Accounts need nothing from the method file (kinds and capacity are for touches
+        # and reps): skip reading and validating it.
+        method = None if entity == "accounts" else k.method()
         progress = _RichProgress(f"Checking {entity}")
         try:
             report = import_file(

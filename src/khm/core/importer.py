@@ -18,7 +18,7 @@ default), or only the good rows (``--skip-bad``).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -386,6 +386,9 @@ class ImportPlan:
     bad_rows: list[int] = field(default_factory=list)
     errors: list[RowIssue] = field(default_factory=list)
     warnings: list[RowIssue] = field(default_factory=list)
+    #: Insert columns that hold the same value in every insert (defaults, ``--set``
+    #: values, timestamps): a bulk writer may send them once instead of per row.
+    insert_constants: frozenset[str] = frozenset()
 
     @property
     def inserted(self) -> int:
@@ -457,15 +460,16 @@ def _number(decimal: str, scale: float | None, nonneg: bool) -> Converter:
     return conv
 
 
-def _column_values(rows: Sequence[tuple[int, list[str]]], idx: int) -> list[str]:
-    return [r[idx] for _, r in rows if idx < len(r) and r[idx].strip()]
+def _column_values(rows: Sequence[tuple[int, list[str]]], idx: int) -> Iterator[str]:
+    """The non-empty cells of one column, lazily (a decision may need only a sample)."""
+    return (r[idx] for _, r in rows if idx < len(r) and r[idx].strip())
 
 
 def _converter(
     spec: FieldSpec,
     req: ImportSpec,
     ctx: ImportContext,
-    column: list[str],
+    column: Iterable[str],
     decimal_hint: str,
 ) -> Converter:
     k = spec.kind
@@ -559,11 +563,11 @@ def plan_import(
         fs = specs[f]
         assert fs is not None
         vmap = dict(req.value_maps.get(f, {})) or None
-        column: list[str] = []
+        column: Iterable[str] = ()
         if fs.kind in ("number", "date"):  # decided per column from its values
             column = _column_values(rows, idx)
             if vmap:
-                column = [vmap.get(v.strip().casefold(), v) for v in column]
+                column = (vmap.get(v.strip().casefold(), v) for v in column)
         if fs.kind == "text" and vmap is None:
             text_fields.append((f, idx, fs.max_len or 0))
             continue
@@ -586,6 +590,7 @@ def plan_import(
         const_values[f] = value
 
     plan = ImportPlan(entity=entity, rows=len(rows), warnings=const_warnings)
+    plan.insert_constants = _insert_constants(entity, set(mapping.fields))
     seen_keys: dict[Any, int] = {}
     warned: set[tuple[str, str]] = set()
     custom_fields = tuple(f for f in specs if f.startswith(CUSTOM_PREFIX))
@@ -649,6 +654,30 @@ def plan_import(
             continue
         finish(plan, req, ctx, values, line, seen_keys, now)
     return plan
+
+
+_TOUCH_SOURCES = {
+    "account_id": "account",
+    "rep": "rep",
+    "kind": "kind",
+    "date": "date",
+    "note": "note",
+    "source": "source",
+}
+
+
+def _insert_constants(entity: str, mapped: set[str]) -> frozenset[str]:
+    """The insert columns no file column feeds: every insert gets the same value there."""
+    if entity == "accounts":
+        cols = {*_ACCOUNT_DEFAULTS, *_ACCOUNT_INSERT_FIXED, "created_at", "updated_at"}
+        varying = {"key", "name"} | {f for f in mapped if not f.startswith(CUSTOM_PREFIX)}
+        if any(f.startswith(CUSTOM_PREFIX) for f in mapped):
+            varying.add("custom")
+        return frozenset(cols - varying)
+    if entity == "reps":
+        cols = {*_REP_DEFAULTS, "capacity", "created_at", "updated_at"}
+        return frozenset(cols - mapped - {"handle", "name"})
+    return frozenset({"created_at"} | {c for c, f in _TOUCH_SOURCES.items() if f not in mapped})
 
 
 def _bad(plan: ImportPlan, line: int, errors: list[RowIssue]) -> None:

@@ -100,10 +100,15 @@ def bad_rows_error(report: ImportReport, plan: ImportPlan) -> InputError:
     return InputError(msg, details=report.problems)
 
 
-def _load_context(conn: Any, entity: str, method: Method) -> ImportContext:
+def _load_context(conn: Any, entity: str, method: Method | None) -> ImportContext:
     from khm.store import bulk
 
-    ctx = ImportContext(kinds=tuple(method.activities), default_capacity=method.capacity.default)
+    ctx = ImportContext()
+    if method is not None:
+        ctx.kinds = tuple(method.activities)
+        ctx.default_capacity = method.capacity.default
+    elif entity != "accounts":
+        raise ValueError(f"importing {entity} needs the method (activity kinds, capacity)")
     if entity == "accounts":
         ctx.existing = {
             key: Existing(aid, values) for aid, key, values in bulk.existing_accounts(conn)
@@ -121,7 +126,7 @@ def _load_context(conn: Any, entity: str, method: Method) -> ImportContext:
 
 def import_file(
     store: Store,
-    method: Method,
+    method: Method | None,
     req: ImportSpec,
     path: str | Path,
     *,
@@ -131,7 +136,10 @@ def import_file(
     delimiter: str | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Import one CSV file; returns the report or raises :class:`InputError` (nothing written)."""
+    """Import one CSV file; returns the report or raises :class:`InputError` (nothing written).
+
+    ``method`` gives the activity kinds (touches) and the default capacity (reps); it may
+    be None for accounts, which need neither."""
     import gc
 
     # A large file makes millions of small objects and none of them cyclic: the cyclic
@@ -149,7 +157,7 @@ def import_file(
 
 def _import_file(
     store: Store,
-    method: Method,
+    method: Method | None,
     req: ImportSpec,
     path: str | Path,
     dry_run: bool,
@@ -213,7 +221,9 @@ def _import_file(
         if progress is not None:
             progress.start(plan.inserted + plan.updated, f"Writing {req.entity}")
             advance = progress.advance
-        bulk.insert_rows(conn, table, plan.inserts, progress=advance)
+        bulk.insert_rows(
+            conn, table, plan.inserts, progress=advance, constant=plan.insert_constants
+        )
         bulk.update_rows(conn, table, plan.updates, progress=advance)
         report.written = True
     return report

@@ -6,9 +6,9 @@ changed columns. Callers pass a :class:`~sqlalchemy.engine.Connection` inside a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import date
-from operator import itemgetter
+from operator import add, itemgetter
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, bindparam, select, update
@@ -97,12 +97,15 @@ def _process_column(values: list[Any], proc: Callable[[Any], Any] | None) -> lis
     import repeats few countries, product-line lists, timestamps and dates)."""
     if proc is None:
         return values
+    kinds = set(map(type, values))
+    if getattr(proc, "__name__", "") == "to_float" and kinds <= {float, type(None)}:
+        return values  # floats for a Float column: nothing to convert
     try:
         table = {v: (None if v is None else proc(v)) for v in set(values)}
         return list(map(table.__getitem__, values))
     except TypeError:  # lists / dicts are not hashable
         pass
-    if all(type(v) is list for v in values):
+    if kinds == {list}:
         keys = list(map(tuple, values))
         ltable = {k: proc(list(k)) for k in set(keys)}
         return list(map(ltable.__getitem__, keys))
@@ -110,72 +113,138 @@ def _process_column(values: list[Any], proc: Callable[[Any], Any] | None) -> lis
     return [None if v is None else empty if v == {} else proc(v) for v in values]
 
 
+def _is_constant(column: Sequence[Any]) -> bool:
+    return column.count(column[0]) == len(column) and len(set(map(type, column))) == 1
+
+
+def _plain(column: Sequence[Any], proc: Callable[[Any], Any] | None) -> bool:
+    """True when a column's values go to the driver as they are (no bind processing)."""
+    if proc is None:
+        return True
+    kinds = set(map(type, column))
+    if kinds <= {type(None)}:
+        return True  # NULL needs no processing
+    return getattr(proc, "__name__", "") == "to_float" and kinds <= {float, type(None)}
+
+
 def insert_rows(
     conn: Connection,
     table: Table,
     rows: Sequence[dict[str, Any]],
     progress: Callable[[int], None] | None = None,
+    constant: Collection[str] = (),
 ) -> int:
     """Insert rows (all with the same keys) in chunks with the driver's ``executemany``.
 
-    The INSERT is compiled once by SQLAlchemy for the connection's dialect (so SQLite and
-    PostgreSQL each get their own SQL, casts and parameter style) and the values go through
-    the column types' own bind processors, once per distinct value; what is skipped is SQLAlchemy's
-    per-row parameter bookkeeping, which costs more than the database work on large files.
+    The column types' own bind processors (JSON → text, datetime → text on SQLite) run
+    once per distinct value, not once per cell, and the driver gets plain tuples (or dicts
+    for a named parameter style): SQLAlchemy's per-row parameter bookkeeping, which costs
+    more than the database work on large files, is skipped.
+
+    On SQLite the columns named in ``constant`` (the caller guarantees one value in every
+    row: timestamps, defaults, ``--set`` values) and any column found to hold one value
+    in a chunk are written into the SQL once as literals instead of being bound on every
+    row; the rows of a chunk become parameter tuples in C (``itemgetter``), processed
+    columns appended.
     """
     if not rows:
         return 0
     dialect = conn.dialect
     cols = [c.name for c in table.columns if c.name in rows[0]]
-    compiled = table.insert().compile(dialect=dialect, column_keys=cols)
-    sql = str(compiled)
-    names = list(compiled.positiontup or []) if compiled.positional else list(compiled.binds)
-    bind_to_col = {name: compiled.binds[name].key for name in names}
-    getters = [
-        (bind_to_col[name], table.c[bind_to_col[name]].type._cached_bind_processor(dialect))
-        for name in names
-    ]
-    inline = dialect.paramstyle == "qmark"
+    procs = {c: table.c[c].type._cached_bind_processor(dialect) for c in cols}
+    if dialect.paramstyle != "qmark":
+        _insert_compiled(conn, table, rows, cols, procs, progress)
+        return len(rows)
     prep = dialect.identifier_preparer
-    head = f"INSERT INTO {prep.format_table(table)} ("
-    head += ", ".join(prep.quote(c) for c, _ in getters) + ") VALUES ("
-    for chunk in _chunks(rows):
-        columns = [_process_column(list(map(itemgetter(c), chunk)), p) for c, p in getters]
-        chunk_sql = sql
-        if inline:
-            # Columns with one value for the whole chunk (timestamps, defaults) are written
-            # into the SQL once instead of being bound on every row.
-            literals = [_sql_literal(col) for col in columns]
-            if any(lit is not None for lit in literals):
-                chunk_sql = head + ", ".join(lit or "?" for lit in literals) + ")"
-                columns = [col for col, lit in zip(columns, literals, strict=True) if lit is None]
-        if compiled.positional:
-            params: list[Any] = list(zip(*columns, strict=True))
+    literals: dict[str, str] = {}
+    for c in constant:
+        if c in procs:
+            v = rows[0][c]
+            lit = _sql_literal(None if v is None else procs[c](v) if procs[c] else v)  # type: ignore[misc]
+            if lit is not None:
+                literals[c] = lit
+    varying = [c for c in cols if c not in literals]
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start : start + CHUNK]
+        plain: list[str] = []
+        processed: list[tuple[str, list[Any]]] = []
+        chunk_literals = dict(literals)
+        for c in varying:
+            proc = procs[c]
+            if proc is None and constant:
+                plain.append(c)  # text and such: bound as it is, no need to look
+                continue
+            col = [r[c] for r in chunk]
+            if _is_constant(col):
+                lit = _sql_literal(None if col[0] is None else proc(col[0]) if proc else col[0])
+                if lit is not None:
+                    chunk_literals[c] = lit
+                    continue
+            if _plain(col, proc):
+                plain.append(c)
+            else:
+                processed.append((c, _process_column(col, proc)))
+        names = plain + [c for c, _ in processed] + list(chunk_literals)
+        sql = (
+            f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.quote(c) for c in names)})"
+            f" VALUES ({', '.join(['?'] * (len(plain) + len(processed)) + list(chunk_literals.values()))})"
+        )
+        params: list[Any]
+        if len(plain) > 1:
+            params = list(map(itemgetter(*plain), chunk))
+        elif plain:
+            params = [(r[plain[0]],) for r in chunk]
         else:
-            params = [dict(zip(names, t, strict=True)) for t in zip(*columns, strict=True)]
-        if not columns:
             params = [()] * len(chunk)
-        conn.exec_driver_sql(chunk_sql, params)
+        if processed:
+            extra = zip(*(values for _, values in processed), strict=True)
+            params = list(map(add, params, extra))
+        conn.exec_driver_sql(sql, params)
         if progress is not None:
             progress(len(chunk))
     return len(rows)
 
 
-def _sql_literal(column: list[Any]) -> str | None:
-    """The SQL literal of a column whose every value is the same, else None (SQLite)."""
-    first = column[0]
-    if column.count(first) != len(column):
-        return None
-    if first is None:
+def _insert_compiled(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    cols: list[str],
+    procs: dict[str, Callable[[Any], Any] | None],
+    progress: Callable[[int], None] | None,
+) -> None:
+    """PostgreSQL (and any non-qmark driver): the INSERT compiled by SQLAlchemy for the
+    dialect (parameter style, casts), the values bind-processed per distinct value."""
+    compiled = table.insert().compile(dialect=conn.dialect, column_keys=cols)
+    sql = str(compiled)
+    positional = bool(compiled.positional)
+    names = list(compiled.positiontup or []) if positional else list(compiled.binds)
+    keys = [compiled.binds[n].key for n in names]
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start : start + CHUNK]
+        data = [_process_column([r[k] for r in chunk], procs[k]) for k in keys]
+        params: list[Any]
+        if positional:
+            params = list(zip(*data, strict=True))
+        else:
+            params = [dict(zip(names, t, strict=True)) for t in zip(*data, strict=True)]
+        conn.exec_driver_sql(sql, params)
+        if progress is not None:
+            progress(len(chunk))
+
+
+def _sql_literal(value: Any) -> str | None:
+    """The SQL literal of one (already bind-processed) value, or None (then it is bound)."""
+    if value is None:
         return "NULL"
-    if type(first) is bool:
-        return "1" if first else "0"
-    if type(first) is int:
-        return str(first)
-    if type(first) is float and first == first and abs(first) != float("inf"):
-        return repr(first)
-    if type(first) is str and "\x00" not in first:
-        return "'" + first.replace("'", "''") + "'"
+    if type(value) is bool:
+        return "1" if value else "0"
+    if type(value) is int:
+        return str(value)
+    if type(value) is float and value == value and abs(value) != float("inf"):
+        return repr(value)
+    if type(value) is str and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
     return None
 
 
