@@ -28,6 +28,7 @@ from khm.errors import InputError
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _SAMPLE_RECORDS = 200
+_LINE_CHARS = str.maketrans("", "", "\t\r\n")
 _SEP_LINE = re.compile(r"^sep=(.)[ \t]*\r?\n", re.IGNORECASE)
 
 _MAGIC = (
@@ -51,6 +52,7 @@ class CsvFile:
     header: list[str]
     rows: list[tuple[int, list[str]]] = field(default_factory=list)
     blank_lines: int = 0
+    header_line: int = 1
 
     @property
     def delimiter_name(self) -> str:
@@ -101,6 +103,8 @@ def _decode(data: bytes, path: str, encoding: str | None) -> tuple[str, str]:
 def _check_text(text: str, path: str, encoding: str) -> None:
     """Refuse text that decoded but is not text (control characters, private use)."""
     sample = text[:65536]
+    if sample.translate(_LINE_CHARS).isprintable():
+        return  # no control or unassigned characters at all (the usual case, in C)
     bad = 0
     first = -1
     for i, ch in enumerate(sample):
@@ -157,6 +161,31 @@ def sniff_delimiter(text: str) -> str:
     return winners[0]
 
 
+def _blank(rec: list[str]) -> bool:
+    return not rec or (not rec[0].strip() and not "".join(rec).strip())
+
+
+def _read_records(out: CsvFile, text: str, delim: str, name: str) -> None:
+    """Records with the line each starts on, when quoted values span lines (or the file
+    is broken: then the error names the line where the broken record starts)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
+    line_end = 0
+    try:
+        for rec in reader:
+            start = line_end + 1
+            line_end = reader.line_num
+            if _blank(rec):
+                out.blank_lines += 1
+                continue
+            if not out.header:
+                out.header = [c.strip() for c in rec]
+                out.header_line = start
+                continue
+            out.rows.append((start, rec))
+    except csv.Error as exc:
+        raise InputError(f"{name}:{line_end + 1}: broken CSV: {exc}") from None
+
+
 def read_csv(
     path: str | Path,
     *,
@@ -195,36 +224,28 @@ def read_csv(
     else:
         delim = sniff_delimiter(text)
     out = CsvFile(path=name, encoding=enc, delimiter=delim, header=[])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
-    line_end = 0
-    header_line = 1
+    records: list[list[str]] | None = None
     try:
-        if '"' not in text:
-            # No quoting, so no record spans lines: line number = record number.
-            records = [(i, r) for i, r in enumerate(reader, start=1) if r]
-            for i, rec in records:
-                if not rec[0].strip() and not "".join(rec).strip():
-                    out.blank_lines += 1
-                    continue
-                if not out.header:
-                    out.header = [c.strip() for c in rec]
-                    header_line = i
-                    continue
-                out.rows.append((i, rec))
-            records = []
-        for rec in reader:
-            start = line_end + 1
-            line_end = reader.line_num
-            if not rec or (not rec[0].strip() and not "".join(rec).strip()):
-                out.blank_lines += 1
-                continue
-            if not out.header:
-                out.header = [c.strip() for c in rec]
-                header_line = start
-                continue
-            out.rows.append((start, rec))
-    except csv.Error as exc:
-        raise InputError(f"{name}:{line_end + 1}: broken CSV: {exc}") from None
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
+        records = list(reader)
+        if reader.line_num != len(records):
+            records = None  # a quoted value spans lines: count them record by record
+    except csv.Error:
+        records = None  # read again below, record by record, to name the line
+    if records is not None:
+        # Every record is one line: its line number is its position.
+        first = next((i for i, r in enumerate(records) if not _blank(r)), len(records))
+        if first < len(records):
+            out.header = [c.strip() for c in records[first]]
+            out.header_line = first + 1
+            out.rows = [
+                (i, r)
+                for i, r in enumerate(records[first + 1 :], start=first + 2)
+                if r and (r[0].strip() or "".join(r).strip())
+            ]
+        out.blank_lines = len(records) - len(out.rows) - (1 if out.header else 0)
+    else:
+        _read_records(out, text, delim, name)
     if not out.header:
         raise InputError(f"{name}: the file is empty (expected a header line and rows)")
     seen: dict[str, int] = {}
@@ -234,7 +255,7 @@ def read_csv(
         k = h.casefold()
         if k in seen:
             raise InputError(
-                f"{name}:{header_line}: column {h!r} appears twice in the header "
+                f"{name}:{out.header_line}: column {h!r} appears twice in the header "
                 f"(columns {seen[k]} and {i})"
             )
         seen[k] = i
