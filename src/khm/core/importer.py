@@ -451,8 +451,17 @@ def _kind(kinds: tuple[str, ...]) -> Converter:
 
 
 def _number(decimal: str, scale: float | None, nonneg: bool) -> Converter:
+    plain = decimal == "."
+
     def conv(raw: str) -> float:
-        v = parse_number(raw, decimal)
+        v: float | None = None
+        if plain and "_" not in raw:
+            try:  # the usual "1234.5": no parser needed
+                v = float(raw)
+            except ValueError:
+                pass
+        if v is None or v - v != 0:  # not plain, or NaN / infinity: the parser decides
+            v = parse_number(raw, decimal)
         if nonneg and v < 0:
             raise CellError(f"{raw.strip()!r} is negative")
         return v * scale if scale is not None else v
@@ -740,14 +749,18 @@ def _account_row(
     if len(key) > 200:
         _bad(plan, line, [RowIssue(line, src, "too long for a key (at most 200 characters)")])
         return
-    if _dup(plan, seen, key.casefold(), line, src, f"key {key!r}"):
+    folded = key.casefold()
+    if folded in seen:
+        _dup(plan, seen, folded, line, src, f"key {key!r}")
         return
+    seen[folded] = line
     values.pop("key", None)
     custom: dict[str, Any] = {}
-    for f in custom_fields:
-        if f in values:
-            custom[f[len(CUSTOM_PREFIX) :]] = values.pop(f)
-    old = ctx.existing.get(key)
+    if custom_fields:
+        for f in custom_fields:
+            if f in values:
+                custom[f[len(CUSTOM_PREFIX) :]] = values.pop(f)
+    old = ctx.existing.get(key) if ctx.existing else None
     if old is None:
         row = {**_ACCOUNT_DEFAULTS, **values, **_ACCOUNT_INSERT_FIXED}
         if not row["name"]:
