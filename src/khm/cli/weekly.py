@@ -52,6 +52,9 @@ def _num(x: float) -> float | int:
 
 
 def item_json(item: PlanItem) -> dict[str, Any]:
+    """One item of the JSON list (tuples are written as JSON arrays)."""
+    lt = item.last_touch
+    day = item.day
     return {
         "account": item.account,
         "name": item.name,
@@ -64,16 +67,16 @@ def item_json(item: PlanItem) -> dict[str, Any]:
         "status": item.status,
         "due": item.due.isoformat(),
         "days_overdue": item.days_overdue,
-        "last_touch": item.last_touch.isoformat() if item.last_touch else None,
-        "reason": item.reason,
+        "last_touch": lt.isoformat() if lt else None,
+        "reason": "; ".join(item.reasons),
         "tactic": item.tactic,
-        "reasons": list(item.reasons),
-        "covers": list(item.covers),
-        "triggers": list(item.triggers),
+        "reasons": item.reasons,
+        "covers": item.covers,
+        "triggers": item.triggers,
         "interval": item.interval,
         "lateness": round(item.lateness, 4),
         "from_earlier": item.backlog,
-        "day": item.day.isoformat() if item.day else None,
+        "day": day.isoformat() if day else None,
         "country": item.country,
         "oversize": item.oversize,
     }
@@ -151,22 +154,35 @@ def json_text(data: dict[str, Any]) -> str:
 
     dump = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, C speed
 
-    def rep_text(rep: dict[str, Any]) -> str:
-        head = {k: v for k, v in rep.items() if k not in ("items", "carried")}
-        parts = [dump(head)[:-1]]
-        for name in ("items", "carried"):
-            rows = rep.get(name, [])
-            body = ",\n".join("      " + dump(r) for r in rows)
-            parts.append(f', "{name}": [\n{body}\n    ]' if rows else f', "{name}": []')
-        return "    " + "".join(parts) + "}"
+    out: list[str] = []  # the pieces, joined once at the end (the text can be 30 MB)
+
+    def add_rows(rows: list[dict[str, Any]]) -> None:
+        # One encoder call for the whole list, then a line break between items: every
+        # row is a flat dict whose first key is "account" (nested values are lists of
+        # strings), and a JSON string cannot hold an unescaped quote, so '}, {"account": '
+        # occurs exactly between two rows.
+        out.append("      ")
+        out.append(dump(rows)[1:-1].replace('}, {"account": ', '},\n      {"account": '))
 
     head = {k: v for k, v in data.items() if k not in ("reps", "unassigned")}
-    out = [dump(head)[:-1] + ',\n  "reps": [']
-    out.append(",\n".join(rep_text(r) for r in data["reps"]))
-    out.append("  ]")
+    out.append(dump(head)[:-1] + ',\n  "reps": [\n')
+    for n, rep in enumerate(data["reps"]):
+        rep_head = {k: v for k, v in rep.items() if k not in ("items", "carried")}
+        out.append(("    " if n == 0 else ",\n    ") + dump(rep_head)[:-1])
+        for name in ("items", "carried"):
+            rows = rep.get(name, [])
+            if rows:
+                out.append(f', "{name}": [\n')
+                add_rows(rows)
+                out.append("\n    ]")
+            else:
+                out.append(f', "{name}": []')
+        out.append("}")
+    out.append("\n  ]" if data["reps"] else "  ]")
     if "unassigned" in data:
         out.append(',\n  "unassigned": ' + dump(data["unassigned"]))
-    return out[0] + "\n" + out[1] + ("\n" if data["reps"] else "") + "".join(out[2:]) + "}\n"
+    out.append("}\n")
+    return "".join(out)
 
 
 # --------------------------------------------------------------------------- rows

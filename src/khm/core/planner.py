@@ -298,6 +298,24 @@ class _Step:
     single: bool = True  # covered by no other kind
     text: str = ""  # str(interval)
     days: float = 1.0  # interval.days
+    # the item's texts and kind facts for this cadence's account type (kind_info)
+    label: str = ""
+    mode: str = "digital"
+    effort: float = 0.0
+    tactic: str = ""
+    first_reason: str = ""  # the reason when never done
+    last_reason: str = ""  # the reason when last done, less the date
+
+
+def cutoff(interval: Interval, sunday: date) -> date:
+    """The latest ``d`` with ``interval.add_to(d) <= sunday`` (``add_to`` is monotone)."""
+    d = sunday - (interval.add_to(sunday) - sunday)
+    one = timedelta(days=1)
+    while interval.add_to(d + one) <= sunday:
+        d += one
+    while interval.add_to(d) > sunday:
+        d -= one
+    return d
 
 
 class _Rules:
@@ -314,6 +332,23 @@ class _Rules:
         self._span: dict[tuple[Interval, date], int] = {}
         self.every: dict[Interval, str] = {}
         self._kind_info: dict[tuple[str, str | None], tuple[str, str, float, str]] = {}
+        self._cutoffs: dict[date, dict[Interval, date]] = {}
+
+    def cutoffs(self, sunday: date) -> dict[Interval, date]:
+        """Per interval of the method's cadences: the latest last touch whose due date
+        (``Interval.add_to``) is on or before ``sunday``. ``add_to`` never decreases as
+        its date grows, so a last touch is due by Sunday exactly when it is on or before
+        the cutoff (a property test checks this)."""
+        got = self._cutoffs.get(sunday)
+        if got is None:
+            got = {}
+            for cats in self.method.cadence.values():
+                for plan in cats.values():
+                    for iv in plan.values():
+                        if iv not in got:
+                            got[iv] = cutoff(iv, sunday)
+            self._cutoffs[sunday] = got
+        return got
 
     def kind_info(self, kind: str, account_type: str | None) -> tuple[str, str, float, str]:
         """(label, mode, effort, default tactic) of an item of ``kind``."""
@@ -340,6 +375,9 @@ class _Rules:
                 memo = self._memo.setdefault(iv, {})
                 self.every.setdefault(iv, _every(iv))
                 covering = self.covering.get(kind, (kind,))
+                label, mode, effort, tactic = self.kind_info(kind, account_type)
+                every = self.every[iv]
+                low = _label(self.method, kind).lower()
                 steps.append(
                     _Step(
                         kind,
@@ -350,6 +388,12 @@ class _Rules:
                         len(covering) == 1,
                         str(iv),
                         iv.days,
+                        label,
+                        mode,
+                        effort,
+                        tactic,
+                        f"first {low} ({every}, never done)",
+                        f"{every}, last {low} ",
                     )
                 )
             got = tuple(steps)
@@ -419,31 +463,66 @@ def account_items(
     if last_raw and max(last_raw.values()) > sunday:
         last = {k: d for k, d in last_raw.items() if d <= sunday}
     parts: dict[str, PlanItem] = {}
+    cutoffs = rules.cutoffs(sunday)
     for step in rules.cadence(acc.type, acc.category):
-        # the common case inlined (a kind covered by no other, touched before): one
-        # memo lookup; everything else through _Rules.due_date
-        lt = last.get(step.kind) if step.single else None
-        due = step.memo.get(lt) if lt is not None else None
-        if due is None:
+        # Not due this week when the last touch is after the step's cutoff (the latest
+        # last touch whose due date is on or before Sunday): the common case, decided
+        # without computing the due date.
+        if step.single:
+            lt = last.get(step.kind)
+        else:
+            lt = None
+            for k in step.covering:
+                d = last.get(k)
+                if d is not None and (lt is None or d > lt):
+                    lt = d
+        if lt is not None:
+            cut = cutoffs.get(step.interval)
+            if cut is None:
+                cut = cutoffs[step.interval] = cutoff(step.interval, sunday)
+            if lt > cut:
+                continue
+            due = step.memo.get(lt)
+            if due is None:
+                due = step.memo[lt] = step.interval.add_to(lt)
+        else:
             due, lt = rules.due_date(step, acc.key, acc.anchor, last)
-        if due > sunday:
-            continue
+            if due > sunday:
+                continue
         late = (ref - due).days
         overdue = late > step.grace
-        parts[step.kind] = _make_item(
-            acc,
-            step.kind,
-            method,
-            status="overdue" if overdue else "due",
-            due=due,
-            days_overdue=late if overdue else 0,
-            last_touch=lt,
-            reasons=(_cadence_reason(rules, step, lt, last),),
-            interval=step.text,
-            lateness=(late if late > 0 else 0) / step.days,
-            backlog=due < monday,
-            day=ref if ref > due else due,
-            rules=rules,
+        if lt is None:
+            reason = step.first_reason
+        elif step.single or last.get(step.kind) == lt:
+            reason = step.last_reason + lt.isoformat()
+        else:  # last done as a kind covering this one
+            reason = _cadence_reason(rules, step, lt, last)
+        parts[step.kind] = _new_item(
+            {
+                "account": acc.key,
+                "name": acc.name,
+                "type": acc.type,
+                "category": acc.category,
+                "owner": acc.owner,
+                "country": acc.country,
+                "kind": step.kind,
+                "label": step.label,
+                "mode": step.mode,
+                "effort": step.effort,
+                "status": "overdue" if overdue else "due",
+                "due": due,
+                "days_overdue": late if overdue else 0,
+                "last_touch": lt,
+                "reasons": (reason,),
+                "tactic": step.tactic,
+                "interval": step.text,
+                "lateness": (late if late > 0 else 0) / step.days,
+                "covers": (),
+                "triggers": (),
+                "backlog": due < monday,
+                "day": None if step.mode == "human" else (ref if ref > due else due),
+                "oversize": False,
+            }
         )
     if method.triggers and (
         prefilter is None or prefilter.may_fire(last, acc.anchor, tag_events, acc.metrics)
