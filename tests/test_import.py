@@ -784,3 +784,47 @@ def test_bulk_written_rows_read_back_through_the_orm_with_every_type(
         ("meeting", "bo", date(2026, 3, 2)),
     ]
     assert tch[0].source == "import:t.csv" and isinstance(tch[0].created_at, datetime)
+
+
+def _index_names(store) -> set[str]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import inspect
+
+    with store.engine.connect() as conn:
+        return {ix["name"] for ix in inspect(conn).get_indexes("account")}
+
+
+def test_a_large_load_into_an_empty_table_keeps_its_indexes_and_fails_whole(
+    store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large loads build the non-unique indexes after the rows (SQLite); a failure half-way
+    must roll back the rows and leave every index in place, and a success rebuilds them."""
+    from khm.services.importing import import_file
+    from khm.store import bulk
+
+    monkeypatch.setattr(bulk, "DEFER_INDEXES_AT", 3)
+    monkeypatch.setattr(bulk, "CHUNK", 2)
+    indexes = _index_names(store)
+    assert {"ix_account_key", "ix_account_type_category", "ix_account_owner_archived"} <= indexes
+    path = write(tmp_path, "a.csv", "key,revenue\n" + "".join(f"K{i},{i}\n" for i in range(7)))
+
+    class Boom:
+        writing = 0
+
+        def start(self, total: int, label: str = "") -> None:
+            self.phase = label
+
+        def advance(self, n: int) -> None:
+            if self.phase.startswith("Writing"):
+                self.writing += 1
+                if self.writing == 2:  # after the first chunk (and the index drop)
+                    raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError):
+        import_file(store, None, parse_spec("accounts"), path, progress=Boom())
+    assert _index_names(store) == indexes
+    with store.engine.connect() as conn:
+        assert bulk.export_accounts(conn) == []
+    rep = import_file(store, None, parse_spec("accounts"), path)
+    assert rep.inserted == 7 and _index_names(store) == indexes
+    with store.engine.connect() as conn:
+        assert [a["key"] for a in bulk.export_accounts(conn)] == [f"K{i}" for i in range(7)]

@@ -36,6 +36,8 @@ ACCOUNT_VALUE_COLUMNS = (
 )
 REP_VALUE_COLUMNS = ("name", "email", "role", "capacity", "active")
 CHUNK = 5000
+#: From this many new rows into an empty table, non-unique indexes are built after the load.
+DEFER_INDEXES_AT = 20_000
 
 
 def _chunks(
@@ -164,6 +166,11 @@ def insert_rows(
             if lit is not None:
                 literals[c] = lit
     varying = [c for c in cols if c not in literals]
+    # A large load into an empty table: the non-unique indexes are built once at the end
+    # (a sort) rather than row by row. Dropped only inside the open transaction (after
+    # the first chunk began it), so a failure rolls the drop back with the rows.
+    defer = len(rows) >= DEFER_INDEXES_AT and _is_empty(conn, table)
+    deferred: list[Any] = []
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
         plain: list[str] = []
@@ -200,9 +207,24 @@ def insert_rows(
             extra = zip(*(values for _, values in processed), strict=True)
             params = list(map(add, params, extra))
         conn.exec_driver_sql(sql, params)
+        if (
+            defer
+            and start == 0
+            and getattr(conn.connection.dbapi_connection, "in_transaction", False)
+        ):
+            deferred = [ix for ix in table.indexes if not ix.unique]
+            for ix in deferred:
+                ix.drop(conn)
         if progress is not None:
             progress(len(chunk))
+    for ix in deferred:
+        ix.create(conn)
     return len(rows)
+
+
+def _is_empty(conn: Connection, table: Table) -> bool:
+    pk = next(iter(table.primary_key.columns))
+    return conn.execute(select(pk).limit(1)).first() is None
 
 
 def _insert_compiled(
