@@ -426,3 +426,47 @@ def test_reports_on_demo_data_agree_with_themselves(cli):
         data["workload"]["totals"]["done_effort"]
     )
     cli("report", "all", "--today", TODAY, "-f", "html")
+
+
+@pytest.mark.parametrize("width", [160, 70, 30])
+def test_long_tables_print_exactly_as_rich_lays_them_out(width):
+    """The one-pass layout used for long plain tables (neglected, movement) gives the same
+    text as rich's Table: widths, folding of long words and wide characters, escaped
+    markup, right-justified numbers, header cells on the rule."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table as RichTable
+
+    from khm.cli.report import print_long_table
+    from khm.render import Column
+
+    rnd = random.Random(width)
+    columns = [
+        Column("key", "key"),
+        Column("name", "a rather long header"),
+        Column("n", "n", justify="right"),
+        Column("reason", "reason"),
+    ]
+    words = [*HOSTILE, "x" * 45, "æøå", "🚀🚀🚀", "tab\there", "two\nlines", "", "a b c d e f"]
+    rows = [
+        [
+            f"k-{i}",
+            rnd.choice(words),
+            str(rnd.randint(0, 10 ** rnd.randint(0, 8))),
+            rnd.choice(words),
+        ]
+        for i in range(60)
+    ]
+
+    def console(buf):
+        return Console(file=buf, width=width, no_color=True, color_system=None, highlight=False)
+
+    fast, slow = io.StringIO(), io.StringIO()
+    assert print_long_table(console(fast), columns, rows)
+    table = RichTable(header_style="bold")
+    for c in columns:
+        table.add_column(escape(c.title), justify=c.justify, overflow="fold")
+    for r in rows:
+        table.add_row(*[escape(v) for v in r])
+    console(slow).print(table)
+    assert fast.getvalue() == slow.getvalue()

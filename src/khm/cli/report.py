@@ -32,6 +32,7 @@ Exit codes: 0 report written (and coverage at or above --fail-under);
 STATUS_STYLE = {"on_time": "green", "late": "yellow", "missed": "red", "open": "bright_black"}
 STATUS_CHAR = {"on_time": "█", "late": "▓", "missed": "░", "open": "·"}
 BAR_WIDTH = 24
+LONG_TABLE = 200  # longer plain tables are laid out by print_long_table (rich is ~1 ms a row)
 MAX_WEEK_ROWS = 8  # longer periods show one sparkline per rep instead of a row per week
 SPARK = " ▁▂▃▄▅▆▇█"
 
@@ -322,6 +323,10 @@ def _print_terminal(console: Console, report: Report) -> None:
                     continue
             console.print()
             console.print(Text(t.title, style="bold"))
+            if t.bar is None and t.total is None and len(t.rows) > LONG_TABLE:
+                cells_of = [[text_value(r.get(c.key)) for c in t.columns] for r in t.rows]
+                if print_long_table(console, t.columns, cells_of):
+                    continue
             table = RichTable(header_style="bold")
             for c in t.columns:
                 table.add_column(escape(c.title), justify=c.justify, overflow="fold")
@@ -406,3 +411,91 @@ def escape_text(value: str) -> str:
     from rich.markup import escape
 
     return escape(value)
+
+
+def print_long_table(console: Console, columns: list[Any], rows: list[list[str]]) -> bool:
+    """Prints a plain-text table exactly as rich's default ``Table`` (heavy head, folded
+    cells) would, but in one pass: rich lays out every cell as a renderable (about 1 ms
+    a row), which made ``report all`` over a year of a big team spend half a minute on
+    the movement list.
+
+    The column widths come from rich itself, measured on a stand-in table holding, per
+    column, the cell with the widest text and the one with the longest word (rich's
+    measurement only depends on those), so the layout is rich's. Cells that fit their
+    column are padded directly; the others are wrapped by rich's ``Text.wrap``.
+    Returns False (nothing printed) when rich's internals are not as expected: the caller
+    then renders with rich.
+    """
+    from rich.box import HEAVY_HEAD
+    from rich.cells import cell_len
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    widest: list[tuple[int, str]] = [(cell_len(c.title), c.title) for c in columns]
+    longest_word: list[tuple[int, str]] = [(0, "") for _ in columns]
+    for row in rows:
+        for j, value in enumerate(row):
+            w = len(value) if value.isascii() else cell_len(value)
+            if w > widest[j][0]:
+                widest[j] = (w, value)
+            if w > longest_word[j][0]:
+                word = max((cell_len(x) for x in value.split()), default=0)
+                if word > longest_word[j][0]:
+                    longest_word[j] = (word, value)
+    probe = RichTable(header_style="bold")
+    for c in columns:
+        probe.add_column(c.title, justify=c.justify, overflow="fold")
+    probe.add_row(*[Text(v) for _, v in widest])
+    probe.add_row(*[Text(v) for _, v in longest_word])
+    try:
+        extra = probe._extra_width
+        options = console.options.update_width(console.width - extra)
+        widths = probe._calculate_column_widths(console, options)
+        box = HEAVY_HEAD.substitute(console.options, safe=probe.safe_box)
+    except (AttributeError, TypeError):  # pragma: no cover - a rich without these internals
+        return False
+    inner = [w - 2 for w in widths]
+    right = [c.justify == "right" for c in columns]
+
+    def cell_lines(value: str, j: int) -> list[str]:
+        w = inner[j]
+        if value.isprintable() and cell_len(value) <= w:
+            lines = [value]
+        else:
+            justify = "right" if right[j] else "left"
+            wrapped = Text(value).wrap(console, w, justify=justify, overflow="fold")
+            lines = [line.plain for line in wrapped] or [""]
+        out = []
+        for line in lines:
+            gap = w - cell_len(line)
+            out.append(" " + (" " * gap + line if right[j] else line + " " * gap) + " ")
+        return out
+
+    def row_text(
+        values: list[str], left: str, mid: str, end: str, bottom: bool = False
+    ) -> list[str]:
+        cells = [cell_lines(v, j) for j, v in enumerate(values)]
+        height = max(len(c) for c in cells)
+        if height == 1:
+            return [left + mid.join(c[0] for c in cells) + end]
+        if bottom:  # header cells sit on the rule under them, as rich aligns them
+            cells = [[" " * widths[j]] * (height - len(c)) + c for j, c in enumerate(cells)]
+        out = []
+        for i in range(height):
+            parts = [c[i] if i < len(c) else " " * widths[j] for j, c in enumerate(cells)]
+            out.append(left + mid.join(parts) + end)
+        return out
+
+    header = Text()
+    header.append(box.get_top(widths) + "\n")
+    titles = [c.title for c in columns]
+    for line in row_text(titles, box.head_left, box.head_vertical, box.head_right, True):
+        header.append(line + "\n", style="bold")
+    header.append(box.get_row(widths, "head", edge=True))
+    console.print(header, soft_wrap=True, crop=False)
+    body: list[str] = []
+    for row in rows:
+        body.extend(row_text(row, box.mid_left, box.mid_vertical, box.mid_right))
+    body.append(box.get_bottom(widths))
+    console.print(Text("\n".join(body)), soft_wrap=True, crop=False)
+    return True
