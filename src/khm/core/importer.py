@@ -459,7 +459,7 @@ def _number(decimal: str, scale: float | None, nonneg: bool) -> Converter:
             try:  # the usual "1234.5": no parser needed
                 v = float(raw)
             except ValueError:
-                pass
+                v = None
         if v is None or v - v != 0:  # not plain, or NaN / infinity: the parser decides
             v = parse_number(raw, decimal)
         if nonneg and v < 0:
@@ -605,7 +605,8 @@ def plan_import(
     custom_fields = tuple(f for f in specs if f.startswith(CUSTOM_PREFIX))
     finish: Callable[..., None]
     if entity == "accounts":
-        finish = functools.partial(_account_row, custom_fields=custom_fields)
+        base = {**_ACCOUNT_DEFAULTS, **_ACCOUNT_INSERT_FIXED, "created_at": now, "updated_at": now}
+        finish = functools.partial(_account_row, custom_fields=custom_fields, base=base)
     elif entity == "reps":
         finish = _rep_row
     else:
@@ -740,6 +741,7 @@ def _account_row(
     seen: dict[Any, int],
     now: datetime,
     custom_fields: tuple[str, ...] = (),
+    base: Mapping[str, Any] | None = None,
 ) -> None:
     src = req.key or "key"
     key = values.get(src)
@@ -762,12 +764,15 @@ def _account_row(
                 custom[f[len(CUSTOM_PREFIX) :]] = values.pop(f)
     old = ctx.existing.get(key) if ctx.existing else None
     if old is None:
-        row = {**_ACCOUNT_DEFAULTS, **values, **_ACCOUNT_INSERT_FIXED}
+        if base is None:
+            base = {**_ACCOUNT_DEFAULTS, **_ACCOUNT_INSERT_FIXED}
+            base = {**base, "created_at": now, "updated_at": now}
+        # values hold importable fields only, never the fixed ones (type, tags, times)
+        row = {**base, **values}
         if not row["name"]:
             row["name"] = key
         row["key"] = key
         row["custom"] = custom
-        row["created_at"] = row["updated_at"] = now
         plan.inserts.append(row)
         return
     changes: dict[str, Any] = {}
