@@ -17,7 +17,6 @@ default), or only the good rows (``--skip-bad``).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -604,9 +603,10 @@ def plan_import(
     warned: set[tuple[str, str]] = set()
     custom_fields = tuple(f for f in specs if f.startswith(CUSTOM_PREFIX))
     finish: Callable[..., None]
+    base: dict[str, Any] | None = None
     if entity == "accounts":
         base = {**_ACCOUNT_DEFAULTS, **_ACCOUNT_INSERT_FIXED, "created_at": now, "updated_at": now}
-        finish = functools.partial(_account_row, custom_fields=custom_fields, base=base)
+        finish = _account_row
     elif entity == "reps":
         finish = _rep_row
     else:
@@ -662,7 +662,8 @@ def plan_import(
         if errors:
             _bad(plan, line, errors)
             continue
-        finish(plan, req, ctx, values, line, seen_keys, now)
+        # positional: a plain call per row (a partial with keywords costs a dict per row)
+        finish(plan, req, ctx, values, line, seen_keys, now, custom_fields, base)
     return plan
 
 
@@ -799,6 +800,8 @@ def _rep_row(
     line: int,
     seen: dict[Any, int],
     now: datetime,
+    custom_fields: tuple[str, ...] = (),
+    base: Mapping[str, Any] | None = None,
 ) -> None:
     src = req.key or "handle"
     raw_handle: str | None = values.get(src)
@@ -855,6 +858,8 @@ def _touch_row(
     line: int,
     seen: dict[Any, int],
     now: datetime,
+    custom_fields: tuple[str, ...] = (),
+    base: Mapping[str, Any] | None = None,
 ) -> None:
     missing = [
         RowIssue(line, f, "missing (required)")
