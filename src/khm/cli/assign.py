@@ -114,11 +114,6 @@ def _move_rows(res: AssignResult, limit: int | None = None) -> list[dict[str, An
 #: Above this many moves the JSON is written one move per line (fast C encoder).
 JSON_PRETTY_LIMIT = 2000
 
-_MOVE_LINE = (
-    '{"account": %s, "name": %s, "type": %s, "category": %s, "load": %s, "from": %s, '
-    '"to": %s, "why": %s}'
-)
-
 
 def _assign_json(res: AssignResult, pretty_limit: int | None = None) -> str:
     """The ``assign`` envelope: indented when short; else one move per line, each
@@ -140,37 +135,22 @@ def _assign_json(res: AssignResult, pretty_limit: int | None = None) -> str:
     )
     head, _, tail = json.dumps(payload, ensure_ascii=False).partition('"moves": []')
     encode = json.JSONEncoder(ensure_ascii=False).encode
-    seen: dict[Any, str] = {}  # str / None values
-    loads: dict[float, str] = {}
-    get = seen.get
-
-    def enc(v: Any) -> str:
-        text = seen[v] = encode(v)
-        return text
-
-    def enc_load(v: float) -> str:
-        text = loads.get(v)
-        if text is None:
-            text = loads[v] = encode(round(v, 3))
-        return text
-
-    line = _MOVE_LINE
-    body = ",\n".join(
-        [
-            line
-            % (
-                get(m.account) or enc(m.account),
-                get(m.name) or enc(m.name),
-                get(m.type) or enc(m.type),
-                get(m.category) or enc(m.category),
-                enc_load(m.load),
-                get(m.old) or enc(m.old),
-                get(m.new) or enc(m.new),
-                get(m.why) or enc(m.why),
+    # the end of a line (cell, load, from, to, why) has few distinct values: encoded once
+    ends: dict[tuple[Any, ...], str] = {}
+    lines: list[str] = []
+    add = lines.append
+    for m in res.moves:
+        k = (m.type, m.category, m.load, m.old, m.new, m.why)
+        end = ends.get(k)
+        if end is None:
+            t, c, o, n, why = (encode(x) for x in (m.type, m.category, m.old, m.new, m.why))
+            load = encode(round(m.load, 3))
+            end = ends[k] = (
+                f'"type": {t}, "category": {c}, "load": {load}, "from": {o}, "to": {n}, '
+                f'"why": {why}}}'
             )
-            for m in res.moves
-        ]
-    )
+        add(f'{{"account": {encode(m.account)}, "name": {encode(m.name)}, {end}')
+    body = ",\n".join(lines)
     return f'{head}"moves": [\n{body}\n]{tail}\n'
 
 

@@ -188,41 +188,32 @@ def _change_rows(res: TagResult, limit: int | None = None) -> list[dict[str, Any
 #: Above this many changes the JSON is written one change per line (fast C encoder).
 JSON_PRETTY_LIMIT = 2000
 
-_CHANGE_LINE = (
-    '{"account": %s, "name": %s, "field": %s, "old": %s, "new": %s, "rule": %s, "reason": %s}'
-)
-
 
 def _json_changes(changes: list[Any]) -> str:
-    """The changes as JSON objects, one per line, in the order and with the separators
-    ``json.dumps`` gives: each distinct value (field, old, new, rule, reason, and an
-    account's key and name met again on its second change) is encoded once."""
+    """The changes as JSON objects, one per line, with the key order and separators
+    ``json.dumps`` gives. An account's key and name are encoded once for its changes and
+    the rest of a line (field, old, new, rule, reason: few distinct combinations) once
+    per combination."""
     import json
 
     encode = json.JSONEncoder(ensure_ascii=False).encode
-    seen: dict[Any, str] = {}
-    get = seen.get
-
-    def enc(v: Any) -> str:
-        text = seen[v] = encode(v)
-        return text
-
-    line = _CHANGE_LINE
-    return ",\n".join(
-        [
-            line
-            % (
-                get(c.account) or enc(c.account),
-                get(c.name) or enc(c.name),
-                get(c.field) or enc(c.field),
-                get(c.old) or enc(c.old),
-                get(c.new) or enc(c.new),
-                get(c.rule) or enc(c.rule),
-                get(c.reason) or enc(c.reason),
-            )
-            for c in changes
-        ]
-    )
+    tails: dict[tuple[Any, ...], str] = {}
+    lines: list[str] = []
+    add = lines.append
+    account: Any = None
+    name: Any = None
+    head = ""
+    for c in changes:
+        if c.account is not account or c.name is not name:
+            account, name = c.account, c.name
+            head = f'{{"account": {encode(account)}, "name": {encode(name)}, "field": '
+        k = (c.field, c.old, c.new, c.rule, c.reason)
+        tail = tails.get(k)
+        if tail is None:
+            f, o, n, r, why = (encode(x) for x in k)
+            tail = tails[k] = f'{f}, "old": {o}, "new": {n}, "rule": {r}, "reason": {why}}}'
+        add(head + tail)
+    return ",\n".join(lines)
 
 
 def _run_payload(res: TagResult, *, with_changes: bool = True) -> dict[str, Any]:
