@@ -246,3 +246,20 @@ def test_the_planners_memoised_due_dates_equal_core_due(key, iv, anchor, last, k
         assert got == due_for(
             kind, interval, account_key=key, anchor=anchor, last_by_kind=last, method=M
         )
+
+
+@SETTINGS
+@given(
+    st.sampled_from(["1d", "10d", "2w", "1m", "2m", "quarterly", "6m", "yearly", "13m"]),
+    st.dates(date(2020, 1, 1), date(2030, 1, 1)),
+    st.integers(min_value=-800, max_value=60),
+)
+def test_a_last_touch_is_due_by_sunday_exactly_when_on_or_before_the_cutoff(iv, sunday, offset):
+    from khm.core.planner import cutoff
+    from khm.method import Interval
+
+    interval = Interval.parse(iv)
+    cut = cutoff(interval, sunday)
+    assert interval.add_to(cut) <= sunday < interval.add_to(cut + timedelta(days=1))
+    last = cut + timedelta(days=offset)
+    assert (interval.add_to(last) <= sunday) == (last <= cut)

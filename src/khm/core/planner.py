@@ -726,14 +726,26 @@ def _plan_rep(
     home = _home_country(items)
     open_days = len(cal.days(home))
     capacity = max(rep.capacity, 0.0) * open_days / WEEKDAYS
-    digital = [i for i in items if not i.human]
-    human = [i for i in items if i.human]
-    paused = [i for i in human if not cal.days(i.country)]
-    candidates = sorted((i for i in human if cal.days(i.country)), key=PlanItem.selection_key)
+    # One sort by priority (account and kind make every key unique, so the order is
+    # total); selection order is then the backlog, then the rest, each in that order.
+    ordered = sorted(items, key=PlanItem.sort_key)
+    digital: list[PlanItem] = []
+    paused: list[PlanItem] = []
+    backlog: list[PlanItem] = []
+    fresh: list[PlanItem] = []
+    for i in ordered:
+        if i.mode != "human":
+            digital.append(i)
+        elif not cal.days(i.country):
+            paused.append(i)
+        elif i.backlog:
+            backlog.append(i)
+        else:
+            fresh.append(i)
     listed: list[PlanItem] = []
-    carried: list[PlanItem] = []
+    carried_ids: set[int] = set()
     used = 0.0
-    for it in candidates:
+    for it in backlog + fresh:  # selection order (PlanItem.selection_key)
         if used + it.effort <= capacity + _EPS:
             listed.append(it)
             used += it.effort
@@ -741,10 +753,19 @@ def _plan_rep(
             listed.append(_with(it, oversize=True))  # takes the whole week
             used += it.effort
         else:
-            carried.append(it)
+            carried_ids.add(id(it))
     start = ref if monday <= ref <= monday + timedelta(days=6) else monday
-    scheduled = _suggest_days(listed, cal, start) + digital
-    scheduled.sort(key=PlanItem.sort_key)
+    placed = {id(i): i for i in digital}
+    placed.update(
+        (id(orig), final)
+        for orig, final in zip(
+            [i for i in backlog + fresh if id(i) not in carried_ids],
+            _suggest_days(listed, cal, start),
+            strict=True,
+        )
+    )
+    scheduled = [placed[id(i)] for i in ordered if id(i) in placed]
+    carried = [i for i in ordered if id(i) in carried_ids]
     return RepPlan(
         handle=rep.handle,
         name=rep.name,
@@ -753,8 +774,8 @@ def _plan_rep(
         capacity=round(capacity, 4),
         open_days=open_days,
         items=tuple(scheduled),
-        carried=tuple(sorted(carried, key=PlanItem.sort_key)),
-        paused=tuple(sorted(paused, key=PlanItem.sort_key)),
+        carried=tuple(carried),
+        paused=tuple(paused),
     )
 
 
