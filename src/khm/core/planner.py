@@ -329,13 +329,13 @@ class _Rules:
         self.covered = {c for a in method.activities.values() for c in a.covers}
         self._cadence: dict[tuple[str | None, str | None], tuple[_Step, ...]] = {}
         self._memo: dict[Interval, dict[date, date]] = {}
-        self._span: dict[tuple[Interval, date], int] = {}
+        self._span: dict[tuple[str, date], int] = {}
         self.every: dict[Interval, str] = {}
         self._kind_info: dict[tuple[str, str | None], tuple[str, str, float, str]] = {}
-        self._cutoffs: dict[date, dict[Interval, date]] = {}
+        self._cutoffs: dict[date, dict[str, date]] = {}
 
-    def cutoffs(self, sunday: date) -> dict[Interval, date]:
-        """Per interval of the method's cadences: the latest last touch whose due date
+    def cutoffs(self, sunday: date) -> dict[str, date]:
+        """Per interval (by its text) of the method's cadences: the latest last touch whose due date
         (``Interval.add_to``) is on or before ``sunday``. ``add_to`` never decreases as
         its date grows, so a last touch is due by Sunday exactly when it is on or before
         the cutoff (a property test checks this)."""
@@ -345,8 +345,8 @@ class _Rules:
             for cats in self.method.cadence.values():
                 for plan in cats.values():
                     for iv in plan.values():
-                        if iv not in got:
-                            got[iv] = cutoff(iv, sunday)
+                        if str(iv) not in got:
+                            got[str(iv)] = cutoff(iv, sunday)
             self._cutoffs[sunday] = got
         return got
 
@@ -417,7 +417,7 @@ class _Rules:
             if due is None:
                 due = step.memo[lt] = step.interval.add_to(lt)
             return due, lt
-        skey = (step.interval, anchor)
+        skey = (step.text or str(step.interval), anchor)
         span = self._span.get(skey)
         if span is None:
             span = self._span[skey] = (step.interval.add_to(anchor) - anchor).days
@@ -477,9 +477,9 @@ def account_items(
                 if d is not None and (lt is None or d > lt):
                     lt = d
         if lt is not None:
-            cut = cutoffs.get(step.interval)
+            cut = cutoffs.get(step.text)  # keyed by text: a str hashes once, an Interval per call
             if cut is None:
-                cut = cutoffs[step.interval] = cutoff(step.interval, sunday)
+                cut = cutoffs[step.text] = cutoff(step.interval, sunday)
             if lt > cut:
                 continue
             due = step.memo.get(lt)
