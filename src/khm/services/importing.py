@@ -204,6 +204,8 @@ def _import_file(
             decimal_hint=decimal_hint,
             progress=progress.advance if progress is not None else None,
         )
+        # The cells are checked: free them before the writes allocate their parameters.
+        csv.rows.clear()
         if req.entity == "touches":
             # Only the touches dated within the file's range can repeat one of them.
             span = touch_date_range(plan)
