@@ -24,6 +24,7 @@ import heapq
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from khm.core.capacity import ROLE_TAKES
 from khm.errors import ConflictError
@@ -144,15 +145,21 @@ def plan_assignment(
         for r in sorted(reps, key=lambda r: r.handle)
         if r.active and r.capacity > 0 and r.role in ROLE_TAKES
     }
-    accs = sorted(accounts, key=lambda a: a.key)
+    accs = sorted(accounts, key=attrgetter("key"))
     owner: dict[str, str | None] = {a.key: a.owner for a in accs}
     why: dict[str, str] = {}
+    # an owner that may keep accounts of a type: eligible and its role takes the type
+    keeps = {(h, t) for h, r in eligible.items() for t in ROLE_TAKES.get(r.role, frozenset())}
+    needing: dict[str, int] = defaultdict(int)  # type -> accounts that need an owner
     for a in accs:
+        if (a.owner, a.type) in keeps:
+            continue
         w = _why_needs_owner(a, all_reps, eligible)
         if w is not None:
             why[a.key] = w
+            needing[a.type] += 1
     for t in ("expand", "keep"):
-        n = sum(1 for a in accs if a.type == t and a.key in why)
+        n = needing.get(t, 0)
         if n and not any(t in ROLE_TAKES[r.role] for r in eligible.values()):
             raise ConflictError(
                 f"no active rep with role {t} or any (and a capacity above 0) to take "
@@ -179,19 +186,25 @@ def plan_assignment(
             o.accounts += 1
             o.load += a.load
 
-    _greedy(sorted((a for a in accs if a.key in why), key=lambda a: (-a.load, a.key)), out, owner)
+    # largest load first, then by key: a stable sort of the key-ordered accounts by load
+    todo = sorted((a for a in accs if a.key in why), key=attrgetter("load"), reverse=True)
+    _greedy(todo, out, owner)
 
     if rebalance:
         _rebalance(accs, owner, out, why, tolerance)
 
     moves: list[Move] = []
     reasons: dict[str, int] = defaultdict(int)
+    classes: dict[str, str] = {}
     for a in accs:
         new = owner[a.key]
         if new is not None and new != a.owner:
             w = why.get(a.key, "rebalance")
             moves.append(Move(a.key, a.owner, new, w))
-            reasons[_reason_class(w)] += 1
+            c = classes.get(w)
+            if c is None:
+                c = classes[w] = _reason_class(w)
+            reasons[c] += 1
     balanced = all(o.within(tolerance) for o in out.values())
     return AssignPlan(
         owners={k: v for k, v in owner.items() if v is not None},
@@ -228,6 +241,7 @@ def _greedy(
         heaps[o.role].append(entry(h))
     for hp in heaps.values():
         heapq.heapify(hp)
+    push = heapq.heappush
     for a in todo:
         own = top(a.type)
         pick = own
@@ -241,8 +255,9 @@ def _greedy(
         o.accounts += 1
         o.load += a.load
         owner[a.key] = h
-        version[h] += 1
-        heapq.heappush(heaps[o.role], entry(h))
+        v = version[h] = version[h] + 1
+        cap = o.capacity
+        push(heaps[o.role], (o.load / cap - o.target_utilisation, o.accounts / cap, h, v))
 
 
 def _reason_class(why: str) -> str:

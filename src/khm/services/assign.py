@@ -86,13 +86,18 @@ def assign_accounts(
         by_key: dict[str, Any] = {}
         untagged: list[str] = []
         load_of = table.load
+        loads: dict[tuple[Any, Any, Any], float] = {}
+        add = accs.append
         for r in rows:
             (_, key, _, t, cat, country, owner) = r
-            if t not in ("expand", "keep"):
+            if t != "expand" and t != "keep":
                 untagged.append(key)
                 continue
-            load = load_of(t, cat, country)
-            accs.append(AssignAccount(key, t, load, owner))
+            cell = (t, cat, country)
+            load = loads.get(cell)
+            if load is None:
+                load = loads[cell] = load_of(t, cat, country)
+            add(AssignAccount(key, t, load, owner))
             by_key[key] = (r, load)
         plan = plan_assignment(
             accs,
@@ -112,15 +117,19 @@ def assign_accounts(
         stamp = tagging.datetime_binder(session)(_stamp(today))
         rule = "rebalance" if rebalance else "assign"
         rule_text: dict[tuple[str, str | None, float], str] = {}
+        add_move = moves.append
+        add_update = updates.append
+        add_history = history.append
         for m in plan.moves:
             row, load = by_key[m.key]
             rid, _, name, t, cat = row[:5]
-            moves.append(OwnerMove(m.key, name or "", t, cat, load, m.old, m.new, m.why))
-            updates.append((m.new, stamp, rid))
+            new = m.new
+            add_move(OwnerMove(m.key, name or "", t, cat, load, m.old, new, m.why))
+            add_update((new, stamp, rid))
             text = rule_text.get((t, cat, load))
             if text is None:
                 text = rule_text[(t, cat, load)] = f"{rule}: {t}/{cat} load {load:.3f}/week"
-            history.append((rid, "owner", m.old, m.new, stamp, who, m.why, text))
+            add_history((rid, "owner", m.old, new, stamp, who, m.why, text))
         if not dry_run:
             tagging.update_owners(session, updates)
             tagging.insert_tag_changes(session, history)
