@@ -841,12 +841,15 @@ def plan_week(
     unassigned: list[UnassignedAccount] = []
     rules = _Rules(method)
     prefilter = Prefilter.for_week(method, sunday)
+    no_touches: Mapping[str, date] = {}
     for acc in accounts:
-        problem = _problem(acc, by_handle)
+        # tagged and owned by an active rep: no problem (the common case, checked fast)
+        planned = bool(acc.type and acc.category) and acc.owner in per_rep
+        problem = None if planned else _problem(acc, by_handle)
         items = (
             account_items(
                 acc,
-                last_touches.get(acc.key, {}),
+                last_touches.get(acc.key, no_touches),
                 tag_events.get(acc.key, ()),
                 method,
                 monday,

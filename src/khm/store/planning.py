@@ -194,8 +194,13 @@ def load_accounts(
     if owner is not None:
         q = q.where(Account.owner == owner)
     rows = _fetch(conn, q)
-    as_date = _Dates()
     epoch = date(1970, 1, 1)
+    # timestamps -> dates, once per distinct value (a book has a few thousand)
+    dates: dict[Any, date] = {None: epoch}
+    for row in rows:
+        for v in (row[7], row[8]):
+            if v not in dates:
+                dates[v] = _as_date(v) or epoch
     id_key: dict[int, str] = {row[0]: row[1] for row in rows}
     if with_metrics:
         accounts = [
@@ -206,8 +211,8 @@ def load_accounts(
                 row[4],
                 row[5],
                 row[6],
-                as_date(row[7]) or as_date(row[8]) or epoch,
-                as_date(row[8]) or epoch,
+                dates[row[7]] if row[7] is not None else dates[row[8]],
+                dates[row[8]],
                 _metrics(row[9], row[10], row[11]),
             )
             for row in rows
@@ -221,8 +226,8 @@ def load_accounts(
                 cat,
                 own,
                 country,
-                as_date(tagged) or as_date(created) or epoch,
-                as_date(created) or epoch,
+                dates[tagged] if tagged is not None else dates[created],
+                dates[created],
             )
             for _id, key, name, typ, cat, own, country, tagged, created in rows
         ]
