@@ -461,6 +461,8 @@ def print_long_table(console: Console, columns: list[Any], rows: list[list[str]]
         w = inner[j]
         if value.isprintable() and cell_len(value) <= w:
             lines = [value]
+        elif value.isascii() and value.isprintable() and " " not in value:
+            lines = [value[i : i + w] for i in range(0, len(value), w)]  # one folded word
         else:
             justify = "right" if right[j] else "left"
             wrapped = Text(value).wrap(console, w, justify=justify, overflow="fold")
@@ -474,6 +476,13 @@ def print_long_table(console: Console, columns: list[Any], rows: list[list[str]]
     def row_text(
         values: list[str], left: str, mid: str, end: str, bottom: bool = False
     ) -> list[str]:
+        parts = []
+        for j, v in enumerate(values):  # the common case: short plain ASCII cells
+            if len(v) > inner[j] or not (v.isascii() and v.isprintable()):
+                break
+            parts.append(f" {v:>{inner[j]}} " if right[j] else f" {v:<{inner[j]}} ")
+        else:
+            return [left + mid.join(parts) + end]
         cells = [cell_lines(v, j) for j, v in enumerate(values)]
         height = max(len(c) for c in cells)
         if height == 1:
@@ -497,5 +506,8 @@ def print_long_table(console: Console, columns: list[Any], rows: list[list[str]]
     for row in rows:
         body.extend(row_text(row, box.mid_left, box.mid_vertical, box.mid_right))
     body.append(box.get_bottom(widths))
-    console.print(Text("\n".join(body)), soft_wrap=True, crop=False)
+    # the body has no style and no control character left (checked or stripped by rich
+    # above): it goes to the console's file as it is, after the header rich has flushed
+    console.file.write("\n".join(body) + "\n")
+    console.file.flush()
     return True
