@@ -6,7 +6,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from khm.core.classify import AccountFacts, categorise, check_rules, classify, type_for
+from khm.core.classify import (
+    AccountFacts,
+    categorise,
+    check_rules,
+    classify,
+    skipped_rules,
+    type_for,
+)
 from khm.errors import MethodError
 from khm.method import CategoryRule, default_method, parse_method
 
@@ -182,10 +189,22 @@ def test_unknown_metric_field_is_a_method_error_naming_the_key():
 
 
 def test_type_rule_on_a_field_no_account_has_names_the_condition():
-    m = default_method()  # rules[1] is open_pipeline > 0
+    from khm.method import DEFAULT_METHOD_TOML, parse_method
+
+    m = parse_method(
+        DEFAULT_METHOD_TOML.replace('if_missing = "skip"', "")
+    )  # rules[1]: open_pipeline > 0
     with pytest.raises(MethodError, match=r"types\.rules\[1\]\.when\[0\].*open_pipeline"):
         check_rules(m, [acc("a", 1)])
     check_rules(m, [acc("a", 1), acc("b", 2, custom={"open_pipeline": 0})])
+
+
+def test_a_rule_marked_if_missing_skip_is_skipped_with_a_note():
+    m = default_method()  # the default marks the open_pipeline rule if_missing = "skip"
+    check_rules(m, [acc("a", 1)])
+    notes = skipped_rules(m, [acc("a", 1)])
+    assert len(notes) == 1 and "open_pipeline" in notes[0]
+    assert skipped_rules(m, [acc("b", 2, custom={"open_pipeline": 0})]) == []
 
 
 # --------------------------------------------------------------------------- manual

@@ -293,7 +293,11 @@ def test_unknown_metric_field_is_a_method_error_and_writes_nothing(
 def test_type_rule_on_a_missing_field_is_a_method_error(cli, store, snapshot_db, tmp_path):
     seed_book(store, 30, custom_pipeline=False)
     before = snapshot_db()
-    r = cli("tag", code=4)  # the default method's rule 'open_pipeline > 0'
+    from khm.method import DEFAULT_METHOD_TOML
+
+    strict = tmp_path / "strict.toml"  # the default rule 'open_pipeline > 0', without if_missing
+    strict.write_text(DEFAULT_METHOD_TOML.replace('if_missing = "skip"', ""), encoding="utf-8")
+    r = cli("--method", str(strict), "tag", code=4)
     assert "types.rules[1].when[0]" in r.stderr and "open_pipeline" in r.stderr
     assert snapshot_db() == before
 
@@ -445,3 +449,18 @@ def test_long_change_lists_are_written_one_per_line_with_the_same_json(cli, stor
     pretty["dry_run"] = pretty["summary"]["dry_run"] = False
     assert fast == pretty
     assert any(c["name"] == 'Bø "[red]AS[/red]", 🚀 \\ tab\t' for c in fast["changes"])
+
+
+def test_a_rule_marked_if_missing_skip_is_reported_not_fatal(cli, tmp_path):
+    """The default method's `open_pipeline > 0` rule must not block a team whose CRM export
+    has no such column; a rule without `if_missing = "skip"` still fails (typo guard)."""
+    cli("account", "add", "ACME", "--name", "Acme", "--country", "SE", "--revenue", "100")
+    r = cli("tag", "--today", "2026-11-23")
+    assert "types.rules[1] (open pipeline) skipped" in r.stdout
+    assert "custom.open_pipeline" in r.stdout
+    strict = tmp_path / "strict.toml"
+    from khm.method import DEFAULT_METHOD_TOML
+
+    strict.write_text(DEFAULT_METHOD_TOML.replace('if_missing = "skip"', ""), encoding="utf-8")
+    r = cli("--method", str(strict), "tag", "--today", "2026-11-23", "--dry-run", code=4)
+    assert "types.rules[1].when[0]" in r.stderr

@@ -379,6 +379,9 @@ class TypeRule(_Strict):
     type: AccountType
     when: list[ConditionField]
     name: str | None = None
+    # A rule on a field that no account has is an error (a typo would quietly make it
+    # never match); "skip" turns that into a warning, for rules on optional imported fields.
+    if_missing: Literal["error", "skip"] = "error"
 
     @field_validator("when", mode="before")
     @classmethod
@@ -704,7 +707,8 @@ when = ["lifecycle_stage in ['opportunity', 'onboarding']"]
 [[types.rules]]
 name = "open pipeline"
 type = "expand"
-when = ["open_pipeline > 0"]
+when = ["open_pipeline > 0"]   # a custom field: import it with --map custom.open_pipeline=COLUMN
+if_missing = "skip"            # no account has the field yet: skip the rule, do not fail
 
 # ---------------------------------------------------------------- 4. activities
 # mode: human (needs the rep's time, counted against capacity in effort units)

@@ -373,6 +373,8 @@ def _print_run(res: TagResult, rows: list[dict[str, Any]]) -> None:
         + (f"; {s['manual_reset']} manual tag(s) reset" if s["manual_reset"] else "")
         + "."
     )
+    for note in res.notes:
+        c.print(f"note: {escape(note)}")
     singles = s.get("single_account_groups", 0)
     if singles:
         by = " × ".join(s.get("group_by", [])) or "all"

@@ -161,12 +161,34 @@ def check_rules(method: Method, accounts: Sequence[AccountFacts]) -> None:
     for i, rule in enumerate(method.types.rules):
         for j, cond in enumerate(rule.when):
             if cond.field not in CORE_FIELDS and cond.field not in known_custom:
+                if rule.if_missing == "skip":
+                    continue  # reported by skipped_rules()
                 raise MethodError(
                     f"types.rules[{i}].when[{j}]: no account has a field {cond.field!r} "
                     f"in {cond.text!r} (fields: {_field_list(CORE_FIELDS, known_custom)}); "
                     f"change or remove the rule in the method file, or import the field "
                     f"with --map custom.{cond.field}=COLUMN"
                 )
+
+
+def skipped_rules(method: Method, accounts: Sequence[AccountFacts]) -> list[str]:
+    """Type rules marked ``if_missing = "skip"`` whose field no account has: they cannot
+    match, and the tag summary says so instead of failing."""
+    if not accounts:
+        return []
+    known_custom = custom_fields(accounts)
+    notes: list[str] = []
+    for i, rule in enumerate(method.types.rules):
+        missing = [
+            c.field for c in rule.when if c.field not in CORE_FIELDS and c.field not in known_custom
+        ]
+        if missing and rule.if_missing == "skip":
+            notes.append(
+                f"types.rules[{i}] ({rule.label}) skipped: no account has "
+                f"{', '.join(repr(f) for f in missing)} (import it with "
+                f"--map custom.{missing[0]}=COLUMN)"
+            )
+    return notes
 
 
 def _field_list(core: Iterable[str], custom: Iterable[str]) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from khm.core.classify import AccountFacts, classify, share_group_sizes
+from khm.core.classify import AccountFacts, classify, share_group_sizes, skipped_rules
 from khm.errors import NotFoundError, UsageError
 from khm.method import CATEGORIES, TYPES, Method
 
@@ -70,6 +70,7 @@ class TagResult:
     changed_accounts: int = 0
     today: date | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # e.g. type rules skipped (if_missing)
 
 
 def _stamp(today: date) -> datetime:
@@ -314,7 +315,9 @@ def tag_accounts(
             changed_accounts=changed_accounts,
             today=today,
         )
+        result.notes = skipped_rules(method, facts)
         result.summary = summary(result)
+        result.summary["notes"] = list(result.notes)
         if method.categories.rule == "share":
             sizes = share_group_sizes(
                 facts, method.categories, [not cl.no_metric for cl in results]
