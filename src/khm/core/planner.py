@@ -452,18 +452,23 @@ def account_items(
     ref: date,
     rules: _Rules | None = None,
     prefilter: Prefilter | None = None,
+    week: tuple[date, dict[str, date]] | None = None,
 ) -> list[PlanItem]:
     """Everything due (or triggered) for one account by the week's Sunday, merged: one
     item per kind, and a covered kind folded into the item of the kind covering it.
     ``prefilter`` (:class:`khm.core.triggers.Prefilter` for the week) skips the trigger
-    check for accounts where no trigger can fire."""
+    check for accounts where no trigger can fire; ``week`` is (Sunday,
+    ``rules.cutoffs(Sunday)``), computed once by :func:`plan_week`."""
     rules = rules or _Rules(method)
-    sunday = monday + timedelta(days=6)
+    if week is None:
+        sunday = monday + timedelta(days=6)
+        cutoffs = rules.cutoffs(sunday)
+    else:
+        sunday, cutoffs = week
     last = last_raw
     if last_raw and max(last_raw.values()) > sunday:
         last = {k: d for k, d in last_raw.items() if d <= sunday}
     parts: dict[str, PlanItem] = {}
-    cutoffs = rules.cutoffs(sunday)
     for step in rules.cadence(acc.type, acc.category):
         # Not due this week when the last touch is after the step's cutoff (the latest
         # last touch whose due date is on or before Sunday): the common case, decided
@@ -841,6 +846,7 @@ def plan_week(
     unassigned: list[UnassignedAccount] = []
     rules = _Rules(method)
     prefilter = Prefilter.for_week(method, sunday)
+    week = (sunday, rules.cutoffs(sunday))
     no_touches: Mapping[str, date] = {}
     for acc in accounts:
         # tagged and owned by an active rep: no problem (the common case, checked fast)
@@ -856,6 +862,7 @@ def plan_week(
                 ref,
                 rules,
                 prefilter,
+                week,
             )
             if acc.type and acc.category
             else []
