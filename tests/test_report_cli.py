@@ -470,3 +470,13 @@ def test_long_tables_print_exactly_as_rich_lays_them_out(width):
         table.add_row(*[escape(v) for v in r])
     console(slow).print(table)
     assert fast.getvalue() == slow.getvalue()
+
+
+def test_the_garbage_collector_runs_again_after_a_report_even_a_failed_one(cli):
+    import gc
+
+    assert gc.isenabled()
+    cli("report", "all", "--period", "2026", "--today", TODAY, code=0)
+    assert gc.isenabled()
+    cli("report", "coverage", "--rep", "nobody", "--today", TODAY, code=5)
+    assert gc.isenabled()
