@@ -209,7 +209,14 @@ def load_command(name: str) -> Any:
 
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    app(args=argv, prog_name="khm")
+    import gc
+
+    try:
+        app(args=argv, prog_name="khm")
+    finally:
+        # The process is about to end: spare the interpreter a last full collection of
+        # everything the command built (0.1-0.2 s after a large import or report).
+        gc.freeze()
 
 
 if __name__ == "__main__":  # pragma: no cover
