@@ -1,7 +1,7 @@
 """Benchmark of ``khm weekly`` on a generated book (issue 4).
 
     python bench/bench_weekly.py [--db /tmp/khm-bench-100k.db] [--runs 7]
-        [--scale /tmp/khm-bench-10k.db /tmp/khm-bench-100k.db /tmp/khm-bench-1m.db]
+        [--scale /tmp/khm-bench-10k.db /tmp/khm-bench-100k.db /tmp/khm-bench-1m.db] [--table]
 
 The database is built when missing with
 ``python bench/make_bench_db.py --accounts 100000 --touches 1000000 --reps 50 --tagged``.
@@ -206,6 +206,12 @@ def main(argv: list[str]) -> int:
     p.add_argument("--db", default="/tmp/khm-bench-100k.db")
     p.add_argument("--runs", type=int, default=7)
     p.add_argument("--scale", nargs="*", default=[], help="databases for the scaling table")
+    p.add_argument(
+        "--table",
+        action="store_true",
+        help="also time the table and CSV formats, one rep and all reps (the all-reps "
+        "table takes about 30 s a run: rich lays out every row)",
+    )
     args = p.parse_args(argv)
 
     db = args.db
@@ -244,6 +250,14 @@ def main(argv: list[str]) -> int:
         "hello-world typer --help": [py, str(here), "--hello", "--help"],
     }
     res = {name: _timed(cmd, runs, env) for name, cmd in procs.items()}
+    if args.table:
+        env_cols = {**env, "COLUMNS": "200"}
+        for fmt in ("table", "csv"):
+            one_cmd = [khm, "weekly", "--rep", rep, "--format", fmt]
+            all_cmd = [khm, "weekly", "--format", fmt]
+            n = 1 if fmt == "table" else runs
+            res[f"khm weekly --rep R -f {fmt}"] = _timed(one_cmd, max(n, 2), env_cols)
+            res[f"khm weekly -f {fmt} (all reps)"] = _timed(all_cmd, n, env_cols)
     print()
     print(f"{'whole process':40} {'min wall':>9} {'med wall':>9} {'med CPU':>9}")
     for name, (mn, med, cpu) in res.items():
@@ -308,6 +322,10 @@ def main(argv: list[str]) -> int:
         ("khm --help / hello typer  (wall min)", helpk[0] / hello[0], 1.2),
         ("khm --help / hello typer  (CPU)", helpk[2] / hello[2], 1.2),
     ]
+    for fmt in ("table", "csv"):
+        if f"khm weekly --rep R -f {fmt}" in res:
+            a, o = res[f"khm weekly -f {fmt} (all reps)"], res[f"khm weekly --rep R -f {fmt}"]
+            checks.append((f"all reps / one rep, {fmt}  (CPU)", a[2] / o[2], 3.0))
     if len(scale_rows) >= 2:
         per = [r[2] / r[1] for r in scale_rows]
         checks.append(("growth: us/account largest / smallest", per[-1] / per[0], 1.5))
