@@ -129,9 +129,9 @@ def report(
             t = csv_table(result, name)
             _write(output / f"{name}.csv", csv_text(t.rows, t.columns))
     else:
-        from khm.services.report import paused_cyclic_gc
+        from khm.services import paused_gc
 
-        with paused_cyclic_gc():
+        with paused_gc():
             text = render(result, fmt, to_file=output is not None)
         if output is not None:
             _write(output, text)

@@ -6,8 +6,7 @@ Read-only: a report never writes to the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ from khm.core.reports import (
     workload_report,
 )
 from khm.errors import NotFoundError, UsageError
+from khm.services import paused_gc
 
 if TYPE_CHECKING:
     from khm.method import Method
@@ -79,25 +79,8 @@ def build_report(
     """Compute the report ``kind`` (a KIND or ``all``) for ``period`` as seen on ``today``."""
     if kind not in ALL_KINDS:
         raise UsageError(f"report: unknown KIND {kind!r} (use {', '.join(ALL_KINDS)})")
-    with paused_cyclic_gc():
+    with paused_gc():
         return _build_report(store, method, kind, period, today, rep)
-
-
-@contextmanager
-def paused_cyclic_gc() -> Iterator[None]:
-    """Pauses Python's cyclic garbage collector: a big report allocates a few million
-    acyclic objects (rows, lists of dates, tallies), and every allocation burst made
-    the collector walk all of them again (~15% of the run). Reference counting still
-    frees everything; the collector runs as usual afterwards."""
-    import gc
-
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _build_report(

@@ -7,17 +7,15 @@ planner (:func:`khm.core.planner.plan_week`). The CLI renders the returned
 
 from __future__ import annotations
 
-import gc
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from khm.core.planner import PlanItem, PlanRep, RepPlan, UnassignedAccount, WeeklyPlan, plan_week
 from khm.errors import ConflictError, NotFoundError, UsageError
+from khm.services import paused_gc
 
 if TYPE_CHECKING:
     from khm.method import Method
@@ -115,23 +113,6 @@ class HolidayCache:
             self._dirty = False
         except OSError:
             pass
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Run a block with the cyclic garbage collector paused (then restored as it was).
-
-    Planning a big book makes a few hundred thousand small objects that all stay alive
-    until the list is written; each automatic collection walks every one of them, which
-    costs a third of the run. Nothing made here forms reference cycles, so nothing waits
-    for the collector: plain reference counting frees it all."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _find_rep(reps: list[PlanRep], handle: str) -> PlanRep:
