@@ -396,3 +396,13 @@ def test_a_past_week_ignores_touches_logged_after_its_sunday(cli, book):
     assert items[("ACME", "visit")]["last_touch"] == "2026-06-02"
     now = as_json(cli, "--rep", "ola")
     assert ("ACME", "visit") not in {(i["account"], i["activity"]) for i in now["reps"][0]["items"]}
+
+
+def test_the_table_shows_human_work_before_digital_items(cli):
+    """A rep reads what their capacity goes to first; digital items follow in their own table."""
+    cli("demo", "--accounts", "120", "--today", "2026-11-23")
+    out = cli("weekly", "--rep", "mette", "--today", "2026-11-23").stdout
+    assert "Human — within capacity" in out and "Digital" in out
+    assert out.index("Human — within capacity") < out.index("Digital (")
+    human_part = out[out.index("Human — within capacity") : out.index("Digital (")]
+    assert "(digital)" not in human_part

@@ -288,9 +288,16 @@ def render_table(
         if not rep.items:
             console.print("Nothing due this week.")
             continue
-        rows = [_display_row(i) for i in rep.items]
-        styles = ["red" if i.status == "overdue" else None for i in rep.items]
-        console.print(rich_table(rows, columns, row_styles=styles))
+        # Human work first (what the week's capacity was spent on), then the digital
+        # items; each part keeps the planner's priority order.
+        for mode, title in (("human", "Human — within capacity"), ("digital", "Digital")):
+            part = [i for i in rep.items if i.mode == mode]
+            if not part:
+                continue
+            cols = columns if mode == "human" else [c for c in columns if c.key != "day"]
+            rows = [_display_row(i) for i in part]
+            styles = ["red" if i.status == "overdue" else None for i in part]
+            console.print(rich_table(rows, cols, title=f"{title} ({len(part)})", row_styles=styles))
     if unassigned and plan.unassigned:
         due = sum(1 for u in plan.unassigned if u.items)
         console.print()
