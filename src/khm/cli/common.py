@@ -148,27 +148,6 @@ def resolve_today(value: str | None) -> date:
     return date.today()
 
 
-def parse_week(value: str) -> tuple[date, date]:
-    """``2026-W48`` (ISO week) → (Monday, Sunday)."""
-    import re
-    from datetime import timedelta
-
-    m = re.fullmatch(r"\s*(\d{4})-?W(\d{1,2})\s*", value, flags=re.IGNORECASE)
-    if not m:
-        raise UsageError(f"--week: {value!r} is not an ISO week (use e.g. 2026-W48)")
-    year, week = int(m.group(1)), int(m.group(2))
-    try:
-        monday = date.fromisocalendar(year, week, 1)
-    except ValueError:
-        raise UsageError(f"--week: {value!r}: year {year} has no week {week}") from None
-    return monday, monday + timedelta(days=6)
-
-
-def iso_week_label(d: date) -> str:
-    y, w, _ = d.isocalendar()
-    return f"{y}-W{w:02d}"
-
-
 TodayOption = Annotated[
     str | None,
     typer.Option(
