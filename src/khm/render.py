@@ -72,19 +72,23 @@ def json_dumps(obj: Any, *, indent: int | None = 2) -> str:
     return json.dumps(to_jsonable(obj), ensure_ascii=False, indent=indent, sort_keys=False)
 
 
-def json_list_text(head: Mapping[str, Any], items: Iterable[Any], key: str = "items") -> str:
-    """A JSON object whose ``key`` list is written one compact item per line.
+def json_with_long_list(payload: Mapping[str, Any], key: str, lines: Iterable[str]) -> str:
+    """``payload`` as JSON with its ``key`` list written from ``lines``, one pre-encoded
+    JSON value per line, in the place the key has in ``payload``.
 
     Python's pretty printer falls back to its slow pure-Python encoder; for lists of
     thousands of rows this keeps the C encoder and still gives a readable, diffable file.
     """
+    head = {**to_jsonable(dict(payload)), key: []}
+    before, _, after = json.dumps(head, ensure_ascii=False).partition(f'"{key}": []')
+    body = ",\n".join(lines)
+    return f'{before}"{key}": [\n{body}\n]{after}\n' if body else f'{before}"{key}": []{after}\n'
+
+
+def json_list_text(head: Mapping[str, Any], items: Iterable[Any], key: str = "items") -> str:
+    """A JSON object (``head`` plus ``key``) whose list holds one compact item per line."""
     dump = json.JSONEncoder(ensure_ascii=False).encode
-    head_text = dump(to_jsonable(dict(head)))
-    body = ",\n".join("  " + dump(to_jsonable(i)) for i in items)
-    opening = head_text[:-1] + (", " if len(head_text) > 2 else "")
-    if not body:
-        return opening + f'"{key}": []}}\n'
-    return opening + f'"{key}": [\n{body}\n]}}\n'
+    return json_with_long_list(head, key, ("  " + dump(to_jsonable(i)) for i in items))
 
 
 def envelope(kind: str, **payload: Any) -> dict[str, Any]:

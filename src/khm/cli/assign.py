@@ -120,7 +120,7 @@ def _assign_json(res: AssignResult, pretty_limit: int | None = None) -> str:
     distinct value encoded once (what ``json.dumps`` gives, much faster on 100k moves)."""
     import json
 
-    from khm.render import envelope
+    from khm.render import envelope, json_with_long_list
 
     reps = [{k: v for k, v in r.items() if k != "utilisation_pct"} for r in _rep_rows(res)]
     n = len(res.moves)
@@ -133,7 +133,6 @@ def _assign_json(res: AssignResult, pretty_limit: int | None = None) -> str:
     payload = envelope(
         "assign", summary=res.summary, count=n, moves=[], reps=reps, untagged=res.untagged
     )
-    head, _, tail = json.dumps(payload, ensure_ascii=False).partition('"moves": []')
     encode = json.JSONEncoder(ensure_ascii=False).encode
     # the end of a line (cell, load, from, to, why) has few distinct values: encoded once
     ends: dict[tuple[Any, ...], str] = {}
@@ -150,8 +149,7 @@ def _assign_json(res: AssignResult, pretty_limit: int | None = None) -> str:
                 f'"why": {why}}}'
             )
         add(f'{{"account": {encode(m.account)}, "name": {encode(m.name)}, {end}')
-    body = ",\n".join(lines)
-    return f'{head}"moves": [\n{body}\n]{tail}\n'
+    return json_with_long_list(payload, "moves", lines)
 
 
 def _rep_rows(res: AssignResult) -> list[dict[str, Any]]:

@@ -189,7 +189,7 @@ def _change_rows(res: TagResult, limit: int | None = None) -> list[dict[str, Any
 JSON_PRETTY_LIMIT = 2000
 
 
-def _json_changes(changes: list[Any]) -> str:
+def _json_changes(changes: list[Any]) -> list[str]:
     """The changes as JSON objects, one per line, with the key order and separators
     ``json.dumps`` gives. An account's key and name are encoded once for its changes and
     the rest of a line (field, old, new, rule, reason: few distinct combinations) once
@@ -213,7 +213,7 @@ def _json_changes(changes: list[Any]) -> str:
             f, o, n, r, why = (encode(x) for x in k)
             tail = tails[k] = f'{f}, "old": {o}, "new": {n}, "rule": {r}, "reason": {why}}}'
         add(head + tail)
-    return ",\n".join(lines)
+    return lines
 
 
 def _run_payload(res: TagResult, *, with_changes: bool = True) -> dict[str, Any]:
@@ -265,9 +265,11 @@ def _run_json(res: TagResult, pretty_limit: int | None = None) -> str:
 
     if len(res.changes) <= (JSON_PRETTY_LIMIT if pretty_limit is None else pretty_limit):
         return json.dumps(_run_payload(res), ensure_ascii=False, indent=2) + "\n"
-    payload = _run_payload(res, with_changes=False)
-    head, _, tail = json.dumps(payload, ensure_ascii=False).partition('"changes": []')
-    return f'{head}"changes": [\n{_json_changes(res.changes)}\n]{tail}\n'
+    from khm.render import json_with_long_list
+
+    return json_with_long_list(
+        _run_payload(res, with_changes=False), "changes", _json_changes(res.changes)
+    )
 
 
 def _emit_run(res: TagResult, fmt: str) -> None:
