@@ -439,7 +439,7 @@ def test_default_method_plans_a_realistic_book_deterministically():
 
 
 def test_injected_holiday_dates_give_the_same_plan_as_the_holidays_package():
-    from khm.core.calendar import _holiday_dates
+    from khm.core.calendar import holiday_dates as _holiday_dates
 
     rng = random.Random(5)
     accounts = [

@@ -290,7 +290,7 @@ def test_holiday_dates_are_cached_in_the_data_dir(cli, book, tmp_path: Path, mon
     def boom(*a):
         raise AssertionError("the holidays package should not be needed")
 
-    monkeypatch.setattr(khm.core.calendar, "_holiday_dates", boom)
+    monkeypatch.setattr(khm.core.calendar, "holiday_dates", boom)
     assert weekly(cli, "-f", "json").stdout == first
 
 

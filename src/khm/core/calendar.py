@@ -15,7 +15,7 @@ WEEKDAYS = 5
 
 
 @lru_cache(maxsize=512)
-def _holiday_dates(country: str, year: int) -> frozenset[date]:
+def holiday_dates(country: str, year: int) -> frozenset[date]:
     import holidays
 
     try:
@@ -35,7 +35,7 @@ def holiday_country(rules: CalendarRules, account_country: str | None) -> str | 
 def is_public_holiday(d: date, country: str | None) -> bool:
     if not country:
         return False
-    return d in _holiday_dates(country, d.year)
+    return d in holiday_dates(country, d.year)
 
 
 def is_human_day(d: date, rules: CalendarRules, country: str | None = None) -> bool:

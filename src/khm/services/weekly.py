@@ -95,9 +95,9 @@ class HolidayCache:
         try:
             got = frozenset(date.fromisoformat(d) for d in data[skey])
         except (KeyError, ValueError, TypeError):
-            from khm.core.calendar import _holiday_dates
+            from khm.core.calendar import holiday_dates
 
-            got = _holiday_dates(country, year)
+            got = holiday_dates(country, year)
             data[skey] = sorted(d.isoformat() for d in got)
             self._dirty = True
         self._sets[key] = got
