@@ -122,18 +122,18 @@ def format_option(allowed: tuple[str, ...] = TABLE_FORMATS, default: str = "tabl
     )
 
 
-def parse_date(value: str, what: str = "date") -> date:
-    """ISO dates (2026-11-23) and the words today / yesterday / tomorrow."""
+_RELATIVE_DAYS = {"today": 0, "yesterday": -1, "tomorrow": 1}
+
+
+def parse_date(value: str, what: str = "date", today: date | None = None) -> date:
+    """ISO dates (2026-11-23) and the words today / yesterday / tomorrow, relative to
+    ``today`` (the command's ``--today``; by default KHM_TODAY, else the clock)."""
     from datetime import timedelta
 
-    v = value.strip().lower()
-    today = date.today()
-    if v == "today":
-        return today
-    if v == "yesterday":
-        return today - timedelta(days=1)
-    if v == "tomorrow":
-        return today + timedelta(days=1)
+    word = value.strip().lower()
+    if word in _RELATIVE_DAYS:
+        base = today if today is not None else resolve_today(None)
+        return base + timedelta(days=_RELATIVE_DAYS[word])
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
@@ -144,7 +144,7 @@ def resolve_today(value: str | None) -> date:
     """``--today``, else ``KHM_TODAY``, else the clock. The core never reads the clock."""
     raw = value or os.environ.get(TODAY_ENV)
     if raw:
-        return parse_date(raw, "--today")
+        return parse_date(raw, "--today", today=date.today())
     return date.today()
 
 

@@ -6,7 +6,7 @@ Logging a touch prints when that activity (and the kinds it covers) is due next.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -18,17 +18,10 @@ if TYPE_CHECKING:
 
 touch_app = typer.Typer(help="Logged touches: list and delete.", no_args_is_help=True)
 
-_RELATIVE = {"today": 0, "yesterday": -1, "tomorrow": 1}
-
 
 def _date(value: str | None, what: str, today: date) -> date | None:
     """An ISO date or today / yesterday / tomorrow, relative to ``--today``."""
-    if value is None:
-        return None
-    word = value.strip().lower()
-    if word in _RELATIVE:
-        return today + timedelta(days=_RELATIVE[word])
-    return parse_date(value, what)
+    return None if value is None else parse_date(value, what, today)
 
 
 def _touch_columns() -> list[Any]:
