@@ -163,3 +163,37 @@ def test_capacity_table_and_csv(cli, store):
 def test_capacity_on_an_empty_database(cli):
     out = cli("capacity", "--today", TODAY).stdout
     assert "Verdict: fits: no human work planned" in out
+
+
+def test_human_weeks_per_year_takes_public_holidays_from_the_given_reader():
+    from khm.core.calendar import holiday_dates, human_weeks_per_year
+    from khm.method import default_method
+
+    rules = default_method().calendar
+    asked: list[tuple[str, int]] = []
+
+    def reader(country: str, year: int) -> frozenset:
+        asked.append((country, year))
+        return holiday_dates(country, year)
+
+    assert human_weeks_per_year(rules, "NO", 2026, reader) == human_weeks_per_year(
+        rules, "NO", 2026
+    )
+    assert asked == [("NO", 2026)]
+    # a reader with no holidays leaves more open days than Norway's real calendar
+    none = human_weeks_per_year(rules, "NO", 2026, lambda c, y: frozenset())
+    assert none > human_weeks_per_year(rules, "NO", 2026)
+    # no country: no holidays asked for
+    asked.clear()
+    human_weeks_per_year(rules, None, 2026, reader)
+    assert asked == []
+
+
+def test_assign_and_capacity_keep_holidays_in_the_data_dir_cache(cli, store, tmp_path):
+    cli("rep", "add", "ann", "--role", "any", "--capacity", "10")
+    cli("account", "add", "ACME", "--country", "SE", "--revenue", "1000")
+    cli("tag")
+    cli("assign")
+    cache = list((tmp_path / "data" / "cache").glob("holidays-*.json"))
+    assert len(cache) == 1
+    assert '"SE-' in cache[0].read_text(encoding="utf-8")

@@ -6,6 +6,7 @@ the ``holidays`` package (imported on first use, cached per country and year).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -64,13 +65,21 @@ def human_week_fraction(monday: date, rules: CalendarRules) -> float:
 
 
 def human_weeks_per_year(
-    rules: CalendarRules, country: str | None = None, year: int = 2026
+    rules: CalendarRules,
+    country: str | None = None,
+    year: int = 2026,
+    holidays: Callable[[str, int], frozenset[date]] | None = None,
 ) -> float:
-    """Weeks of human working time in a year: open weekdays / 5."""
+    """Weeks of human working time in a year: open weekdays / 5. ``holidays(country,
+    year)`` gives the public holidays (default :func:`holiday_dates`; the commands pass
+    a cached reader so they need not load the ``holidays`` package)."""
+    hc = holiday_country(rules, country)
+    closed = (holidays or holiday_dates)(hc, year) if hc else frozenset()
     d = date(year, 1, 1)
     open_days = 0
+    one = timedelta(days=1)
     while d.year == year:
-        if is_human_day(d, rules, country):
+        if d.weekday() < WEEKDAYS and d not in closed and not rules.in_no_human_period(d):
             open_days += 1
-        d += timedelta(days=1)
+        d += one
     return open_days / WEEKDAYS

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from khm.core.calendar import human_weeks_per_year
 from khm.method import CATEGORIES, TYPES, Method
@@ -95,9 +96,15 @@ def account_weekly_load(
 class LoadTable:
     """Memoised per-account loads and touches for one method and year."""
 
-    def __init__(self, method: Method, year: int = DEFAULT_YEAR) -> None:
+    def __init__(
+        self,
+        method: Method,
+        year: int = DEFAULT_YEAR,
+        holidays: Callable[[str, int], frozenset[date]] | None = None,
+    ) -> None:
         self.method = method
         self.year = year
+        self.holidays = holidays
         self._weeks: dict[str | None, float] = {}
         self._effort: dict[tuple[str, str], float] = {}
         self._touches: dict[tuple[str, str], float] = {}
@@ -106,7 +113,7 @@ class LoadTable:
     def weeks(self, country: str | None) -> float:
         c = country.upper() if country else None
         if c not in self._weeks:
-            self._weeks[c] = human_weeks_per_year(self.method.calendar, c, self.year)
+            self._weeks[c] = human_weeks_per_year(self.method.calendar, c, self.year, self.holidays)
         return self._weeks[c]
 
     def _cell(self, account_type: str, category: str) -> tuple[float, float]:
@@ -243,10 +250,11 @@ def plan_capacity(
     groups: Iterable[LoadGroup],
     *,
     year: int = DEFAULT_YEAR,
+    holidays: Callable[[str, int], frozenset[date]] | None = None,
 ) -> CapacityPlan:
     """Per rep and team: accounts, touches and effort per week, capacity, utilisation;
     the cells that drive the load; the reps each role needs; a verdict."""
-    table = LoadTable(method, year)
+    table = LoadTable(method, year, holidays)
     active = {r.handle: r for r in sorted(reps, key=lambda r: r.handle) if r.active}
     rows = {
         h: RepCapacity(h, r.name, r.role, r.capacity if r.capacity > 0 else 0.0)

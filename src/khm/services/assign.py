@@ -75,13 +75,15 @@ def assign_accounts(
     who: str = "khm",
     tolerance: float = DEFAULT_TOLERANCE,
 ) -> AssignResult:
+    from khm.services.holidays import HolidayCache
     from khm.services.tag import _stamp
     from khm.store import tagging
 
-    table = LoadTable(method, today.year)
-    with store.transaction() as session:
-        rows = tagging.accounts_for_assign(session)
-        reps = tagging.all_reps(session)
+    holidays = HolidayCache.default()
+    table = LoadTable(method, today.year, holidays)
+    with store.begin() as conn:
+        rows = tagging.accounts_for_assign(conn)
+        reps = tagging.all_reps(conn)
         accs: list[AssignAccount] = []
         by_key: dict[str, Any] = {}
         untagged: list[str] = []
@@ -114,7 +116,7 @@ def assign_accounts(
         moves: list[OwnerMove] = []
         updates: list[tuple[Any, ...]] = []
         history: list[tuple[Any, ...]] = []
-        stamp = tagging.datetime_binder(session)(_stamp(today))
+        stamp = tagging.datetime_binder(conn)(_stamp(today))
         rule = "rebalance" if rebalance else "assign"
         rule_text: dict[tuple[str, str | None, float], str] = {}
         add_move = moves.append
@@ -131,8 +133,8 @@ def assign_accounts(
                 text = rule_text[(t, cat, load)] = f"{rule}: {t}/{cat} load {load:.3f}/week"
             add_history((rid, "owner", m.old, new, stamp, who, m.why, text))
         if not dry_run:
-            tagging.update_owners(session, updates)
-            tagging.insert_tag_changes(session, history)
+            tagging.update_owners(conn, updates)
+            tagging.insert_tag_changes(conn, history)
         summaries = [
             RepSummary(
                 o.handle,
@@ -159,7 +161,8 @@ def assign_accounts(
         )
         result.summary = _summary(result)
         if dry_run:
-            session.rollback()
+            conn.rollback()
+        holidays.save()
         return result
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 def capacity_report(store: Store, method: Method, *, today: date) -> CapacityPlan:
     from khm.store import tagging
 
-    with store.transaction() as session:
+    with store.begin() as conn:
         reps = [
             RepInfo(
                 handle=r.handle,
@@ -29,10 +29,15 @@ def capacity_report(store: Store, method: Method, *, today: date) -> CapacityPla
                 active=bool(r.active),
                 name=r.name or "",
             )
-            for r in tagging.all_reps(session)
+            for r in tagging.all_reps(conn)
         ]
         groups = [
             LoadGroup(g.owner, g.type, g.category, g.country, int(g.n))
-            for g in tagging.load_groups(session)
+            for g in tagging.load_groups(conn)
         ]
-    return plan_capacity(method, reps, groups, year=today.year)
+    from khm.services.holidays import HolidayCache
+
+    holidays = HolidayCache.default()
+    plan = plan_capacity(method, reps, groups, year=today.year, holidays=holidays)
+    holidays.save()
+    return plan

@@ -76,7 +76,7 @@ class TagResult:
 def _stamp(today: date) -> datetime:
     """When a change happened: ``today`` with the current time of day (naive UTC), so
     history periods and triggers relative to ``--today`` see it."""
-    from khm.store.models import utcnow
+    from khm.store.tables import utcnow
 
     now = utcnow()
     return datetime.combine(today, now.time()) if today != now.date() else now
@@ -191,13 +191,13 @@ def tag_accounts(
     written (the ABC shares are still taken over all active accounts)."""
     from khm.store import tagging
 
-    with store.transaction() as session:
-        rows = tagging.accounts_for_tagging(session)
+    with store.begin() as conn:
+        rows = tagging.accounts_for_tagging(conn)
         only: set[str] | None = None
         if keys is not None:
             only = set()
             for k in keys:
-                found = tagging.find_account(session, k)
+                found = tagging.find_account(conn, k)
                 if found is None:
                     raise NotFoundError(f"account {k!r} not found")
                 if found.archived:
@@ -214,7 +214,7 @@ def tag_accounts(
                     f.type_manual = f.category_manual = False
         results = classify(facts, method)  # checks the rules first: nothing written yet
 
-        to_db = tagging.datetime_binder(session)
+        to_db = tagging.datetime_binder(conn)
         stamp = _stamp(today)
         stamp_db = to_db(stamp)
         tagged_db = to_db(datetime.combine(today, time()))
@@ -299,8 +299,8 @@ def tag_accounts(
                 )
             )
         if not dry_run:
-            tagging.update_tags(session, updates)
-            tagging.insert_tag_changes(session, history)
+            tagging.update_tags(conn, updates)
+            tagging.insert_tag_changes(conn, history)
         result = TagResult(
             changes=changes,
             manual_kept=manual_kept,
@@ -326,7 +326,7 @@ def tag_accounts(
             result.summary["single_account_groups"] = sum(1 for n in sizes.values() if n == 1)
             result.summary["group_by"] = list(method.categories.group_by)
         if dry_run:
-            session.rollback()
+            conn.rollback()
         return result
 
 
@@ -392,11 +392,11 @@ def tag_manual(
     if reason is None or not reason.strip():
         raise UsageError("--reason: a manual tag needs a reason (it is kept in the history)")
     reason = reason.strip()
-    with store.transaction() as session:
-        row = tagging.find_account(session, key)
+    with store.begin() as conn:
+        row = tagging.find_account(conn, key)
         if row is None:
             raise NotFoundError(f"account {key!r} not found")
-        to_db = tagging.datetime_binder(session)
+        to_db = tagging.datetime_binder(conn)
         stamp = to_db(_stamp(today))
         changes: list[FieldChange] = []
         history: list[tuple[Any, ...]] = []
@@ -418,8 +418,8 @@ def tag_manual(
             row.id,
         )
         if not dry_run:
-            tagging.update_tags(session, [upd])
-            tagging.insert_tag_changes(session, history)
+            tagging.update_tags(conn, [upd])
+            tagging.insert_tag_changes(conn, history)
         result = TagResult(
             changes=changes,
             manual_kept=[],
@@ -444,7 +444,7 @@ def tag_manual(
             "reason": reason,
         }
         if dry_run:
-            session.rollback()
+            conn.rollback()
         return result
 
 
@@ -485,15 +485,15 @@ def tag_history(
         fld = field.strip().lower()
         if fld not in HISTORY_FIELDS:
             raise UsageError(f"--field: {field!r} is not one of {', '.join(HISTORY_FIELDS)}")
-    with store.transaction() as session:
+    with store.begin() as conn:
         account_id = None
         if account is not None:
-            row = tagging.find_account(session, account)
+            row = tagging.find_account(conn, account)
             if row is None:
                 raise NotFoundError(f"account {account!r} not found")
             account_id = row.id
         rows = tagging.tag_history(
-            session,
+            conn,
             start=datetime.combine(start, time()),
             end=datetime.combine(end + timedelta(days=1), time()),
             account_id=account_id,

@@ -115,6 +115,22 @@ class Store:
         finally:
             session.close()
 
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """One SQLAlchemy Core transaction (no ORM session, so no sqlmodel import):
+        committed on success, rolled back on any error or when the caller already rolled
+        it back (a dry run)."""
+        with self.engine.connect() as conn:
+            trans = conn.begin()
+            try:
+                yield conn
+            except BaseException:
+                if trans.is_active:
+                    trans.rollback()
+                raise
+            if trans.is_active:
+                trans.commit()
+
     def dispose(self) -> None:
         self.engine.dispose()
 

@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index
 from sqlmodel import Field, SQLModel
 
+from khm.store.tables import utcnow
 
-def utcnow() -> datetime:
-    """Naive UTC timestamp, as stored (the same on SQLite and PostgreSQL)."""
-    return datetime.now(UTC).replace(tzinfo=None)
+__all__ = ["Account", "Rep", "TagChange", "Touch", "utcnow"]
 
 
 class Rep(SQLModel, table=True):

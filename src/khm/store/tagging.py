@@ -1,7 +1,9 @@
 """Queries for ``khm tag``, ``khm assign`` and ``khm capacity``.
 
-Each function takes the caller's open sqlmodel ``Session`` (one transaction per command)
-and uses SQLAlchemy Core on the tables, so it runs the same on SQLite and PostgreSQL and
+Each function takes the caller's open SQLAlchemy ``Connection`` (one transaction per
+command, :meth:`khm.store.db.Store.begin`) and uses SQLAlchemy Core on light views of the
+tables (:mod:`khm.store.tables`: no sqlmodel import), so it runs the same on SQLite and
+PostgreSQL and
 stays fast on 100k accounts: one SELECT of the needed columns, bulk UPDATE / INSERT with
 executemany, GROUP BY pushed to the database for the capacity figures.
 """
@@ -17,14 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, Text, bindparam, func, insert, select, type_coerce, update
 
-from khm.store.models import Account, Rep, TagChange
+from khm.store.tables import ACCOUNT as A
+from khm.store.tables import REP as R
+from khm.store.tables import TAG_CHANGE as T
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
-A = Account.__table__  # type: ignore[attr-defined]
-R = Rep.__table__  # type: ignore[attr-defined]
-T = TagChange.__table__  # type: ignore[attr-defined]
+    from sqlalchemy.engine import Connection
 
 
 def _active() -> Any:
@@ -34,12 +34,12 @@ def _active() -> Any:
 # --------------------------------------------------------------------------- accounts
 
 
-def find_account(session: Session, key: str) -> Any | None:
+def find_account(conn: Connection, key: str) -> Any | None:
     """The account row with this key; else the only one matching ignoring case."""
-    row = session.execute(select(A).where(A.c.key == key)).first()
+    row = conn.execute(select(*A.c).where(A.c.key == key)).first()
     if row is not None:
         return row
-    rows = session.execute(select(A).where(func.lower(A.c.key) == key.lower()).limit(2)).all()
+    rows = conn.execute(select(*A.c).where(func.lower(A.c.key) == key.lower()).limit(2)).all()
     return rows[0] if len(rows) == 1 else None
 
 
@@ -54,7 +54,7 @@ def json_value(raw: Any, empty: Any) -> Any:
     return raw
 
 
-def accounts_for_tagging(session: Session) -> Sequence[Any]:
+def accounts_for_tagging(conn: Connection) -> Sequence[Any]:
     """Every active account with what the classifier reads, in key order. The JSON
     columns come back as text where the driver gives text: decode with :func:`json_value`
     (much faster than a per-row type processor on 100k rows)."""
@@ -76,19 +76,18 @@ def accounts_for_tagging(session: Session) -> Sequence[Any]:
         A.c.manual_reason,
         A.c.tagged_at,
     ]
-    return _fetch_all(session, select(*cols).where(_active()).order_by(A.c.key))
+    return _fetch_all(conn, select(*cols).where(_active()).order_by(A.c.key))
 
 
-def _fetch_all(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
+def _fetch_all(conn: Connection, stmt: Any) -> list[tuple[Any, ...]]:
     """All rows of a Core SELECT as the driver's plain tuples.
 
-    The statement is compiled by SQLAlchemy for the session's dialect and run on the
-    driver's own cursor, in the session's transaction: on 100k rows SQLAlchemy's result
+    The statement is compiled by SQLAlchemy for the connection's dialect and run on the
+    driver's own cursor, in the caller's transaction: on 100k rows SQLAlchemy's result
     rows cost about as much again as the database's own work. Values come back as the
     driver gives them: on SQLite booleans are 0/1 and date-times SQLAlchemy's text (pass
     them back unchanged through :func:`datetime_binder`); JSON columns are text on
     SQLite and decoded on PostgreSQL (read them with :func:`json_value`)."""
-    conn = session.connection()
     compiled = stmt.compile(dialect=conn.dialect)
     params: Any
     if compiled.positional:
@@ -103,11 +102,11 @@ def _fetch_all(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
-def datetime_binder(session: Session) -> Callable[[datetime | str | None], Any]:
-    """The driver value of a naive datetime for this session's dialect (SQLite stores
+def datetime_binder(conn: Connection) -> Callable[[datetime | str | None], Any]:
+    """The driver value of a naive datetime for this connection's dialect (SQLite stores
     SQLAlchemy's text format). Convert a run's few timestamps once, then pass the result
     to the bulk writers below."""
-    dialect = session.connection().dialect
+    dialect = conn.dialect
     proc = DateTime().dialect_impl(dialect).bind_processor(dialect)
     if proc is None:
         return lambda v: v
@@ -121,17 +120,16 @@ def datetime_binder(session: Session) -> Callable[[datetime | str | None], Any]:
 
 
 def _executemany(
-    session: Session, stmt: Any, names: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+    conn: Connection, stmt: Any, names: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
 ) -> None:
     """Run ``stmt`` once per row through the driver's executemany.
 
-    The statement is compiled once by SQLAlchemy for the session's dialect (so the SQL is
+    The statement is compiled once by SQLAlchemy for the connection's dialect (so the SQL is
     the dialect's own); the rows (tuples in ``names`` order, date-times already converted
     with :func:`datetime_binder`) skip SQLAlchemy's per-row parameter processing, which
     on 100k rows costs several times the database's own work."""
     if not rows:
         return
-    conn = session.connection()
     compiled = stmt.compile(dialect=conn.dialect)
     params: Sequence[Any]
     if compiled.positional:
@@ -158,7 +156,7 @@ TAG_UPDATE_COLUMNS = (
 )
 
 
-def update_tags(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+def update_tags(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     """Bulk update of type, category, manual flags and tagged_at, by account id.
 
     Each row: a tuple in :data:`TAG_UPDATE_COLUMNS` order (``b_id`` = account id)."""
@@ -167,35 +165,35 @@ def update_tags(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
         .where(A.c.id == bindparam("b_id"))
         .ordered_values(*((A.c[n], bindparam(n)) for n in TAG_UPDATE_COLUMNS[:-1]))
     )
-    _executemany(session, stmt, TAG_UPDATE_COLUMNS, rows)
+    _executemany(conn, stmt, TAG_UPDATE_COLUMNS, rows)
 
 
 OWNER_UPDATE_COLUMNS = ("owner", "updated_at", "b_id")
 
 
-def update_owners(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+def update_owners(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     """Bulk owner update; rows are (owner, updated_at, account id)."""
     stmt = (
         update(A)
         .where(A.c.id == bindparam("b_id"))
         .ordered_values((A.c.owner, bindparam("owner")), (A.c.updated_at, bindparam("updated_at")))
     )
-    _executemany(session, stmt, OWNER_UPDATE_COLUMNS, rows)
+    _executemany(conn, stmt, OWNER_UPDATE_COLUMNS, rows)
 
 
 HISTORY_COLUMNS = ("account_id", "field", "old", "new", "changed_at", "who", "reason", "rule")
 
 
-def insert_tag_changes(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+def insert_tag_changes(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     """Bulk insert into the tag history; rows in :data:`HISTORY_COLUMNS` order."""
     stmt = insert(T).values({c: bindparam(c) for c in HISTORY_COLUMNS})
-    _executemany(session, stmt, HISTORY_COLUMNS, rows)
+    _executemany(conn, stmt, HISTORY_COLUMNS, rows)
 
 
-def accounts_for_assign(session: Session) -> Sequence[Any]:
+def accounts_for_assign(conn: Connection) -> Sequence[Any]:
     """Active accounts: id, key, name, type, category, country, owner (key order)."""
     return _fetch_all(
-        session,
+        conn,
         select(A.c.id, A.c.key, A.c.name, A.c.type, A.c.category, A.c.country, A.c.owner)
         .where(_active())
         .order_by(A.c.key),
@@ -205,8 +203,8 @@ def accounts_for_assign(session: Session) -> Sequence[Any]:
 # --------------------------------------------------------------------------- reps
 
 
-def all_reps(session: Session) -> Sequence[Any]:
-    return session.execute(
+def all_reps(conn: Connection) -> Sequence[Any]:
+    return conn.execute(
         select(R.c.handle, R.c.name, R.c.role, R.c.capacity, R.c.active).order_by(R.c.handle)
     ).all()
 
@@ -214,14 +212,14 @@ def all_reps(session: Session) -> Sequence[Any]:
 # --------------------------------------------------------------------------- capacity
 
 
-def load_groups(session: Session) -> Sequence[Any]:
+def load_groups(conn: Connection) -> Sequence[Any]:
     """Active accounts counted per (owner, type, category, country)."""
     q = (
         select(A.c.owner, A.c.type, A.c.category, A.c.country, func.count().label("n"))
         .where(_active())
         .group_by(A.c.owner, A.c.type, A.c.category, A.c.country)
     )
-    return session.execute(q).all()
+    return conn.execute(q).all()
 
 
 # --------------------------------------------------------------------------- history
@@ -241,7 +239,7 @@ class HistoryRow:
 
 
 def tag_history(
-    session: Session,
+    conn: Connection,
     *,
     start: datetime,
     end: datetime,
@@ -269,4 +267,4 @@ def tag_history(
         q = q.where(T.c.account_id == account_id)
     if field is not None:
         q = q.where(T.c.field == field)
-    return [HistoryRow(*r) for r in session.execute(q).all()]
+    return [HistoryRow(*r) for r in conn.execute(q).all()]

@@ -1,0 +1,71 @@
+"""Light SQLAlchemy Core views of the tables in :mod:`khm.store.models`.
+
+The bulk commands (``khm tag``, ``khm assign``, ``khm capacity``) only select, update and
+insert with SQLAlchemy Core; building the sqlmodel classes (and importing sqlmodel and
+the ORM) costs more start-up than a small book's whole run. These ``table()`` clauses name
+the same tables and columns with the same types, so a statement compiles to the same SQL
+on SQLite and PostgreSQL. A test checks them against the models.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, column, table
+
+
+def utcnow() -> datetime:
+    """Naive UTC timestamp, as stored (the same on SQLite and PostgreSQL)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+ACCOUNT = table(
+    "account",
+    column("id", Integer),
+    column("key", String),
+    column("name", String),
+    column("country", String),
+    column("product_lines", JSON),
+    column("revenue", Float),
+    column("employees", Float),
+    column("custom", JSON),
+    column("owner", String),
+    column("type", String),
+    column("category", String),
+    column("type_manual", Boolean),
+    column("category_manual", Boolean),
+    column("manual_reason", String),
+    column("tagged_at", DateTime),
+    column("lifecycle_stage", String),
+    column("archived", Boolean),
+    column("created_at", DateTime),
+    column("updated_at", DateTime),
+)
+
+REP = table(
+    "rep",
+    column("id", Integer),
+    column("handle", String),
+    column("name", String),
+    column("email", String),
+    column("role", String),
+    column("capacity", Float),
+    column("active", Boolean),
+    column("created_at", DateTime),
+    column("updated_at", DateTime),
+)
+
+TAG_CHANGE = table(
+    "tag_change",
+    column("id", Integer),
+    column("account_id", Integer),
+    column("field", String),
+    column("old", String),
+    column("new", String),
+    column("changed_at", DateTime),
+    column("who", String),
+    column("reason", String),
+    column("rule", String),
+)
+
+TABLES = (ACCOUNT, REP, TAG_CHANGE)
