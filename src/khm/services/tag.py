@@ -189,6 +189,32 @@ def tag_accounts(
 ) -> TagResult:
     """Apply the rules to every active account. With ``keys`` only those accounts are
     written (the ABC shares are still taken over all active accounts)."""
+    from khm.services import paused_gc
+
+    # a first run over a big book builds a million small objects that all live until the
+    # output is written: automatic collections would walk them again and again
+    with paused_gc():
+        return _tag_accounts(
+            store,
+            method,
+            today=today,
+            dry_run=dry_run,
+            who=who,
+            reset_manual=reset_manual,
+            keys=keys,
+        )
+
+
+def _tag_accounts(
+    store: Store,
+    method: Method,
+    *,
+    today: date,
+    dry_run: bool,
+    who: str,
+    reset_manual: bool,
+    keys: Sequence[str] | None,
+) -> TagResult:
     from khm.store import tagging
 
     with store.begin() as conn:
@@ -224,37 +250,42 @@ def tag_accounts(
         updates: list[tuple[Any, ...]] = []
         history: list[tuple[Any, ...]] = []
         manual_fields = manual_reset = changed_accounts = 0
-        final: list[tuple[str | None, str | None]] = []
-        tagged_changed = tagged_db
         add_change = changes.append
         add_history = history.append
         add_update = updates.append
+        # (type, category) after the run: the rule's values, or the stored ones of the
+        # accounts this run leaves alone (``keys``)
+        final: list[tuple[str | None, str | None]] = []
         add_final = final.append
-        for row, f, cl in zip(rows, facts, results, strict=True):
+        # the common case of a big book is a run over every account with no manual tag:
+        # this loop runs 100 000 times, so names are local and the rare cases branch off
+        for row, cl in zip(rows, results, strict=True):
             # columns of khm.store.tagging.accounts_for_tagging
             old_type = row[10]
             old_cat = row[11]
-            if only is not None and f.key not in only:
+            if only is not None and row[1] not in only:
                 add_final((old_type, old_cat))
                 continue
             new_type = cl.type
             new_cat = cl.category
             add_final((new_type, new_cat))
-            still_manual = cl.type_manual or cl.category_manual
-            if cl.no_metric and not cl.category_manual:
-                no_metric.append((f.key, f.name))
+            type_manual = cl.type_manual
+            category_manual = cl.category_manual
+            still_manual = type_manual or category_manual
+            if cl.no_metric and not category_manual:
+                no_metric.append((row[1], row[2] or ""))
             if still_manual:
                 for fld, manual, value, decision in (
-                    ("type", cl.type_manual, new_type, cl.type_rule),
-                    ("category", cl.category_manual, new_cat, cl.category_rule),
+                    ("type", type_manual, new_type, cl.type_rule),
+                    ("category", category_manual, new_cat, cl.category_rule),
                 ):
                     if manual:
                         manual_fields += 1
                         if decision.value != value:
                             manual_kept.append(
                                 ManualKept(
-                                    f.key,
-                                    f.name,
+                                    row[1],
+                                    row[2] or "",
                                     fld,
                                     value,
                                     decision.value,
@@ -264,34 +295,36 @@ def tag_accounts(
                             )
             type_changed = new_type != old_type
             cat_changed = new_cat != old_cat
-            reset_this = reset_manual and bool(row[12] or row[13])
-            if not (type_changed or cat_changed or reset_this):
-                continue
-            rid = row[0]
-            if reset_this:
+            if type_changed or cat_changed:
+                reason = RULE_RUN_REASON
+                if reset_manual and (row[12] or row[13]):
+                    manual_reset += 1
+                    reason = RESET_REASON
+                changed_accounts += 1
+                tagged = tagged_db
+            elif reset_manual and (row[12] or row[13]):
                 manual_reset += 1
                 reason = RESET_REASON
+                tagged = to_db(row[15])
             else:
-                reason = RULE_RUN_REASON
+                continue
+            rid = row[0]
+            key = row[1]
+            name = row[2] or ""
             if type_changed:
                 rule = cl.type_rule.rule
-                add_change(FieldChange(f.key, f.name, "type", old_type, new_type, rule, reason))
+                add_change(FieldChange(key, name, "type", old_type, new_type, rule, reason))
                 add_history((rid, "type", old_type, new_type, stamp_db, who, reason, rule))
             if cat_changed:
                 rule = cl.category_rule.rule
-                add_change(FieldChange(f.key, f.name, "category", old_cat, new_cat, rule, reason))
+                add_change(FieldChange(key, name, "category", old_cat, new_cat, rule, reason))
                 add_history((rid, "category", old_cat, new_cat, stamp_db, who, reason, rule))
-            if type_changed or cat_changed:
-                changed_accounts += 1
-                tagged = tagged_changed
-            else:
-                tagged = to_db(row[15])
             add_update(
                 (
                     new_type,
                     new_cat,
-                    cl.type_manual,
-                    cl.category_manual,
+                    type_manual,
+                    category_manual,
                     row[14] if still_manual else None,
                     tagged,
                     stamp_db,
