@@ -81,6 +81,30 @@ def time_run(cmd: list[str], db: Path, env: dict[str, str]) -> tuple[float, floa
     return elapsed, cpu
 
 
+FLOOR_SCRIPT = """
+import csv, sqlite3, sys
+c = sqlite3.connect(sys.argv[2])
+c.execute("PRAGMA journal_mode=WAL")
+c.execute('CREATE TABLE account (id INTEGER PRIMARY KEY, "key" TEXT NOT NULL, name TEXT, '
+          'country TEXT, product_lines TEXT, revenue REAL, employees REAL, lifecycle_stage TEXT)')
+c.execute('CREATE UNIQUE INDEX ix_account_key ON account ("key")')
+with open(sys.argv[1], newline="", encoding="utf-8") as fh:
+    rows = csv.reader(fh)
+    next(rows)
+    with c:
+        c.executemany("INSERT INTO account (key, name, country, product_lines, revenue, "
+                      "employees, lifecycle_stage) VALUES (?,?,?,?,?,?,?)", rows)
+"""
+
+
+def floor_command(csv_path: Path, db: Path) -> list[str]:
+    """The least any Python program does to load this file into SQLite: the csv module
+    straight into one executemany, no checks, no conversion, no framework. Whatever khm
+    does (start-up of typer, SQLAlchemy and pydantic; validating and converting every
+    cell; upsert by key) comes on top of this."""
+    return [sys.executable, "-c", FLOOR_SCRIPT, str(csv_path), str(db)]
+
+
 def phases(csv_path: Path, db: Path) -> list[tuple[str, float]]:
     """One in-process khm import, timed by phase (the same steps the command runs)."""
     gc.disable()
@@ -153,6 +177,11 @@ def main() -> None:
             su_cmd = [su, "insert", str(su_db), "accounts", str(data), "--csv"]
             su_times = [time_run(su_cmd, su_db, env) for _ in range(args.repeat)]
 
+        floor_db = tmp / "floor.db"
+        floor_times = [
+            time_run(floor_command(data, floor_db), floor_db, env) for _ in range(args.repeat)
+        ]
+
         def line(label: str, runs: list[tuple[float, float]]) -> tuple[float, float]:
             wall = min(r[0] for r in runs)
             cpu = min(r[1] for r in runs)
@@ -171,6 +200,7 @@ def main() -> None:
             f"{'  of which fixed (1 row)':27s} wall best {one_wall:6.2f} s"
             f"{'':17s}cpu {one_cpu:6.2f} s   (start-up, imports, new schema, exit)"
         )
+        _, floor_cpu = line("floor: csv -> sqlite3", floor_times)
         if su_times:
             su_wall, su_cpu = line("sqlite-utils insert --csv", su_times)
             ratio = su_wall / khm_wall
@@ -189,6 +219,11 @@ def main() -> None:
                 verdict = "machine busy: wall clock unreliable, no verdict; compare CPU time"
             print(f"ratio (sqlite-utils / khm), wall clock: {ratio:.2f}x  ({verdict})")
             print(f"ratio (sqlite-utils / khm), CPU time:   {su_cpu / khm_cpu:.2f}x")
+            print(
+                f"ratio (sqlite-utils / floor), CPU time: {su_cpu / floor_cpu:.2f}x  (the most "
+                f"any Python loader reaches; {TARGET:g}x needs khm within "
+                f"{su_cpu / TARGET - floor_cpu:.2f} s CPU of the floor, start-up included)"
+            )
         else:
             print("sqlite-utils is not installed (pip install sqlite-utils): no comparison")
         print("\nwhere khm's time goes (one in-process run):")
