@@ -31,6 +31,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from khm.errors import MethodError
@@ -134,9 +135,12 @@ def metric_value(facts: AccountFacts, metric: str) -> float | None:
 
 
 def custom_fields(accounts: Iterable[AccountFacts]) -> set[str]:
+    """The custom field names any account has. Readers share one dict between accounts
+    with the same custom values, so each distinct dict is looked at once."""
     out: set[str] = set()
-    for a in accounts:
-        out.update(a.custom.keys())
+    distinct = {id(c): c for c in map(attrgetter("custom"), accounts)}
+    for custom in distinct.values():
+        out.update(custom.keys())
     return out
 
 

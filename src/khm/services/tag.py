@@ -7,9 +7,11 @@ computes everything and writes nothing.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from khm.core.classify import AccountFacts, classify, share_group_sizes, skipped_rules
@@ -364,9 +366,7 @@ def _tag_accounts(
 
 
 def summary(result: TagResult) -> dict[str, Any]:
-    by_field: dict[str, int] = {}
-    for c in result.changes:
-        by_field[c.field] = by_field.get(c.field, 0) + 1
+    by_field = dict(Counter(map(attrgetter("field"), result.changes)))
     return {
         "accounts": result.accounts,
         "changed_accounts": result.changed_accounts,
