@@ -436,3 +436,13 @@ def test_a_guessed_country_asks_for_the_code(cli):
     r = cli("account", "add", "K", "--country", "England", code=ExitCode.USAGE)
     assert "GB" in r.stderr
     cli("account", "add", "K", "--country", "GB")
+
+
+def test_search_folds_nordic_and_other_non_ascii_letters(cli, book):
+    cli("account", "add", "F6", "--name", "ÆRØ Fiskeri ApS", "--country", "DK")
+    cli("account", "add", "G7", "--name", "Õunapuu OÜ", "--country", "EE")
+    cli("account", "add", "H8", "--name", "pöllö oy", "--country", "FI")
+    assert _keys(cli, "--search", "ærø") == ["F6"]
+    assert _keys(cli, "--search", "ÕUNAPUU") == ["G7"]
+    assert _keys(cli, "--search", "PÖLLÖ") == ["H8"]
+    assert _keys(cli, "--search", "fiskeri") == ["F6"]

@@ -145,6 +145,12 @@ def _create_sqlite_file(path: Path) -> None:
         raise DatabaseError(f"{path}: cannot create the database file: {exc.strerror}") from None
 
 
+def _unicode_lower(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.lower()
+    return None if value is None else str(value).lower()
+
+
 def make_engine(url: str) -> Engine:
     from sqlalchemy import create_engine, event
 
@@ -166,6 +172,10 @@ def make_engine(url: str) -> Engine:
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.close()
+                # SQLite's own lower() folds ASCII only: "ÆRØ" would not find "ærø".
+                # Python's str.lower gives lower() the Unicode folding PostgreSQL has, so
+                # the portable lower(...) in the queries searches the same on both.
+                dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
 
             return engine
         return create_engine(url, pool_pre_ping=True)
