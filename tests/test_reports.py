@@ -530,3 +530,39 @@ def test_the_memoised_book_replay_agrees_with_the_plain_one(book):
     tallies, planned = _straight_simulate_accounts(method=M, **book)
     assert fast.tallies == tallies
     assert fast.planned == planned
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    touched=st.lists(
+        st.tuples(st.integers(1, 4), st.sampled_from(sorted(M.activities)), st.integers(0, 120)),
+        max_size=25,
+    ),
+    start_off=st.integers(0, 120),
+    until_off=st.integers(-1, 130),
+)
+def test_the_last_touch_from_the_replay_data_agrees_with_a_plain_max(touched, start_off, until_off):
+    from khm.core.reports import last_touch_until
+
+    origin = date(2026, 1, 1).toordinal()
+    start = origin + start_off
+    until = start + until_off
+    last_before: dict = {}
+    touches: dict = {}
+    for account_id, kind, off in touched:
+        d = origin + off
+        if d < start:
+            kinds = last_before.setdefault(account_id, {})
+            kinds[kind] = max(kinds.get(kind, d), d)
+        else:
+            touches.setdefault(account_id, {}).setdefault(kind, []).append(d)
+    for kinds in touches.values():
+        for lst in kinds.values():
+            lst.sort()
+    want: dict = {}
+    for account_id, _kind, off in touched:
+        d = origin + off
+        if d <= until:
+            want[account_id] = max(want.get(account_id, d), d)
+    got = last_touch_until(until, last_before, touches)
+    assert got == {a: date.fromordinal(o) for a, o in want.items()}

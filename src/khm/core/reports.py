@@ -26,6 +26,7 @@ from __future__ import annotations
 import calendar as _cal
 import hashlib
 import math
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -743,6 +744,42 @@ class NeglectedAccount:
             "allowed_days": self.allowed_days,
             "longest": self.longest,
         }
+
+
+def last_touch_until(
+    until: int,
+    last_before: Mapping[int, Mapping[str, int]],
+    touches: Mapping[int, Mapping[str, Sequence[int]]],
+) -> dict[int, date]:
+    """The newest touch of any kind on or before ``until`` per account, from the data the
+    due replay already holds: ``last_before`` (each kind's last touch before the period
+    start) and ``touches`` (every touch from the period start on, each list sorted), when
+    ``until`` is on or after the day before the period start and the touches reach it.
+
+    Why: ``neglected`` needs exactly this, and reading it from the database again is a
+    second ``GROUP BY`` over the whole touch table (a quarter of a second on 1M touches)."""
+    out: dict[int, int] = {}
+    for account_id, kinds in last_before.items():
+        if kinds:
+            out[account_id] = max(kinds.values())
+    for account_id, streams in touches.items():
+        best = -1
+        for lst in streams.values():
+            if not lst or lst[0] > until:
+                continue
+            v = lst[-1] if lst[-1] <= until else lst[bisect_right(lst, until) - 1]
+            if v > best:
+                best = v
+        if best >= 0:  # a touch from the period start on is newer than any before it
+            out[account_id] = best
+    days: dict[int, date] = {}
+    result: dict[int, date] = {}
+    for account_id, o in out.items():
+        d = days.get(o)
+        if d is None:
+            d = days[o] = date.fromordinal(o)
+        result[account_id] = d
+    return result
 
 
 def neglected_report(
