@@ -327,7 +327,11 @@ def _print_terminal(console: Console, report: Report) -> None:
             console.print()
             console.print(Text(t.title, style="bold"))
             if t.bar is None and t.total is None and len(t.rows) > LONG_TABLE:
-                cells_of = [[text_value(r.get(c.key)) for c in t.columns] for r in t.rows]
+                keys = [c.key for c in t.columns]
+                cells_of = [
+                    [v if type(v) is str else text_value(v) for v in map(r.get, keys)]
+                    for r in t.rows
+                ]  # text_value(s) is s for plain text: skip its type checks for 250 000 cells
                 if print_long_table(console, t.columns, cells_of):
                     continue
             table = RichTable(header_style="bold")
@@ -480,10 +484,17 @@ def print_long_table(console: Console, columns: list[Any], rows: list[list[str]]
         values: list[str], left: str, mid: str, end: str, bottom: bool = False
     ) -> list[str]:
         parts = []
-        for j, v in enumerate(values):  # the common case: short plain ASCII cells
-            if len(v) > inner[j] or not (v.isascii() and v.isprintable()):
-                break
-            parts.append(f" {v:>{inner[j]}} " if right[j] else f" {v:<{inner[j]}} ")
+        for j, v in enumerate(values):  # the common case: short printable cells
+            if v.isascii():
+                if len(v) > inner[j] or not v.isprintable():
+                    break
+                parts.append(f" {v:>{inner[j]}} " if right[j] else f" {v:<{inner[j]}} ")
+            else:  # e.g. æøå in a name: padded by its cell width, as cell_lines does
+                w = cell_len(v)
+                if w > inner[j] or not v.isprintable():
+                    break
+                gap = " " * (inner[j] - w)
+                parts.append(f" {gap}{v} " if right[j] else f" {v}{gap} ")
         else:
             return [left + mid.join(parts) + end]
         cells = [cell_lines(v, j) for j, v in enumerate(values)]
