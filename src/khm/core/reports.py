@@ -793,39 +793,42 @@ def neglected_report(
     interval plus its grace, on ``as_of``; longest silence first, then key."""
     out: list[NeglectedAccount] = []
     as_of_o = as_of.toordinal()
-    graces: dict[Interval, int] = {}
-    longest_cache: dict[tuple[str, str], tuple[str, Interval] | None] = {}
+    # per (type, category): its longest kind and interval, with the ordinal limit per
+    # silent-since day (a few hundred distinct days for 100 000 accounts)
+    segments: dict[tuple[str, str], tuple[str, Interval, dict[date, int]] | None] = {}
     for acc in accounts:
-        if acc.type is None or acc.category is None:
+        t, c = acc.type, acc.category
+        if t is None or c is None:
             continue
-        seg = (acc.type, acc.category)
-        if seg not in longest_cache:
-            plan = method.cadence_for(acc.type, acc.category)
-            longest_cache[seg] = (
-                max(plan.items(), key=lambda kv: (kv[1].days, kv[0])) if plan else None
-            )
-        longest = longest_cache[seg]
-        if longest is None:
+        if (t, c) not in segments:
+            plan = method.cadence_for(t, c)
+            segments[(t, c)] = None
+            if plan:
+                kind, interval = max(plan.items(), key=lambda kv: (kv[1].days, kv[0]))
+                segments[(t, c)] = (kind, interval, {})
+        seg = segments[(t, c)]
+        if seg is None:
             continue
-        kind, interval = longest
         last = last_any.get(acc.id)
         since = last if last is not None else acc.anchor
         if since > as_of:
             continue
-        since_o = since.toordinal()
-        grace = graces.get(interval)
-        if grace is None:
-            grace = graces[interval] = method.grace.grace_days(interval)
-        limit_o = add_interval(since_o, interval) + grace
+        kind, interval, limits = seg
+        limit_o = limits.get(since)
+        if limit_o is None:
+            since_o = since.toordinal()
+            grace = method.grace.grace_days(interval)
+            limit_o = limits[since] = add_interval(since_o, interval) + grace
         if as_of_o <= limit_o:
             continue
+        since_o = since.toordinal()
         out.append(
             NeglectedAccount(
                 key=acc.key,
                 name=acc.name,
                 owner=acc.owner,
-                type=acc.type,
-                category=acc.category,
+                type=t,
+                category=c,
                 last_touch=last,
                 silent_since=since,
                 days_silent=as_of_o - since_o,

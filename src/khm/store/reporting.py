@@ -258,9 +258,19 @@ def tag_changes_between(conn: Connection, start: date, end: date) -> list[TagCha
         .where(c.changed_at >= lo, c.changed_at < hi, c.field.in_(("type", "category")))
         .order_by(c.changed_at, c.id)
     )
+    # plain DBAPI rows (a year of a big team is tens of thousands of changes); the time
+    # stamps go through the column type's own converter, as SQLAlchemy's rows would
+    convert = c.changed_at.type.dialect_impl(conn.dialect).result_processor(conn.dialect, None)
     return [
         TagChangeFact(
-            r.account_id, r.field, r.old, r.new, r.changed_at, r.who or "", r.reason, r.rule
+            account_id,
+            field,
+            old,
+            new,
+            convert(at) if convert is not None else at,
+            who or "",
+            reason,
+            rule,
         )
-        for r in conn.execute(q)
+        for account_id, field, old, new, at, who, reason, rule in _raw_rows(conn, q)
     ]
