@@ -108,7 +108,35 @@ def pretty_json(obj: Any, *, indent: int = 2) -> str:
 
     leaves = _JSON_LEAVES
     leaf = json.JSONEncoder(ensure_ascii=False, default=_json_leaf).encode
+    # values one per line: an encoded leaf never holds a raw newline (strings escape it)
+    lines = json.JSONEncoder(ensure_ascii=False, separators=("\n", ": "), default=_json_leaf).encode
     key_text = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+    def table(value: Any, level: int) -> str | None:
+        """A list of dicts with the same keys in the same order and only plain values (the
+        rows of a report section): every value of every row in one C call, then laid out
+        line by line. None when the list is not like that."""
+        keys = list(value[0])
+        n = len(keys)
+        if not all(type(k) is str for k in keys):
+            return None
+        cells: list[Any] = []
+        for row in value:
+            if type(row) is not dict or len(row) != n or list(row) != keys:
+                return None
+            values = list(row.values())
+            if not leaves.issuperset(map(type, values)):
+                return None
+            cells.extend(values)
+        tokens = lines(cells)[1:-1].split("\n")
+        pad = " " * (indent * (level + 1))
+        prefixes = [f"{pad}{' ' * indent}{key_text(k)}: " for k in keys]
+        close = f"\n{pad}}}"
+        rows = [
+            "{\n" + ",\n".join(map(str.__add__, prefixes, tokens[i : i + n])) + close
+            for i in range(0, len(tokens), n)
+        ]
+        return f"[\n{pad}" + f",\n{pad}".join(rows) + f"\n{pad[:-indent]}]"
 
     def walk(value: Any, level: int) -> str:
         t = type(value)
@@ -119,7 +147,7 @@ def pretty_json(obj: Any, *, indent: int = 2) -> str:
                 return "{}"
             if not all(type(k) is str for k in value):
                 value = {str(k): v for k, v in value.items()}  # as to_jsonable: 1 and "1" merge
-            if all(type(v) in leaves for v in value.values()):
+            if leaves.issuperset(map(type, value.values())):
                 return flat(value, level)
             pad = "\n" + " " * (indent * (level + 1))
             items = [f"{key_text(k)}: {walk(v, level + 1)}" for k, v in value.items()]
@@ -127,8 +155,12 @@ def pretty_json(obj: Any, *, indent: int = 2) -> str:
         if t is list or t is tuple:
             if not value:
                 return "[]"
-            if all(type(v) in leaves for v in value):
+            if leaves.issuperset(map(type, value)):
                 return flat(list(value), level)
+            if type(value[0]) is dict and value[0]:
+                text = table(value, level)
+                if text is not None:
+                    return text
             pad = "\n" + " " * (indent * (level + 1))
             items = [walk(v, level + 1) for v in value]
             return "[" + pad + ("," + pad).join(items) + pad[:-indent] + "]"
