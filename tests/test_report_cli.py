@@ -15,7 +15,7 @@ import stat
 from datetime import date, datetime, timedelta
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from khm.method import default_method
@@ -517,3 +517,32 @@ def test_the_fast_pretty_json_writes_what_json_dumps_writes(value):
     from khm.render import json_dumps, pretty_json
 
     assert pretty_json(value) == json_dumps(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(
+        st.text(alphabet="abcdefghij&.-'æøåÅÄÖü", min_size=1, max_size=9), min_size=1, max_size=8
+    ),
+    spaces=st.lists(st.sampled_from([" ", "  ", "   "]), min_size=8, max_size=8),
+    width=st.integers(1, 14),
+    right=st.booleans(),
+)
+def test_the_fast_word_wrap_is_richs_wrap(words, spaces, width, right):
+    from rich.console import Console
+    from rich.text import Text
+
+    from khm.cli.report import word_wrap
+
+    value = "".join(w + s for w, s in zip(words, spaces, strict=False)).rstrip()
+    assume(max(len(w) for w in words) <= width)  # the fast path only takes words that fit
+    console = Console(width=80, no_color=True, color_system=None)
+    justify = "right" if right else "left"
+    want = [
+        line.plain for line in Text(value).wrap(console, width, justify=justify, overflow="fold")
+    ]
+    got = [
+        line.rjust(width) if right else line.ljust(width)
+        for line in word_wrap(value, width, right=right)
+    ]
+    assert got == want
