@@ -15,6 +15,8 @@ import stat
 from datetime import date, datetime, timedelta
 
 import pytest
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
 
 from khm.method import default_method
 
@@ -480,3 +482,67 @@ def test_the_garbage_collector_runs_again_after_a_report_even_a_failed_one(cli):
     assert gc.isenabled()
     cli("report", "coverage", "--rep", "nobody", "--today", TODAY, code=5)
     assert gc.isenabled()
+
+
+_json_leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text()
+    | st.dates()
+    | st.datetimes()
+)
+_json_values = st.recursive(
+    _json_leaves,
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=6) | st.integers(0, 9), inner, max_size=5)
+        # report rows: dicts with the same keys, mostly plain values
+        | st.lists(st.fixed_dictionaries({"a": _json_leaves, "b": inner, "é": _json_leaves}))
+        | st.lists(st.fixed_dictionaries({"x": _json_leaves, "y": _json_leaves}), min_size=2)
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_json_values)
+@example({1: "one", "1": ["uno", {2: date(2026, 1, 2)}], "x": {"2": 2, 2: None}})
+@example([{"a": "x\ny", "b": 1.5}, {"a": None, "b": datetime(2026, 1, 2, 3, 4, 5)}])
+@example([{"a": 1, "b": 2}, {"b": 2, "a": 1}, {"a": [1]}])
+@example({"rows": [{"k": "v"}, {"k": "w", "extra": 0}], "more": [{}, {"k": (1,)}]})
+def test_the_fast_pretty_json_writes_what_json_dumps_writes(value):
+    from khm.render import json_dumps, pretty_json
+
+    assert pretty_json(value) == json_dumps(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(
+        st.text(alphabet="abcdefghij&.-'æøåÅÄÖü", min_size=1, max_size=9), min_size=1, max_size=8
+    ),
+    spaces=st.lists(st.sampled_from([" ", "  ", "   "]), min_size=8, max_size=8),
+    width=st.integers(1, 14),
+    right=st.booleans(),
+)
+def test_the_fast_word_wrap_is_richs_wrap(words, spaces, width, right):
+    from rich.console import Console
+    from rich.text import Text
+
+    from khm.cli.report import word_wrap
+
+    value = "".join(w + s for w, s in zip(words, spaces, strict=False)).rstrip()
+    assume(max(len(w) for w in words) <= width)  # the fast path only takes words that fit
+    console = Console(width=80, no_color=True, color_system=None)
+    justify = "right" if right else "left"
+    want = [
+        line.plain for line in Text(value).wrap(console, width, justify=justify, overflow="fold")
+    ]
+    got = [
+        line.rjust(width) if right else line.ljust(width)
+        for line in word_wrap(value, width, right=right)
+    ]
+    assert got == want

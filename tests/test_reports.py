@@ -422,3 +422,147 @@ def test_first_due_ordinal_agrees_with_the_due_module(key, kind, iv, anchor):
     interval = Interval.parse(iv)
     want = first_due(anchor, key, kind, interval)
     assert date.fromordinal(first_due_ordinal(anchor.toordinal(), key, kind, interval)) == want
+
+
+# --------------------------------------------------------------------------- the memoised book replay
+
+
+def _straight_simulate_accounts(*, method, period, today, accounts, last_before, touches):
+    """simulate_accounts written the plain way: every chain replayed event by event with
+    :func:`replay` and the first due date of :mod:`khm.core.due` (no memo, no inlining)."""
+    from khm.core.due import first_due
+    from khm.core.reports import STATUSES
+
+    shift = no_human_shift(method.calendar)
+    tallies: dict = {}
+    planned: dict = {}
+    for acc in accounts:
+        if acc.type is None or acc.category is None:
+            continue
+        for kind, interval in method.cadence_for(acc.type, acc.category).items():
+            cov = method.covering(kind)
+            lasts = [last_before.get(acc.id, {}).get(c) for c in cov]
+            last = max((x for x in lasts if x is not None), default=None)
+            human = method.is_human(kind)
+            events = replay(
+                interval=interval,
+                grace_days=method.grace.grace_days(interval),
+                last_before=date.fromordinal(last) if last is not None else None,
+                first=first_due(acc.anchor, acc.key, kind, interval),
+                touches=[
+                    date.fromordinal(x) for c in cov for x in touches.get(acc.id, {}).get(c, ())
+                ],
+                period=period,
+                today=today,
+                shift=shift if human else None,
+            )
+            cell = tallies.setdefault((acc.owner, acc.type, acc.category, kind), [0, 0, 0, 0])
+            for e in events:
+                cell[STATUSES.index(e.status)] += 1
+                if human:
+                    monday = e.due.toordinal() - e.due.weekday()
+                    p = planned.setdefault((acc.owner, monday), [0.0, 0.0])
+                    p[0] += method.effort(kind)
+                    p[1] += 1.0
+    return tallies, planned
+
+
+_PERIODS = [
+    parse_period(p, LATE_TODAY) for p in ("2026-11", "2026-Q3", "2026", "2026-12-15..2027-01-20")
+]
+
+
+@st.composite
+def _books(draw):
+    """A small book whose accounts share anchors, touch days and owners (so the memo of
+    simulate_accounts is hit), with covering kinds, untagged accounts and old touches."""
+    from khm.core.reports import AccountFacts
+    from khm.method import CATEGORIES, TYPES
+
+    period = draw(st.sampled_from(_PERIODS))
+    start, end = period.start.toordinal(), period.end.toordinal()
+    today = end + draw(st.integers(-40, 120))
+    days = draw(st.lists(st.integers(start - 5, end + 100), min_size=1, max_size=6))
+    anchors = draw(
+        st.lists(st.dates(date(2024, 6, 1), period.end), min_size=1, max_size=3, unique=True)
+    )
+    kinds = sorted(M.activities)
+    n = draw(st.integers(1, 12))
+    accounts, last_before, touches = [], {}, {}
+    for i in range(n):
+        tagged = draw(st.booleans()) or i == 0
+        accounts.append(
+            AccountFacts(
+                id=i + 1,
+                key=draw(st.sampled_from(["K1", "K2", "Å3", f"K{i}"])) + f"-{i}",
+                name="",
+                owner=draw(st.sampled_from([None, "asa", "bo"])),
+                type=draw(st.sampled_from(TYPES)) if tagged else None,
+                category=draw(st.sampled_from(CATEGORIES)) if tagged else None,
+                country=None,
+                revenue=None,
+                anchor=draw(st.sampled_from(anchors)),
+            )
+        )
+        tt = {}
+        for kind in draw(st.lists(st.sampled_from(kinds), max_size=4, unique=True)):
+            tt[kind] = sorted(draw(st.lists(st.sampled_from(days), min_size=1, max_size=5)))
+        touches[i + 1] = tt
+        lb = {}
+        for kind in draw(st.lists(st.sampled_from(kinds), max_size=3, unique=True)):
+            lb[kind] = start - draw(st.integers(1, 500))
+        last_before[i + 1] = lb
+    return dict(
+        period=period,
+        today=date.fromordinal(today),
+        accounts=accounts,
+        last_before=last_before,
+        touches=touches,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(book=_books())
+def test_the_memoised_book_replay_agrees_with_the_plain_one(book):
+    from khm.core.reports import simulate_accounts
+
+    fast = simulate_accounts(method=M, **book)
+    tallies, planned = _straight_simulate_accounts(method=M, **book)
+    assert fast.tallies == tallies
+    assert fast.planned == planned
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    touched=st.lists(
+        st.tuples(st.integers(1, 4), st.sampled_from(sorted(M.activities)), st.integers(0, 120)),
+        max_size=25,
+    ),
+    start_off=st.integers(0, 120),
+    until_off=st.integers(-1, 130),
+)
+def test_the_last_touch_from_the_replay_data_agrees_with_a_plain_max(touched, start_off, until_off):
+    from khm.core.reports import last_touch_until
+
+    origin = date(2026, 1, 1).toordinal()
+    start = origin + start_off
+    until = start + until_off
+    last_before: dict = {}
+    touches: dict = {}
+    for account_id, kind, off in touched:
+        d = origin + off
+        if d < start:
+            kinds = last_before.setdefault(account_id, {})
+            kinds[kind] = max(kinds.get(kind, d), d)
+        else:
+            touches.setdefault(account_id, {}).setdefault(kind, []).append(d)
+    for kinds in touches.values():
+        for lst in kinds.values():
+            lst.sort()
+    want: dict = {}
+    for account_id, _kind, off in touched:
+        d = origin + off
+        if d <= until:
+            want[account_id] = max(want.get(account_id, d), d)
+    got = last_touch_until(until, last_before, touches)
+    assert got == {a: date.fromordinal(o) for a, o in want.items()}

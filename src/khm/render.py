@@ -16,7 +16,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -70,6 +70,106 @@ def to_jsonable(value: Any) -> Any:
 
 def json_dumps(obj: Any, *, indent: int | None = 2) -> str:
     return json.dumps(to_jsonable(obj), ensure_ascii=False, indent=indent, sort_keys=False)
+
+
+_JSON_LEAVES = frozenset({str, int, float, bool, type(None), date, datetime})
+
+
+def _json_leaf(value: Any) -> Any:
+    """``default`` of the C encoders below: dates, the only leaves JSON lacks."""
+    if isinstance(value, date):
+        return to_jsonable(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def pretty_json(obj: Any, *, indent: int = 2) -> str:
+    """Exactly the text of :func:`json_dumps` (``indent`` spaces, UTF-8 text kept), faster.
+
+    Why: with ``indent`` the standard library falls back to its pure-Python encoder, about
+    1 µs a value, and a big report is millions of values. Here every container whose items
+    are all plain values (a report row, a short list) is encoded in one call of the C
+    encoder, whose item separator is the newline and indentation of its level; only the
+    few nested containers above them are walked in Python. A test compares both on random
+    nested data."""
+    if indent < 1:
+        raise ValueError("pretty_json: indent must be at least 1")
+    encoders: dict[int, Callable[[Any], str]] = {}
+
+    def flat(value: Any, level: int) -> str:  # a container of leaves, at nesting ``level``
+        enc = encoders.get(level)
+        if enc is None:
+            sep = ",\n" + " " * (indent * (level + 1))
+            enc = encoders[level] = json.JSONEncoder(
+                ensure_ascii=False, separators=(sep, ": "), default=_json_leaf
+            ).encode
+        text = enc(value)
+        pad = " " * (indent * (level + 1))
+        return f"{text[0]}\n{pad}{text[1:-1]}\n{pad[:-indent]}{text[-1]}"
+
+    leaves = _JSON_LEAVES
+    leaf = json.JSONEncoder(ensure_ascii=False, default=_json_leaf).encode
+    # values one per line: an encoded leaf never holds a raw newline (strings escape it)
+    lines = json.JSONEncoder(ensure_ascii=False, separators=("\n", ": "), default=_json_leaf).encode
+    key_text = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+    def table(value: Any, level: int) -> str | None:
+        """A list of dicts with the same keys in the same order and only plain values (the
+        rows of a report section): every value of every row in one C call, then laid out
+        line by line. None when the list is not like that."""
+        keys = list(value[0])
+        n = len(keys)
+        if not all(type(k) is str for k in keys):
+            return None
+        cells: list[Any] = []
+        for row in value:
+            if type(row) is not dict or len(row) != n or list(row) != keys:
+                return None
+            values = list(row.values())
+            if not leaves.issuperset(map(type, values)):
+                return None
+            cells.extend(values)
+        tokens = lines(cells)[1:-1].split("\n")
+        pad = " " * (indent * (level + 1))
+        prefixes = [f"{pad}{' ' * indent}{key_text(k)}: " for k in keys]
+        close = f"\n{pad}}}"
+        rows = [
+            "{\n" + ",\n".join(map(str.__add__, prefixes, tokens[i : i + n])) + close
+            for i in range(0, len(tokens), n)
+        ]
+        return f"[\n{pad}" + f",\n{pad}".join(rows) + f"\n{pad[:-indent]}]"
+
+    def walk(value: Any, level: int) -> str:
+        t = type(value)
+        if t in leaves:
+            return leaf(value)
+        if t is dict:
+            if not value:
+                return "{}"
+            if not all(type(k) is str for k in value):
+                value = {str(k): v for k, v in value.items()}  # as to_jsonable: 1 and "1" merge
+            if leaves.issuperset(map(type, value.values())):
+                return flat(value, level)
+            pad = "\n" + " " * (indent * (level + 1))
+            items = [f"{key_text(k)}: {walk(v, level + 1)}" for k, v in value.items()]
+            return "{" + pad + ("," + pad).join(items) + pad[:-indent] + "}"
+        if t is list or t is tuple:
+            if not value:
+                return "[]"
+            if leaves.issuperset(map(type, value)):
+                return flat(list(value), level)
+            if type(value[0]) is dict and value[0]:
+                text = table(value, level)
+                if text is not None:
+                    return text
+            pad = "\n" + " " * (indent * (level + 1))
+            items = [walk(v, level + 1) for v in value]
+            return "[" + pad + ("," + pad).join(items) + pad[:-indent] + "]"
+        converted = to_jsonable(value)  # mappings, sets, enums, models, decimals: as before
+        if converted is value:
+            return leaf(value)  # anything else: what json.dumps does with it
+        return walk(converted, level)
+
+    return walk(obj, 0)
 
 
 def json_with_long_list(payload: Mapping[str, Any], key: str, lines: Iterable[str]) -> str:

@@ -20,6 +20,7 @@ from khm.core.reports import (
     PortfolioReport,
     WorkloadReport,
     coverage_report,
+    last_touch_until,
     movement_report,
     neglected_report,
     portfolio_report,
@@ -100,6 +101,7 @@ def _build_report(
         if rep is not None and not q.rep_exists(conn, rep):
             raise NotFoundError(f"--rep: no rep with handle {rep!r} (see 'khm rep list')")
         accounts = q.load_accounts(conn, rep)
+        last_any: dict[int, date] | None = None
         if wanted & {"coverage", "workload"}:
             reps = q.load_reps(conn)
             last_before = q.last_touch_before(conn, period.start, rep)
@@ -112,6 +114,9 @@ def _build_report(
                 done_until=period.end,
                 human={k for k, a in method.activities.items() if a.mode == "human"},
             )
+            if "neglected" in wanted and period.start <= as_of:
+                # the touches just read reach as_of: no second pass over the touch table
+                last_any = last_touch_until(as_of.toordinal(), last_before, by_acc)
             sim = simulate_accounts(
                 method=method,
                 period=period,
@@ -132,7 +137,8 @@ def _build_report(
                     only_rep=rep,
                 )
         if "neglected" in wanted:
-            last_any = q.last_touch_any(conn, as_of, rep)
+            if last_any is None:
+                last_any = q.last_touch_any(conn, as_of, rep)
             report.neglected = neglected_report(
                 method=method, as_of=as_of, accounts=accounts, last_any=last_any
             )

@@ -184,12 +184,12 @@ def touch_streams(
     done_from: date,
     done_until: date,
     human: set[str],
-) -> tuple[dict[int, dict[str, list[int]]], dict[tuple[str | None, str, int], int]]:
+) -> tuple[dict[int, dict[str, tuple[int, ...]]], dict[tuple[str | None, str, int], int]]:
     """The touches with ``start <= date <= end``, grouped for the report maths.
 
-    Returns ``streams[account_id][kind]`` = sorted date ordinals, and the human touches
-    done between ``done_from`` and ``done_until`` counted per (who, kind, ordinal), where
-    who is the touch's rep, or the account's owner when the touch names none.
+    Returns ``streams[account_id][kind]`` = sorted date ordinals (a tuple), and the human
+    touches done between ``done_from`` and ``done_until`` counted per (who, kind, ordinal),
+    where who is the touch's rep, or the account's owner when the touch names none.
 
     Both are aggregated in SQL: one row per (account, kind) with its dates gathered by
     ``array_agg`` (PostgreSQL) or ``group_concat`` / ``string_agg`` (SQLAlchemy's
@@ -209,12 +209,17 @@ def touch_streams(
         .where(_date_range(conn, t.date, start, end))
         .group_by(t.account_id, t.kind)
     )
-    streams: dict[int, dict[str, list[int]]] = {}
+    streams: dict[int, dict[str, tuple[int, ...]]] = {}
+    # many (account, kind) pairs gathered the very same dates (a newsletter sent to every
+    # account on the same days): each distinct text is parsed once and its tuple shared
+    parsed: dict[str, tuple[int, ...]] = {}
     for account_id, kind, gathered in _raw_rows(conn, q):
-        items = gathered.split(",") if isinstance(gathered, str) else gathered
-        lst = [days[x] for x in items]
-        if len(lst) > 1:
-            lst.sort()
+        if isinstance(gathered, str):
+            lst = parsed.get(gathered)
+            if lst is None:
+                lst = parsed[gathered] = tuple(sorted(map(days.__getitem__, gathered.split(","))))
+        else:
+            lst = tuple(sorted(map(days.__getitem__, gathered)))
         kinds = streams.get(account_id)
         if kinds is None:
             streams[account_id] = {kind: lst}
@@ -253,9 +258,19 @@ def tag_changes_between(conn: Connection, start: date, end: date) -> list[TagCha
         .where(c.changed_at >= lo, c.changed_at < hi, c.field.in_(("type", "category")))
         .order_by(c.changed_at, c.id)
     )
+    # plain DBAPI rows (a year of a big team is tens of thousands of changes); the time
+    # stamps go through the column type's own converter, as SQLAlchemy's rows would
+    convert = c.changed_at.type.dialect_impl(conn.dialect).result_processor(conn.dialect, None)
     return [
         TagChangeFact(
-            r.account_id, r.field, r.old, r.new, r.changed_at, r.who or "", r.reason, r.rule
+            account_id,
+            field,
+            old,
+            new,
+            convert(at) if convert is not None else at,
+            who or "",
+            reason,
+            rule,
         )
-        for r in conn.execute(q)
+        for account_id, field, old, new, at, who, reason, rule in _raw_rows(conn, q)
     ]
