@@ -160,7 +160,7 @@ class RepPlan:
 
     @property
     def human_planned(self) -> float:
-        return sum(i.effort for i in self.items if i.human)
+        return sum(i.effort for i in self.items if i.mode == "human")
 
     @property
     def carried_over(self) -> int:
@@ -177,7 +177,7 @@ class RepPlan:
     @property
     def from_earlier(self) -> int:
         """Listed human items that were already due before this week."""
-        return sum(1 for i in self.items if i.human and i.backlog)
+        return sum(1 for i in self.items if i.mode == "human" and i.backlog)
 
 
 @dataclass(frozen=True)
