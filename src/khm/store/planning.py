@@ -240,6 +240,19 @@ def last_touches(
     """Newest touch date per (account, kind) among touches dated on or before ``until``,
     keyed by account key: one GROUP BY query (a scan of the covering index
     ``touch(account_id, kind, date)``)."""
+    return by_account_key(last_touches_by_id(conn, until=until, owner=owner), id_key)
+
+
+def last_touches_by_id(
+    conn: Connection, *, until: date, owner: str | None = None, sorted_by_kind: bool = False
+) -> dict[int, dict[str, date]]:
+    """:func:`last_touches` keyed by account id (the query, before the accounts are known).
+
+    ``sorted_by_kind`` orders the groups by (kind, account): the same result, but SQLite
+    then builds every group into a sorter inside the cursor's first step (one call that
+    releases the GIL) instead of handing out each group as it is found, so the query can
+    run in a thread while the main thread reads the accounts (see
+    :mod:`khm.services.weekly`)."""
     as_date = _Dates()
     q = select(
         Touch.account_id, Touch.kind, type_coerce(func.max(Touch.date), String).label("last")
@@ -254,6 +267,8 @@ def last_touches(
     if owner is not None:
         q = q.join(Account, Account.id == Touch.account_id).where(Account.owner == owner)
     q = q.group_by(Touch.account_id, Touch.kind)
+    if sorted_by_kind:
+        q = q.order_by(Touch.kind, Touch.account_id)
     by_id: dict[int, dict[str, date]] = {}
     memo = as_date.memo
     for aid, kind, last in _fetch(conn, q):
@@ -267,6 +282,13 @@ def last_touches(
             by_id[aid] = {kind: d}
         else:
             got[kind] = d
+    return by_id
+
+
+def by_account_key(
+    by_id: dict[int, dict[str, date]], id_key: dict[int, str]
+) -> dict[str, dict[str, date]]:
+    """Touches keyed by account id -> keyed by account key (accounts in ``id_key`` only)."""
     get_key = id_key.get
     out: dict[str, dict[str, date]] = {}
     for aid, kinds in by_id.items():
