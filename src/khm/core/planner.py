@@ -743,7 +743,9 @@ def _short_status(item: PlanItem) -> str:
 
 
 def _home_country(items: Iterable[PlanItem]) -> str | None:
-    counts = Counter(i.country for i in items if i.country)
+    counts = Counter([i.country for i in items])  # a list: Counter counts it in C
+    for falsy in (None, ""):
+        counts.pop(falsy, None)
     if not counts:
         return None
     return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
