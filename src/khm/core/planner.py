@@ -327,6 +327,11 @@ class _Rules:
         self.method = method
         self.covering = {k: (k, *sorted(method.covering(k) - {k})) for k in method.activities}
         self.covered = {c for a in method.activities.values() for c in a.covers}
+        # covered kind -> the other kinds covering it (a visit and a review cover a call)
+        self.coverers = {
+            c: frozenset(k for k, a in method.activities.items() if c in a.covers and k != c)
+            for c in self.covered
+        }
         self._cadence: dict[tuple[str | None, str | None], tuple[_Step, ...]] = {}
         self._memo: dict[Interval, dict[date, date]] = {}
         self._span: dict[tuple[str, date], int] = {}
@@ -576,7 +581,11 @@ def account_items(
         )
         for hit in fire(method, facts):
             _merge_trigger(parts, hit, acc, method, last, monday, ref, rules)
-    if len(parts) < 2 or not rules.covered.intersection(parts):
+    # Fold only when a kind and a kind covering it are both listed (a call alone, or a
+    # call with an e-mail, is the common case and needs nothing).
+    if len(parts) < 2 or not any(
+        rules.coverers[k].intersection(parts) for k in rules.covered.intersection(parts)
+    ):
         return list(parts.values())
     return _fold_covered(parts, method)
 
