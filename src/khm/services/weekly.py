@@ -209,7 +209,7 @@ def _build_weekly(
 
         def query_touches() -> dict[int, dict[str, date]]:
             with store.engine.connect() as conn:
-                return planning.last_touches_by_id(conn, until=sunday, sorted_by_kind=True)
+                return planning.last_touches_by_id(conn, until=sunday, in_one_step=True)
 
         touches_job = _InBackground(query_touches)
     with store.engine.connect() as conn:
