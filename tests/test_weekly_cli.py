@@ -406,3 +406,37 @@ def test_the_table_shows_human_work_before_digital_items(cli):
     assert out.index("Human — within capacity") < out.index("Digital (")
     human_part = out[out.index("Human — within capacity") : out.index("Digital (")]
     assert "(digital)" not in human_part
+
+
+# --------------------------------------------------------------------------- background query
+
+
+def test_the_touch_query_in_a_thread_gives_the_same_plan(cli, store):
+    """All reps: the touch query runs in a thread on its own connection (sorted so SQLite
+    does the work in one call); the plan equals the one made with a single connection."""
+    from khm.method import default_method
+    from khm.services.weekly import build_weekly
+
+    cli("demo", "--accounts", "150", "--today", "2026-11-23")
+    cli("log", "brackets-ab", "visit", "--date", "2026-11-24", "--today", "2026-11-24")
+    method = default_method()
+    today = date(2026, 11, 23)
+    # this week, a no-human week, and past weeks (touches after Sunday are filtered out)
+    for week in (None, "2026-W29", "2026-W32", "2026-W20", "2025-W50"):
+        threaded = build_weekly(store, method, today=today, week=week, background=True)
+        single = build_weekly(store, method, today=today, week=week, background=False)
+        assert threaded == single
+        assert sum(len(r.items) for r in single.reps) > 0 or week == "2025-W50"
+
+
+def test_an_error_in_the_background_query_reaches_the_caller(book, monkeypatch):
+    from khm.method import default_method
+    from khm.services.weekly import build_weekly
+    from khm.store import planning
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("touch query failed")
+
+    monkeypatch.setattr(planning, "last_touches_by_id", broken)
+    with pytest.raises(RuntimeError, match="touch query failed"):
+        build_weekly(book, default_method(), today=date(2026, 11, 23), background=True)

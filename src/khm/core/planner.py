@@ -160,7 +160,7 @@ class RepPlan:
 
     @property
     def human_planned(self) -> float:
-        return sum(i.effort for i in self.items if i.human)
+        return sum(i.effort for i in self.items if i.mode == "human")
 
     @property
     def carried_over(self) -> int:
@@ -177,7 +177,7 @@ class RepPlan:
     @property
     def from_earlier(self) -> int:
         """Listed human items that were already due before this week."""
-        return sum(1 for i in self.items if i.human and i.backlog)
+        return sum(1 for i in self.items if i.mode == "human" and i.backlog)
 
 
 @dataclass(frozen=True)
@@ -327,12 +327,21 @@ class _Rules:
         self.method = method
         self.covering = {k: (k, *sorted(method.covering(k) - {k})) for k in method.activities}
         self.covered = {c for a in method.activities.values() for c in a.covers}
+        # covered kind -> the other kinds covering it (a visit and a review cover a call)
+        self.coverers = {
+            c: frozenset(k for k, a in method.activities.items() if c in a.covers and k != c)
+            for c in self.covered
+        }
         self._cadence: dict[tuple[str | None, str | None], tuple[_Step, ...]] = {}
         self._memo: dict[Interval, dict[date, date]] = {}
         self._span: dict[tuple[str, date], int] = {}
         self.every: dict[Interval, str] = {}
         self._kind_info: dict[tuple[str, str | None], tuple[str, str, float, str]] = {}
         self._cutoffs: dict[date, dict[str, date]] = {}
+        self._week_steps: dict[
+            tuple[str | None, str | None, date],
+            tuple[tuple[str, tuple[str, ...] | None, date, _Step], ...],
+        ] = {}
 
     def cutoffs(self, sunday: date) -> dict[str, date]:
         """Per interval (by its text) of the method's cadences: the latest last touch whose due date
@@ -417,11 +426,35 @@ class _Rules:
             if due is None:
                 due = step.memo[lt] = step.interval.add_to(lt)
             return due, lt
+        return self.first_due(step, key, anchor), None
+
+    def first_due(self, step: _Step, key: str, anchor: date) -> date:
+        """The spread first due date of a kind never touched on the account
+        (:func:`khm.core.due.first_due`)."""
         skey = (step.text or str(step.interval), anchor)
         span = self._span.get(skey)
         if span is None:
             span = self._span[skey] = (step.interval.add_to(anchor) - anchor).days
-        return anchor + timedelta(days=math.floor(stable_fraction(key, step.kind) * span)), None
+        return anchor + timedelta(days=math.floor(stable_fraction(key, step.kind) * span))
+
+    def week_steps(
+        self, account_type: str | None, category: str | None, sunday: date
+    ) -> tuple[tuple[str, tuple[str, ...] | None, date, _Step], ...]:
+        """The cadence of (type, category) for the week ending ``sunday``, flattened for
+        the planner's hot loop: per step (kind, the kinds covering it or None when only
+        the kind itself resets it, the step's cutoff for the week, the step)."""
+        key = (account_type, category, sunday)
+        got = self._week_steps.get(key)
+        if got is None:
+            cutoffs = self.cutoffs(sunday)
+            flat = []
+            for step in self.cadence(account_type, category):
+                cut = cutoffs.get(step.text)
+                if cut is None:
+                    cut = cutoffs[step.text] = cutoff(step.interval, sunday)
+                flat.append((step.kind, None if step.single else step.covering, cut, step))
+            got = self._week_steps[key] = tuple(flat)
+        return got
 
     def due(
         self,
@@ -460,49 +493,46 @@ def account_items(
     check for accounts where no trigger can fire; ``week`` is (Sunday,
     ``rules.cutoffs(Sunday)``), computed once by :func:`plan_week`."""
     rules = rules or _Rules(method)
-    if week is None:
-        sunday = monday + timedelta(days=6)
-        cutoffs = rules.cutoffs(sunday)
-    else:
-        sunday, cutoffs = week
+    sunday = monday + timedelta(days=6) if week is None else week[0]
+    # The newest touch, once: it decides whether touches after Sunday must be dropped
+    # and whether a silence trigger can fire.
     last = last_raw
-    if last_raw and max(last_raw.values()) > sunday:
+    newest = max(last_raw.values()) if last_raw else None
+    if newest is not None and newest > sunday:
         last = {k: d for k, d in last_raw.items() if d <= sunday}
+        newest = max(last.values()) if last else None
     parts: dict[str, PlanItem] = {}
-    for step in rules.cadence(acc.type, acc.category):
+    for kind, covering, cut, step in rules.week_steps(acc.type, acc.category, sunday):
         # Not due this week when the last touch is after the step's cutoff (the latest
         # last touch whose due date is on or before Sunday): the common case, decided
         # without computing the due date.
-        if step.single:
-            lt = last.get(step.kind)
+        if covering is None:
+            lt = last.get(kind)
         else:
             lt = None
-            for k in step.covering:
+            for k in covering:
                 d = last.get(k)
                 if d is not None and (lt is None or d > lt):
                     lt = d
         if lt is not None:
-            cut = cutoffs.get(step.text)  # keyed by text: a str hashes once, an Interval per call
-            if cut is None:
-                cut = cutoffs[step.text] = cutoff(step.interval, sunday)
             if lt > cut:
                 continue
             due = step.memo.get(lt)
             if due is None:
                 due = step.memo[lt] = step.interval.add_to(lt)
         else:
-            due, lt = rules.due_date(step, acc.key, acc.anchor, last)
+            due = rules.first_due(step, acc.key, acc.anchor)
             if due > sunday:
                 continue
         late = (ref - due).days
         overdue = late > step.grace
         if lt is None:
             reason = step.first_reason
-        elif step.single or last.get(step.kind) == lt:
+        elif covering is None or last.get(kind) == lt:
             reason = step.last_reason + lt.isoformat()
         else:  # last done as a kind covering this one
             reason = _cadence_reason(rules, step, lt, last)
-        parts[step.kind] = _new_item(
+        parts[kind] = _new_item(
             {
                 "account": acc.key,
                 "name": acc.name,
@@ -510,7 +540,7 @@ def account_items(
                 "category": acc.category,
                 "owner": acc.owner,
                 "country": acc.country,
-                "kind": step.kind,
+                "kind": kind,
                 "label": step.label,
                 "mode": step.mode,
                 "effort": step.effort,
@@ -530,7 +560,10 @@ def account_items(
             }
         )
     if method.triggers and (
-        prefilter is None or prefilter.may_fire(last, acc.anchor, tag_events, acc.metrics)
+        prefilter is None
+        or prefilter.may_fire_since(
+            acc.anchor if newest is None else newest, tag_events, acc.metrics
+        )
     ):
         facts = TriggerFacts(
             key=acc.key,
@@ -548,7 +581,11 @@ def account_items(
         )
         for hit in fire(method, facts):
             _merge_trigger(parts, hit, acc, method, last, monday, ref, rules)
-    if len(parts) < 2 or not rules.covered.intersection(parts):
+    # Fold only when a kind and a kind covering it are both listed (a call alone, or a
+    # call with an e-mail, is the common case and needs nothing).
+    if len(parts) < 2 or not any(
+        rules.coverers[k].intersection(parts) for k in rules.covered.intersection(parts)
+    ):
         return list(parts.values())
     return _fold_covered(parts, method)
 
@@ -715,7 +752,9 @@ def _short_status(item: PlanItem) -> str:
 
 
 def _home_country(items: Iterable[PlanItem]) -> str | None:
-    counts = Counter(i.country for i in items if i.country)
+    counts = Counter([i.country for i in items])  # a list: Counter counts it in C
+    for falsy in (None, ""):
+        counts.pop(falsy, None)
     if not counts:
         return None
     return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]

@@ -280,10 +280,16 @@ class Prefilter:
         tag_events: Sequence[TagEvent],
         metrics: Mapping[str, float | None],
     ) -> bool:
+        start = max(last_by_kind.values()) if last_by_kind else anchor
+        return self.may_fire_since(start, tag_events, metrics)
+
+    def may_fire_since(
+        self, start: date, tag_events: Sequence[TagEvent], metrics: Mapping[str, float | None]
+    ) -> bool:
+        """:meth:`may_fire` given ``start``: the account's newest touch, else its anchor
+        (the planner has the newest touch at hand)."""
         if self.always or (self.tag_events and tag_events):
             return True
-        if self.silence_before is not None:
-            start = max(last_by_kind.values()) if last_by_kind else anchor
-            if start <= self.silence_before:
-                return True
+        if self.silence_before is not None and start <= self.silence_before:
+            return True
         return any(metrics.get(m) is not None for m in self.metrics)

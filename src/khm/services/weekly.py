@@ -11,15 +11,19 @@ import json
 import re
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from khm.core.planner import PlanItem, PlanRep, RepPlan, UnassignedAccount, WeeklyPlan, plan_week
 from khm.errors import ConflictError, NotFoundError, UsageError
 from khm.services import paused_gc
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from khm.method import Method
     from khm.store.db import Store
+
+T = TypeVar("T")
 
 __all__ = [
     "PlanItem",
@@ -126,6 +130,40 @@ def _find_rep(reps: list[PlanRep], handle: str) -> PlanRep:
     raise NotFoundError(f"--rep: no rep with handle {handle!r} (known: {known})")
 
 
+class _InBackground(Generic[T]):
+    """``fn()`` running in a daemon thread; :meth:`result` waits for it and returns its
+    value, or raises what it raised."""
+
+    def __init__(self, fn: Callable[[], T]) -> None:
+        import threading
+
+        self._fn = fn
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="khm-weekly-touches", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._fn()
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+
+def _can_query_in_background(store: Store) -> bool:
+    """A second connection sees the same data: a database file or a server, not an
+    in-memory SQLite database (each connection to ``sqlite://`` is a new, empty one)."""
+    from khm.store.db import sqlite_path
+
+    return store.dialect != "sqlite" or sqlite_path(store.url) is not None
+
+
 def build_weekly(
     store: Store,
     method: Method,
@@ -133,16 +171,24 @@ def build_weekly(
     today: date,
     week: str | None = None,
     rep: str | None = None,
+    background: bool | None = None,
 ) -> WeeklyPlan:
     """Plan ``week`` ("2026-W48"; None = the week of ``today``) for every active rep, or
     for ``rep`` only. Unknown rep: NotFoundError; inactive rep: ConflictError; a bad week:
-    UsageError."""
+    UsageError. ``background`` runs the all-reps touch query in a thread (default: when
+    the database allows it; the plan is the same either way)."""
     with paused_gc():
-        return _build_weekly(store, method, today=today, week=week, rep=rep)
+        return _build_weekly(store, method, today=today, week=week, rep=rep, background=background)
 
 
 def _build_weekly(
-    store: Store, method: Method, *, today: date, week: str | None, rep: str | None
+    store: Store,
+    method: Method,
+    *,
+    today: date,
+    week: str | None,
+    rep: str | None,
+    background: bool | None,
 ) -> WeeklyPlan:
     from khm.store import planning
 
@@ -154,6 +200,18 @@ def _build_weekly(
         default=0,
     )
     holidays = HolidayCache.default()
+    # All reps: the touch query (a GROUP BY over every touch, a fifth of the run) starts
+    # on its own connection in a thread and runs inside SQLite, without the GIL, while
+    # this thread reads the reps and accounts. Each query reads committed data on its
+    # own, exactly as when both run on one connection (no snapshot spans them either).
+    touches_job: _InBackground[dict[int, dict[str, date]]] | None = None
+    if rep is None and (background if background is not None else _can_query_in_background(store)):
+
+        def query_touches() -> dict[int, dict[str, date]]:
+            with store.engine.connect() as conn:
+                return planning.last_touches_by_id(conn, until=sunday, in_one_step=True)
+
+        touches_job = _InBackground(query_touches)
     with store.engine.connect() as conn:
         reps = planning.load_reps(conn)
         owner: str | None = None
@@ -168,7 +226,8 @@ def _build_weekly(
             owner = found.handle
             reps = [found]
         accounts, id_key = planning.load_accounts(conn, owner=owner, with_metrics=needs_metrics)
-        touches = planning.last_touches(conn, id_key, until=sunday, owner=owner)
+        if touches_job is None:
+            touches = planning.last_touches(conn, id_key, until=sunday, owner=owner)
         events = (
             planning.tag_events(
                 conn, id_key, since=sunday - timedelta(days=tag_days), until=sunday, owner=owner
@@ -176,6 +235,8 @@ def _build_weekly(
             if tag_days
             else {}
         )
+    if touches_job is not None:
+        touches = planning.by_account_key(touches_job.result(), id_key)
     plan = plan_week(
         accounts=accounts,
         last_touches=touches,
