@@ -257,6 +257,28 @@ no_human_periods = []
     assert p.open_days == 4
 
 
+def test_capacity_follows_the_home_country_of_the_reps_accounts_not_of_this_weeks_items():
+    m = parse_method(
+        """
+[activities.call]
+mode = "human"
+[cadence.expand.A]
+call = "4w"
+[calendar]
+holidays = "account"
+no_human_periods = []
+"""
+    )
+    monday = date(2026, 5, 25)  # Whit Monday: a holiday in Norway, a workday in Sweden
+    accounts = [acc("OSLO", country="NO")] + [acc(f"STHLM{i}", country="SE") for i in range(3)]
+    touches = {"OSLO": {"call": date(2026, 4, 27)}}  # only OSLO is due this week
+    touches |= {f"STHLM{i}": {"call": date(2026, 5, 18)} for i in range(3)}
+    p = plan(accounts, touches, method=m, monday=monday).rep("ola")
+    assert kinds(p) == ["OSLO:call"]
+    assert p.open_days == 5  # three of four accounts are Swedish: a full week
+    assert p.capacity == pytest.approx(12)
+
+
 def test_no_human_period_pauses_human_items_and_they_come_back_after():
     touches = {"ACME": {"call": date(2026, 6, 1), "email": date(2026, 7, 1)}}
     july = plan([acc()], touches, monday=date(2026, 7, 13)).rep("ola")

@@ -751,8 +751,9 @@ def _short_status(item: PlanItem) -> str:
     return f"due {item.due.isoformat()}"
 
 
-def _home_country(items: Iterable[PlanItem]) -> str | None:
-    counts = Counter([i.country for i in items])  # a list: Counter counts it in C
+def _home_country(countries: list[str | None]) -> str | None:
+    """The most common country of a rep's accounts (ties: the first by code)."""
+    counts = Counter(countries)
     for falsy in (None, ""):
         counts.pop(falsy, None)
     if not counts:
@@ -766,8 +767,9 @@ def _plan_rep(
     cal: _Calendar,
     monday: date,
     ref: date,
+    countries: list[str | None],
 ) -> RepPlan:
-    home = _home_country(items)
+    home = _home_country(countries)
     open_days = len(cal.days(home))
     capacity = max(rep.capacity, 0.0) * open_days / WEEKDAYS
     # One sort by priority (account and kind make every key unique, so the order is
@@ -882,6 +884,9 @@ def plan_week(
     tag_events = tag_events or {}
     by_handle = {r.handle: r for r in reps}
     per_rep: dict[str, list[PlanItem]] = {r.handle: [] for r in reps if r.active}
+    # the countries of each rep's accounts: the most common is the rep's home country,
+    # whose working days scale the week's capacity
+    countries: dict[str, list[str | None]] = {h: [] for h in per_rep}
     unassigned: list[UnassignedAccount] = []
     rules = _Rules(method)
     prefilter = Prefilter.for_week(method, sunday)
@@ -908,6 +913,7 @@ def plan_week(
         )
         if problem is None and acc.owner is not None:
             per_rep[acc.owner].extend(items)
+            countries[acc.owner].append(acc.country)
         else:
             unassigned.append(
                 UnassignedAccount(
@@ -922,7 +928,7 @@ def plan_week(
             )
     cal = _Calendar(method, monday, holiday_dates)
     rep_plans = tuple(
-        _plan_rep(by_handle[h], per_rep[h], cal, monday, ref) for h in sorted(per_rep)
+        _plan_rep(by_handle[h], per_rep[h], cal, monday, ref, countries[h]) for h in sorted(per_rep)
     )
     return WeeklyPlan(
         week=week_label(monday),
