@@ -236,8 +236,9 @@ def test_partial_weeks_scale_capacity_by_open_weekdays():
     assert r.open_days == 2 and r.capacity == pytest.approx(4.8)
 
 
-def test_public_holidays_of_the_accounts_country_keep_human_items_off_those_days():
-    m = parse_method(
+def calls_with_account_holidays() -> Method:
+    """A call every 4 weeks for expand/A; public holidays of each account's country."""
+    return parse_method(
         """
 [activities.call]
 mode = "human"
@@ -248,6 +249,10 @@ holidays = "account"
 no_human_periods = []
 """
     )
+
+
+def test_public_holidays_of_the_accounts_country_keep_human_items_off_those_days():
+    m = calls_with_account_holidays()
     # 2026-W21: Monday 25 May 2026 is Whit Monday in Norway, not in the UK? (both: NO yes)
     monday = date(2026, 5, 25)
     touches = {"OSLO": {"call": date(2026, 4, 27)}}  # due Monday
@@ -258,17 +263,7 @@ no_human_periods = []
 
 
 def test_capacity_follows_the_home_country_of_the_reps_accounts_not_of_this_weeks_items():
-    m = parse_method(
-        """
-[activities.call]
-mode = "human"
-[cadence.expand.A]
-call = "4w"
-[calendar]
-holidays = "account"
-no_human_periods = []
-"""
-    )
+    m = calls_with_account_holidays()
     monday = date(2026, 5, 25)  # Whit Monday: a holiday in Norway, a workday in Sweden
     accounts = [acc("OSLO", country="NO")] + [acc(f"STHLM{i}", country="SE") for i in range(3)]
     touches = {"OSLO": {"call": date(2026, 4, 27)}}  # only OSLO is due this week

@@ -13,6 +13,7 @@ from khm.store import models, tables
     [
         (tables.ACCOUNT, models.Account),
         (tables.REP, models.Rep),
+        (tables.TOUCH, models.Touch),
         (tables.TAG_CHANGE, models.TagChange),
     ],
 )

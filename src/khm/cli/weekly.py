@@ -124,19 +124,24 @@ def rep_head_json(rep: RepPlan) -> dict[str, Any]:
     }
 
 
-def plan_json(plan: WeeklyPlan, reps: list[RepPlan] | None = None) -> dict[str, Any]:
+def _plan_head(plan: WeeklyPlan) -> dict[str, Any]:
+    """The envelope's fields before the reps."""
     from khm.render import JSON_VERSION
 
-    chosen = list(plan.reps) if reps is None else reps
-    out: dict[str, Any] = {
+    return {
         "version": JSON_VERSION,
         "kind": "weekly",
         "week": plan.week,
         "monday": plan.monday.isoformat(),
         "sunday": plan.sunday.isoformat(),
         "today": plan.today.isoformat(),
-        "reps": [rep_json(r) for r in chosen],
     }
+
+
+def plan_json(plan: WeeklyPlan, reps: list[RepPlan] | None = None) -> dict[str, Any]:
+    chosen = list(plan.reps) if reps is None else reps
+    out = _plan_head(plan)
+    out["reps"] = [rep_json(r) for r in chosen]
     if reps is None:
         out["unassigned"] = _unassigned_json(plan)
     return out
@@ -280,20 +285,10 @@ def plan_json_text(plan: WeeklyPlan, reps: list[RepPlan] | None = None) -> str:
     import json
     from json.encoder import encode_basestring
 
-    from khm.render import JSON_VERSION
-
     dump = json.JSONEncoder(ensure_ascii=False).encode
     texts = (_Texts(encode_basestring), _Texts(_date_text), _Texts(_number_text))
     chosen = list(plan.reps) if reps is None else reps
-    head = {
-        "version": JSON_VERSION,
-        "kind": "weekly",
-        "week": plan.week,
-        "monday": plan.monday.isoformat(),
-        "sunday": plan.sunday.isoformat(),
-        "today": plan.today.isoformat(),
-    }
-    out = [dump(head)[:-1] + ',\n  "reps": [\n']
+    out = [dump(_plan_head(plan))[:-1] + ',\n  "reps": [\n']
     for i, rep in enumerate(chosen):
         out.append(("    " if i == 0 else ",\n    ") + dump(rep_head_json(rep))[:-1])
         for name, rows, brief in (("items", rep.items, False), ("carried", rep.carried, True)):

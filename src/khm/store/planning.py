@@ -15,23 +15,16 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
-    JSON,
-    Boolean,
-    Date,
-    DateTime,
-    Float,
-    Integer,
     String,
-    column,
     false,
     func,
     type_coerce,
 )
 from sqlalchemy import select as _select
-from sqlalchemy import table as _table
 
 from khm.core.planner import PlanAccount, PlanRep
 from khm.core.triggers import TagEvent
+from khm.store import tables
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -43,54 +36,22 @@ select = _select
 
 
 class _Cols:
-    def __init__(self, name: str, *cols: Any) -> None:
-        self.__table__ = _table(name, *cols)
-        for c in cols:
-            setattr(self, c.name, self.__table__.c[c.name])
+    """Column attributes on a light table view (``Account.key``), as the sqlmodel classes
+    have them."""
+
+    def __init__(self, table: Any) -> None:
+        self.__table__ = table
+        for c in table.columns:
+            setattr(self, c.name, c)
 
     def __clause_element__(self) -> Any:
         return self.__table__
 
 
-Rep: Any = _Cols(
-    "rep",
-    column("handle", String),
-    column("name", String),
-    column("capacity", Float),
-    column("active", Boolean),
-    column("email", String),
-)
-Account: Any = _Cols(
-    "account",
-    column("id", Integer),
-    column("key", String),
-    column("name", String),
-    column("type", String),
-    column("category", String),
-    column("owner", String),
-    column("country", String),
-    column("tagged_at", DateTime),
-    column("created_at", DateTime),
-    column("revenue", Float),
-    column("employees", Float),
-    column("custom", JSON),
-    column("archived", Boolean),
-)
-Touch: Any = _Cols(
-    "touch",
-    column("account_id", Integer),
-    column("kind", String),
-    column("date", Date),
-)
-TagChange: Any = _Cols(
-    "tag_change",
-    column("id", Integer),
-    column("account_id", Integer),
-    column("field", String),
-    column("old", String),
-    column("new", String),
-    column("changed_at", DateTime),
-)
+Rep: Any = _Cols(tables.REP)
+Account: Any = _Cols(tables.ACCOUNT)
+Touch: Any = _Cols(tables.TOUCH)
+TagChange: Any = _Cols(tables.TAG_CHANGE)
 
 _CORE_METRICS = ("revenue", "employees")
 

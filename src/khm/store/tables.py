@@ -1,7 +1,7 @@
 """Light SQLAlchemy Core views of the tables in :mod:`khm.store.models`.
 
-The bulk commands (``khm tag``, ``khm assign``, ``khm capacity``) only select, update and
-insert with SQLAlchemy Core; building the sqlmodel classes (and importing sqlmodel and
+The bulk commands (``khm tag``, ``khm assign``, ``khm capacity``, ``khm weekly``) only
+select, update and insert with SQLAlchemy Core; building the sqlmodel classes (and importing sqlmodel and
 the ORM) costs more start-up than a small book's whole run. These ``table()`` clauses name
 the same tables and columns with the same types, so a statement compiles to the same SQL
 on SQLite and PostgreSQL. A test checks them against the models.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, column, table
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, String, column, table
 
 
 def utcnow() -> datetime:
@@ -55,6 +55,18 @@ REP = table(
     column("updated_at", DateTime),
 )
 
+TOUCH = table(
+    "touch",
+    column("id", Integer),
+    column("account_id", Integer),
+    column("rep", String),
+    column("kind", String),
+    column("date", Date),
+    column("note", String),
+    column("source", String),
+    column("created_at", DateTime),
+)
+
 TAG_CHANGE = table(
     "tag_change",
     column("id", Integer),
@@ -68,4 +80,4 @@ TAG_CHANGE = table(
     column("rule", String),
 )
 
-TABLES = (ACCOUNT, REP, TAG_CHANGE)
+TABLES = (ACCOUNT, REP, TOUCH, TAG_CHANGE)
