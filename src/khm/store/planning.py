@@ -35,23 +35,10 @@ if TYPE_CHECKING:
 select = _select
 
 
-class _Cols:
-    """Column attributes on a light table view (``Account.key``), as the sqlmodel classes
-    have them."""
-
-    def __init__(self, table: Any) -> None:
-        self.__table__ = table
-        for c in table.columns:
-            setattr(self, c.name, c)
-
-    def __clause_element__(self) -> Any:
-        return self.__table__
-
-
-Rep: Any = _Cols(tables.REP)
-Account: Any = _Cols(tables.ACCOUNT)
-Touch: Any = _Cols(tables.TOUCH)
-TagChange: Any = _Cols(tables.TAG_CHANGE)
+Rep: Any = tables.Columns(tables.REP)
+Account: Any = tables.Columns(tables.ACCOUNT)
+Touch: Any = tables.Columns(tables.TOUCH)
+TagChange: Any = tables.Columns(tables.TAG_CHANGE)
 
 _CORE_METRICS = ("revenue", "employees")
 

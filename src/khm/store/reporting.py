@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import String, and_, cast, func, select
 
 from khm.core.reports import AccountFacts, RepFacts, TagChangeFact
-from khm.store.models import Account, Rep, TagChange, Touch
+from khm.store import tables
+
+# light views of the tables (no sqlmodel import: start-up is part of every cron run)
+Account: Any = tables.Columns(tables.ACCOUNT)
+Rep: Any = tables.Columns(tables.REP)
+Touch: Any = tables.Columns(tables.TOUCH)
+TagChange: Any = tables.Columns(tables.TAG_CHANGE)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -80,7 +86,7 @@ def _date_range(conn: Connection, column: Any, start: date, end: date) -> Any:
 
 
 def _live_accounts_filter(rep: str | None):  # type: ignore[no-untyped-def]
-    cond = Account.archived.is_(False)  # type: ignore[attr-defined]
+    cond = Account.archived.is_(False)
     if rep is not None:
         cond = and_(cond, Account.owner == rep)
     return cond
@@ -89,7 +95,7 @@ def _live_accounts_filter(rep: str | None):  # type: ignore[no-untyped-def]
 def load_accounts(conn: Connection, rep: str | None = None) -> list[AccountFacts]:
     """Live (not archived) accounts, optionally of one owner, ordered by key (code points:
     the same order on every database)."""
-    a = Account.__table__.c  # type: ignore[attr-defined]
+    a = Account.__table__.c
     stmt = select(
         a.id,
         a.key,
@@ -136,7 +142,7 @@ def _by_key(acc: AccountFacts) -> str:
 
 
 def load_reps(conn: Connection) -> list[RepFacts]:
-    r = Rep.__table__.c  # type: ignore[attr-defined]
+    r = Rep.__table__.c
     return [
         RepFacts(row.handle, row.name or "", float(row.capacity), bool(row.active))
         for row in conn.execute(select(r.handle, r.name, r.capacity, r.active).order_by(r.handle))
@@ -144,13 +150,13 @@ def load_reps(conn: Connection) -> list[RepFacts]:
 
 
 def rep_exists(conn: Connection, handle: str) -> bool:
-    r = Rep.__table__.c  # type: ignore[attr-defined]
+    r = Rep.__table__.c
     return conn.execute(select(r.id).where(r.handle == handle)).first() is not None
 
 
 def _touch_scope(rep: str | None):  # type: ignore[no-untyped-def]
     """Restricts touches to live accounts (of one owner)."""
-    a = Account.__table__.c  # type: ignore[attr-defined]
+    a = Account.__table__.c
     return select(a.id).where(_live_accounts_filter(rep))
 
 
@@ -158,7 +164,7 @@ def last_touch_before(
     conn: Connection, before: date, rep: str | None = None
 ) -> dict[int, dict[str, int]]:
     """``{account_id: {kind: ordinal of the last touch before ``before``}}``."""
-    t = Touch.__table__.c  # type: ignore[attr-defined]
+    t = Touch.__table__.c
     q = (
         select(t.account_id, t.kind, func.max(t.date))
         .where(t.date < before)
@@ -197,8 +203,8 @@ def touch_streams(
     done. A million touches become about a quarter of a million rows, and no Python loop
     runs per touch row.
     """
-    t = Touch.__table__.c  # type: ignore[attr-defined]
-    a = Account.__table__.c  # type: ignore[attr-defined]
+    t = Touch.__table__.c
+    a = Account.__table__.c
     days = OrdinalCache()
     if conn.dialect.name == "postgresql":
         dates: Any = func.array_agg(t.date)
@@ -228,7 +234,7 @@ def touch_streams(
     who = func.coalesce(t.rep, a.owner)
     dq = (
         select(who, t.kind, t.date, func.count())
-        .select_from(Touch.__table__.outerjoin(Account.__table__, a.id == t.account_id))  # type: ignore[attr-defined]
+        .select_from(Touch.__table__.outerjoin(Account.__table__, a.id == t.account_id))
         .where(t.kind.in_(sorted(human)), _date_range(conn, t.date, done_from, done_until))
         .group_by(who, t.kind, t.date)
     )
@@ -240,7 +246,7 @@ def touch_streams(
 
 def last_touch_any(conn: Connection, until: date, rep: str | None = None) -> dict[int, date]:
     """``{account_id: date of the newest touch of any kind on or before ``until``}``."""
-    t = Touch.__table__.c  # type: ignore[attr-defined]
+    t = Touch.__table__.c
     q = select(t.account_id, func.max(t.date)).where(t.date <= until).group_by(t.account_id)
     if rep is not None:
         q = q.where(t.account_id.in_(_touch_scope(rep)))
@@ -250,7 +256,7 @@ def last_touch_any(conn: Connection, until: date, rep: str | None = None) -> dic
 
 def tag_changes_between(conn: Connection, start: date, end: date) -> list[TagChangeFact]:
     """Type and category changes with ``start <= changed_at < end + 1 day``, oldest first."""
-    c = TagChange.__table__.c  # type: ignore[attr-defined]
+    c = TagChange.__table__.c
     lo = datetime(start.year, start.month, start.day)
     hi = datetime(end.year, end.month, end.day) + timedelta(days=1)
     q = (

@@ -10,6 +10,7 @@ on SQLite and PostgreSQL. A test checks them against the models.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, String, column, table
 
@@ -81,3 +82,16 @@ TAG_CHANGE = table(
 )
 
 TABLES = (ACCOUNT, REP, TOUCH, TAG_CHANGE)
+
+
+class Columns:
+    """A light table with its columns as attributes (``Account.key``) and ``__table__``,
+    as the sqlmodel classes have them, so query code reads the same either way."""
+
+    def __init__(self, table: Any) -> None:
+        self.__table__ = table
+        for c in table.columns:
+            setattr(self, c.name, c)
+
+    def __clause_element__(self) -> Any:
+        return self.__table__
