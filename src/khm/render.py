@@ -229,6 +229,8 @@ def text_value(value: Any) -> str:
 def csv_cell(value: Any) -> Any:
     """A CSV cell: numbers stay numbers; text that a spreadsheet would run as a formula
     gets a leading apostrophe."""
+    if value.__class__ is str:  # most cells: no conversion, only the formula check
+        return "'" + value if value.startswith(_FORMULA_START) else value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -251,10 +253,13 @@ def md_cell(value: Any) -> str:
 
 def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[Column], out: IO[str]) -> int:
     w = csv.writer(out, lineterminator="\n")
-    w.writerow([c.key for c in columns])
+    keys = [c.key for c in columns]
+    w.writerow(keys)
     n = 0
+    write, cell = w.writerow, csv_cell
     for row in rows:
-        w.writerow([csv_cell(row.get(c.key)) for c in columns])
+        get = row.get
+        write([cell(get(k)) for k in keys])
         n += 1
     return n
 
