@@ -185,10 +185,42 @@ def json_with_long_list(payload: Mapping[str, Any], key: str, lines: Iterable[st
     return f'{before}"{key}": [\n{body}\n]{after}\n' if body else f'{before}"{key}": []{after}\n'
 
 
+def _flat_enough(value: Any) -> bool:
+    """A dict with text keys whose values are leaves, or lists / text-keyed dicts of
+    leaves (a record: an account, a touch): the C encoder writes it as ``to_jsonable``
+    would, dates through :func:`_json_leaf`."""
+    if type(value) is not dict:
+        return False
+    leaves = _JSON_LEAVES
+    for k, v in value.items():
+        if type(k) is not str:
+            return False
+        t = type(v)
+        if t in leaves:
+            continue
+        if t is list or t is tuple:
+            if not leaves.issuperset(map(type, v)):
+                return False
+        elif t is dict:
+            if not all(type(x) is str for x in v) or not leaves.issuperset(map(type, v.values())):
+                return False
+        else:
+            return False
+    return True
+
+
 def json_list_text(head: Mapping[str, Any], items: Iterable[Any], key: str = "items") -> str:
-    """A JSON object (``head`` plus ``key``) whose list holds one compact item per line."""
+    """A JSON object (``head`` plus ``key``) whose list holds one compact item per line.
+
+    Records go straight to the C encoder (dates through its ``default``); anything else
+    through :func:`to_jsonable` first. Both give the same text (a test compares them); the
+    first skips a Python call per value (an export of 100k accounts is 2M values)."""
     dump = json.JSONEncoder(ensure_ascii=False).encode
-    return json_with_long_list(head, key, ("  " + dump(to_jsonable(i)) for i in items))
+    fast = json.JSONEncoder(ensure_ascii=False, default=_json_leaf).encode
+    flat = _flat_enough
+    return json_with_long_list(
+        head, key, ("  " + (fast(i) if flat(i) else dump(to_jsonable(i))) for i in items)
+    )
 
 
 def envelope(kind: str, **payload: Any) -> dict[str, Any]:
