@@ -11,7 +11,7 @@ from datetime import date
 from operator import add, itemgetter
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import String, Table, bindparam, select, type_coerce, update
 
 from khm.store.models import Account, Rep, Touch
 
@@ -348,11 +348,14 @@ def export_touches(
 ) -> list[dict[str, Any]]:
     """Touches by date, account key, id; the account given by its key."""
     t, a = TOUCH_T, ACCOUNT_T
+    cols = ("id", "account", "date", "kind", "rep", "note", "source")
     q = (
         select(
             t.c.id,
             a.c.key.label("account"),
-            t.c.date,
+            # the date as the database gives it: ISO text on SQLite (written out as it is,
+            # not parsed into a million date objects and formatted back), a date elsewhere
+            type_coerce(t.c.date, String).label("date"),
             t.c.kind,
             t.c.rep,
             t.c.note,
@@ -371,4 +374,4 @@ def export_touches(
         q = q.where(t.c.date >= since)
     if until:
         q = q.where(t.c.date <= until)
-    return [dict(r._mapping) for r in conn.execute(q)]
+    return [dict(zip(cols, r, strict=True)) for r in conn.execute(q)]
