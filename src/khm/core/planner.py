@@ -485,15 +485,16 @@ def account_items(
     ref: date,
     rules: _Rules | None = None,
     prefilter: Prefilter | None = None,
-    week: tuple[date, dict[str, date]] | None = None,
+    sunday: date | None = None,
 ) -> list[PlanItem]:
     """Everything due (or triggered) for one account by the week's Sunday, merged: one
     item per kind, and a covered kind folded into the item of the kind covering it.
     ``prefilter`` (:class:`khm.core.triggers.Prefilter` for the week) skips the trigger
-    check for accounts where no trigger can fire; ``week`` is (Sunday,
-    ``rules.cutoffs(Sunday)``), computed once by :func:`plan_week`."""
+    check for accounts where no trigger can fire; ``sunday`` is the week's Sunday (given
+    by :func:`plan_week`, else computed)."""
     rules = rules or _Rules(method)
-    sunday = monday + timedelta(days=6) if week is None else week[0]
+    if sunday is None:
+        sunday = monday + timedelta(days=6)
     # The newest touch, once: it decides whether touches after Sunday must be dropped
     # and whether a silence trigger can fire.
     last = last_raw
@@ -890,7 +891,6 @@ def plan_week(
     unassigned: list[UnassignedAccount] = []
     rules = _Rules(method)
     prefilter = Prefilter.for_week(method, sunday)
-    week = (sunday, rules.cutoffs(sunday))
     no_touches: Mapping[str, date] = {}
     for acc in accounts:
         # tagged and owned by an active rep: no problem (the common case, checked fast)
@@ -906,7 +906,7 @@ def plan_week(
                 ref,
                 rules,
                 prefilter,
-                week,
+                sunday,
             )
             if acc.type and acc.category
             else []
