@@ -22,15 +22,29 @@ _leaves = (
 _values = st.recursive(
     _leaves,
     lambda inner: (
-        st.lists(inner, max_size=4)
+        st.lists(inner, max_size=5)
         | st.lists(inner, max_size=3).map(tuple)
-        | st.dictionaries(
-            st.text(max_size=5) | st.integers(0, 9) | st.booleans(), inner, max_size=4
-        )
-        | st.frozensets(st.integers(0, 5), max_size=3)
+        | st.dictionaries(st.text(max_size=6) | st.integers(0, 9), inner, max_size=5)
+        # report rows: dicts with the same keys, mostly plain values
+        | st.lists(st.fixed_dictionaries({"a": _leaves, "b": inner, "é": _leaves}))
+        | st.lists(st.fixed_dictionaries({"x": _leaves, "y": _leaves}), min_size=2)
     ),
-    max_leaves=20,
+    max_leaves=40,
 )
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_values)
+@example({1: "one", "1": ["uno", {2: date(2026, 1, 2)}], "x": {"2": 2, 2: None}})
+@example([{"a": "x\ny", "b": 1.5}, {"a": None, "b": datetime(2026, 1, 2, 3, 4, 5)}])
+@example([{"a": 1, "b": 2}, {"b": 2, "a": 1}, {"a": [1]}])
+@example({"rows": [{"k": "v"}, {"k": "w", "extra": 0}], "more": [{}, {"k": (1,)}]})
+def test_the_fast_pretty_json_writes_what_json_dumps_writes(value):
+    from khm.render import json_dumps, pretty_json
+
+    assert pretty_json(value) == json_dumps(value)
+
+
 # records like an account or a touch: text keys, leaves, lists and dicts of leaves
 _records = st.dictionaries(
     st.text(max_size=8),

@@ -15,7 +15,7 @@ import stat
 from datetime import date, datetime, timedelta
 
 import pytest
-from hypothesis import assume, example, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from khm.method import default_method
@@ -482,41 +482,6 @@ def test_the_garbage_collector_runs_again_after_a_report_even_a_failed_one(cli):
     assert gc.isenabled()
     cli("report", "coverage", "--rep", "nobody", "--today", TODAY, code=5)
     assert gc.isenabled()
-
-
-_json_leaves = (
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text()
-    | st.dates()
-    | st.datetimes()
-)
-_json_values = st.recursive(
-    _json_leaves,
-    lambda inner: (
-        st.lists(inner, max_size=5)
-        | st.lists(inner, max_size=3).map(tuple)
-        | st.dictionaries(st.text(max_size=6) | st.integers(0, 9), inner, max_size=5)
-        # report rows: dicts with the same keys, mostly plain values
-        | st.lists(st.fixed_dictionaries({"a": _json_leaves, "b": inner, "é": _json_leaves}))
-        | st.lists(st.fixed_dictionaries({"x": _json_leaves, "y": _json_leaves}), min_size=2)
-    ),
-    max_leaves=40,
-)
-
-
-@settings(max_examples=400, deadline=None)
-@given(value=_json_values)
-@example({1: "one", "1": ["uno", {2: date(2026, 1, 2)}], "x": {"2": 2, 2: None}})
-@example([{"a": "x\ny", "b": 1.5}, {"a": None, "b": datetime(2026, 1, 2, 3, 4, 5)}])
-@example([{"a": 1, "b": 2}, {"b": 2, "a": 1}, {"a": [1]}])
-@example({"rows": [{"k": "v"}, {"k": "w", "extra": 0}], "more": [{}, {"k": (1,)}]})
-def test_the_fast_pretty_json_writes_what_json_dumps_writes(value):
-    from khm.render import json_dumps, pretty_json
-
-    assert pretty_json(value) == json_dumps(value)
 
 
 @settings(max_examples=300, deadline=None)
