@@ -42,7 +42,9 @@ _values = st.recursive(
 def test_the_fast_pretty_json_writes_what_json_dumps_writes(value):
     from khm.render import json_dumps, pretty_json
 
-    assert pretty_json(value) == json_dumps(value)
+    plain = json.dumps(to_jsonable(value), ensure_ascii=False, indent=2)
+    assert pretty_json(value) == plain
+    assert json_dumps(value) == plain
 
 
 # records like an account or a touch: text keys, leaves, lists and dicts of leaves

@@ -69,6 +69,10 @@ def to_jsonable(value: Any) -> Any:
 
 
 def json_dumps(obj: Any, *, indent: int | None = 2) -> str:
+    """``json.dumps(to_jsonable(obj), ensure_ascii=False, indent=indent)``; indented
+    output is written by :func:`pretty_json` (the same text, with the C encoder)."""
+    if indent:
+        return pretty_json(obj, indent=indent)
     return json.dumps(to_jsonable(obj), ensure_ascii=False, indent=indent, sort_keys=False)
 
 
@@ -83,7 +87,8 @@ def _json_leaf(value: Any) -> Any:
 
 
 def pretty_json(obj: Any, *, indent: int = 2) -> str:
-    """Exactly the text of :func:`json_dumps` (``indent`` spaces, UTF-8 text kept), faster.
+    """Exactly the text of ``json.dumps(to_jsonable(obj), ensure_ascii=False,
+    indent=indent)``, faster (every command's indented JSON goes through here).
 
     Why: with ``indent`` the standard library falls back to its pure-Python encoder, about
     1 µs a value, and a big report is millions of values. Here every container whose items

@@ -191,10 +191,10 @@ def _is_dir_target(output: Path | None) -> bool:
 def render(report: Report, fmt: str, *, to_file: bool = False) -> str:
     """The report as text in ``fmt``; for ``table`` without a file it prints to stdout."""
     if fmt == "json":
-        from khm.render import envelope, pretty_json
+        from khm.render import envelope, json_dumps
         from khm.services.report import report_data
 
-        return pretty_json(envelope("report", **report_data(report))) + "\n"
+        return json_dumps(envelope("report", **report_data(report))) + "\n"
     if fmt == "csv":
         from khm.render import csv_text
         from khm.services.report import csv_table
