@@ -428,8 +428,9 @@ _WORD = re.compile(r"\s*\S+\s*")  # a word and the spaces after it, as rich._wra
 def word_wrap(value: str, width: int, *, right: bool = False) -> list[str]:
     """The lines of ``Text(value).wrap(console, width, justify=..., overflow="fold")``, for
     printable text of one-cell characters (ASCII, æøå, ...) without leading or trailing
-    spaces whose words all fit ``width`` (then no word is folded). Why: rich's wrap costs ~50 µs a cell, and a year's movement
-    list has thousands of names longer than their column.
+    spaces whose words all fit ``width`` (then no word is folded). Why: rich's wrap costs
+    ~50 µs a cell, and a year's movement list has thousands of names longer than their
+    column.
 
     Same rules as rich: a word goes on the line when the line has room for it without
     its trailing spaces, else it starts the next line (``rich._wrap.divide_line``); a

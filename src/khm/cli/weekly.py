@@ -139,6 +139,9 @@ def _plan_head(plan: WeeklyPlan) -> dict[str, Any]:
 
 
 def plan_json(plan: WeeklyPlan, reps: list[RepPlan] | None = None) -> dict[str, Any]:
+    """The JSON document as dicts: the readable definition of the versioned shape.
+    ``khm weekly -f json`` writes the same text with :func:`plan_json_text` (a property
+    test holds the two together through :func:`json_text`)."""
     chosen = list(plan.reps) if reps is None else reps
     out = _plan_head(plan)
     out["reps"] = [rep_json(r) for r in chosen]

@@ -33,19 +33,15 @@ def holiday_country(rules: CalendarRules, account_country: str | None) -> str | 
     return rules.holidays
 
 
-def is_public_holiday(d: date, country: str | None) -> bool:
-    if not country:
-        return False
-    return d in holiday_dates(country, d.year)
-
-
 def is_human_day(d: date, rules: CalendarRules, country: str | None = None) -> bool:
     """A weekday outside every no-human period and not a public holiday of ``country``."""
-    if d.weekday() >= WEEKDAYS:
-        return False
-    if rules.in_no_human_period(d):
-        return False
-    return not is_public_holiday(d, holiday_country(rules, country))
+    hc = holiday_country(rules, country)
+    return _is_open(d, rules, holiday_dates(hc, d.year) if hc else frozenset())
+
+
+def _is_open(d: date, rules: CalendarRules, closed: frozenset[date]) -> bool:
+    """A weekday, not in ``closed`` (public holidays), outside every no-human period."""
+    return d.weekday() < WEEKDAYS and d not in closed and not rules.in_no_human_period(d)
 
 
 def human_days_in_week(
@@ -79,7 +75,7 @@ def human_weeks_per_year(
     open_days = 0
     one = timedelta(days=1)
     while d.year == year:
-        if d.weekday() < WEEKDAYS and d not in closed and not rules.in_no_human_period(d):
+        if _is_open(d, rules, closed):
             open_days += 1
         d += one
     return open_days / WEEKDAYS

@@ -18,9 +18,9 @@ from sqlalchemy import (
     String,
     false,
     func,
+    select,
     type_coerce,
 )
-from sqlalchemy import select as _select
 
 from khm.core.planner import PlanAccount, PlanRep
 from khm.core.triggers import TagEvent
@@ -29,12 +29,8 @@ from khm.store import tables
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-# Lightweight views of the tables in khm.store.models (the same names and types): the
-# planner reads a few columns, and importing the sqlmodel classes would cost more than
-# the queries of a one-rep list.
-select = _select
-
-
+# Light views of the tables (khm.store.tables): the planner reads a few columns, and
+# importing the sqlmodel classes would cost more than the queries of a one-rep list.
 Rep: Any = tables.Columns(tables.REP)
 Account: Any = tables.Columns(tables.ACCOUNT)
 Touch: Any = tables.Columns(tables.TOUCH)
