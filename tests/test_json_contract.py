@@ -10,10 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).parent / "json_contract"))
-import scenario  # noqa: E402
+import scenario
 
 
 def test_every_command_keeps_its_json_shape(cli) -> None:

@@ -22,22 +22,52 @@ GOLDEN = HERE / "golden"
 TODAY = "2026-11-30"
 
 _IMPORT_REPS = [
-    "import", "reps", str(EXAMPLES / "reps.csv"),
-    "--map", "name=Namn", "--map", "email=E-post", "--map", "role=Roll",
-    "--map", "capacity=Kapacitet",
-]  # fmt: skip
+    "import",
+    "reps",
+    str(EXAMPLES / "reps.csv"),
+    "--map",
+    "name=Namn",
+    "--map",
+    "email=E-post",
+    "--map",
+    "role=Roll",
+    "--map",
+    "capacity=Kapacitet",
+]
 _IMPORT_ACCOUNTS = [
-    "import", "accounts", str(EXAMPLES / "accounts.csv"),
-    "--map", "key=Kundnr", "--map", "name=Företag", "--map", "country=Land",
-    "--map", "product_lines=Produktlinjer", "--map", "revenue=Omsättning (SEK)",
-    "--map", "employees=Anställda", "--map", "owner=Ansvarig säljare",
-    "--map", "lifecycle_stage=Fas", "--map", "custom.nps=NPS",
-]  # fmt: skip
+    "import",
+    "accounts",
+    str(EXAMPLES / "accounts.csv"),
+    "--map",
+    "key=Kundnr",
+    "--map",
+    "name=Företag",
+    "--map",
+    "country=Land",
+    "--map",
+    "product_lines=Produktlinjer",
+    "--map",
+    "revenue=Omsättning (SEK)",
+    "--map",
+    "employees=Anställda",
+    "--map",
+    "owner=Ansvarig säljare",
+    "--map",
+    "lifecycle_stage=Fas",
+    "--map",
+    "custom.nps=NPS",
+]
 _IMPORT_TOUCHES = [
-    "import", "touches", str(EXAMPLES / "touches.csv"),
-    "--map", "kind=Activity", "--value-map", "kind:E-mail=email",
-    "--value-map", "kind:Roadmap review=review",
-]  # fmt: skip
+    "import",
+    "touches",
+    str(EXAMPLES / "touches.csv"),
+    "--map",
+    "kind=Activity",
+    "--value-map",
+    "kind:E-mail=email",
+    "--value-map",
+    "kind:Roadmap review=review",
+]
 
 J = ["-f", "json"]
 
@@ -63,7 +93,7 @@ SCENARIO: list[tuple[str, list[str]]] = [
             "8",
             *J,
         ],
-    ),  # fmt: skip
+    ),
     ("rep_edit", ["rep", "edit", "nils", "--capacity", "9", *J]),
     ("rep_show", ["rep", "show", "asa.lindqvist", *J]),
     ("rep_list", ["rep", "list", *J]),
@@ -81,14 +111,14 @@ SCENARIO: list[tuple[str, list[str]]] = [
             "1 234,50",
             *J,
         ],
-    ),  # fmt: skip
+    ),
     ("account_edit", ["account", "edit", "K-2001", "--revenue", "2500000", *J]),
     ("tag_dry", ["tag", "--dry-run", *J]),
     ("tag", ["tag", *J]),
     (
         "tag_manual",
         ["tag", "K-1002", "--type", "expand", "--category", "A", "--reason", "board decision", *J],
-    ),  # fmt: skip
+    ),
     ("assign_dry", ["assign", "--dry-run", *J]),
     ("assign", ["assign", *J]),
     ("capacity", ["capacity", *J]),
@@ -118,8 +148,15 @@ SCENARIO: list[tuple[str, list[str]]] = [
 
 # values that depend on the machine or the clock, not on the data
 _VOLATILE_KEYS = {
-    "path", "url", "database", "generated_at", "created_at", "updated_at", "logged_at", "changed_at",
-}  # fmt: skip
+    "path",
+    "url",
+    "database",
+    "generated_at",
+    "created_at",
+    "updated_at",
+    "logged_at",
+    "changed_at",
+}
 _TMP = re.compile(r"/tmp/[^\s\"']+|/work/[^\s\"']+")
 
 
@@ -151,8 +188,17 @@ def run_all(cli: Any) -> dict[str, tuple[int, Any]]:
     return out
 
 
-_WITH_TODAY = {"log", "weekly", "report", "capacity", "assign", "tag", "account show", "rep show",
-               "touch list"}  # fmt: skip
+_WITH_TODAY = {
+    "log",
+    "weekly",
+    "report",
+    "capacity",
+    "assign",
+    "tag",
+    "account show",
+    "rep show",
+    "touch list",
+}
 
 
 def _takes_today(argv: list[str]) -> bool:
@@ -169,9 +215,12 @@ def record() -> None:  # pragma: no cover - run by hand
 
     tmp = tempfile.mkdtemp()
     os.environ.update(
-        KHM_DATA_DIR=f"{tmp}/data", KHM_CONFIG_DIR=f"{tmp}/config",
-        KHM_DATABASE_URL=f"{tmp}/khm.db", COLUMNS="250", NO_COLOR="1",
-    )  # fmt: skip
+        KHM_DATA_DIR=f"{tmp}/data",
+        KHM_CONFIG_DIR=f"{tmp}/config",
+        KHM_DATABASE_URL=f"{tmp}/khm.db",
+        COLUMNS="250",
+        NO_COLOR="1",
+    )
     runner = CliRunner()
 
     def cli(*args: str, code: int | None = 0) -> Any:
