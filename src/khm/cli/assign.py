@@ -111,45 +111,21 @@ def _move_rows(res: AssignResult, limit: int | None = None) -> list[dict[str, An
     ]
 
 
-#: Above this many moves the JSON is written one move per line (fast C encoder).
-JSON_PRETTY_LIMIT = 2000
-
-
-def _assign_json(res: AssignResult, pretty_limit: int | None = None) -> str:
-    """The ``assign`` envelope: indented when short; else one move per line, each
-    distinct value encoded once (what ``json.dumps`` gives, much faster on 100k moves)."""
-    import json
-
-    from khm.render import envelope, json_with_long_list
+def _assign_json(res: AssignResult) -> str:
+    """The ``assign`` envelope."""
+    from khm.render import envelope, json_dumps
 
     reps = [{k: v for k, v in r.items() if k != "utilisation_pct"} for r in _rep_rows(res)]
-    n = len(res.moves)
-    if n <= (JSON_PRETTY_LIMIT if pretty_limit is None else pretty_limit):
-        moves = [{k: v for k, v in m.items() if k not in ("cell", "move")} for m in _move_rows(res)]
-        payload = envelope(
-            "assign", summary=res.summary, count=n, moves=moves, reps=reps, untagged=res.untagged
-        )
-        return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+    moves = [{k: v for k, v in m.items() if k not in ("cell", "move")} for m in _move_rows(res)]
     payload = envelope(
-        "assign", summary=res.summary, count=n, moves=[], reps=reps, untagged=res.untagged
+        "assign",
+        summary=res.summary,
+        count=len(res.moves),
+        moves=moves,
+        reps=reps,
+        untagged=res.untagged,
     )
-    encode = json.JSONEncoder(ensure_ascii=False).encode
-    # the end of a line (cell, load, from, to, why) has few distinct values: encoded once
-    ends: dict[tuple[Any, ...], str] = {}
-    lines: list[str] = []
-    add = lines.append
-    for m in res.moves:
-        k = (m.type, m.category, m.load, m.old, m.new, m.why)
-        end = ends.get(k)
-        if end is None:
-            t, c, o, n, why = (encode(x) for x in (m.type, m.category, m.old, m.new, m.why))
-            load = encode(round(m.load, 3))
-            end = ends[k] = (
-                f'"type": {t}, "category": {c}, "load": {load}, "from": {o}, "to": {n}, '
-                f'"why": {why}}}'
-            )
-        add(f'{{"account": {encode(m.account)}, "name": {encode(m.name)}, {end}')
-    return json_with_long_list(payload, "moves", lines)
+    return json_dumps(payload) + "\n"
 
 
 def _rep_rows(res: AssignResult) -> list[dict[str, Any]]:

@@ -204,7 +204,7 @@ def render(report: Report, fmt: str, *, to_file: bool = False) -> str:
     if fmt == "markdown":
         return render_markdown(report)
     if fmt == "html":
-        from khm.render_html import render_html
+        from khm.render.html import render_html
 
         return render_html(report)
     return render_terminal(report, to_file=to_file)

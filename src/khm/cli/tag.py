@@ -185,37 +185,6 @@ def _change_rows(res: TagResult, limit: int | None = None) -> list[dict[str, Any
     ]
 
 
-#: Above this many changes the JSON is written one change per line (fast C encoder).
-JSON_PRETTY_LIMIT = 2000
-
-
-def _json_changes(changes: list[Any]) -> list[str]:
-    """The changes as JSON objects, one per line, with the key order and separators
-    ``json.dumps`` gives. An account's key and name are encoded once for its changes and
-    the rest of a line (field, old, new, rule, reason: few distinct combinations) once
-    per combination."""
-    import json
-
-    encode = json.JSONEncoder(ensure_ascii=False).encode
-    tails: dict[tuple[Any, ...], str] = {}
-    lines: list[str] = []
-    add = lines.append
-    account: Any = None
-    name: Any = None
-    head = ""
-    for c in changes:
-        if c.account is not account or c.name is not name:
-            account, name = c.account, c.name
-            head = f'{{"account": {encode(account)}, "name": {encode(name)}, "field": '
-        k = (c.field, c.old, c.new, c.rule, c.reason)
-        tail = tails.get(k)
-        if tail is None:
-            f, o, n, r, why = (encode(x) for x in k)
-            tail = tails[k] = f'{f}, "old": {o}, "new": {n}, "rule": {r}, "reason": {why}}}'
-        add(head + tail)
-    return lines
-
-
 def _run_payload(res: TagResult, *, with_changes: bool = True) -> dict[str, Any]:
     from khm.render import envelope
 
@@ -258,18 +227,11 @@ def _run_payload(res: TagResult, *, with_changes: bool = True) -> dict[str, Any]
     return payload
 
 
-def _run_json(res: TagResult, pretty_limit: int | None = None) -> str:
-    """The ``tag_run`` envelope: indented when short; else one change per line (a first
-    run over 100k accounts lists 200k changes)."""
-    import json
+def _run_json(res: TagResult) -> str:
+    """The ``tag_run`` envelope."""
+    from khm.render import json_dumps
 
-    if len(res.changes) <= (JSON_PRETTY_LIMIT if pretty_limit is None else pretty_limit):
-        return json.dumps(_run_payload(res), ensure_ascii=False, indent=2) + "\n"
-    from khm.render import json_with_long_list
-
-    return json_with_long_list(
-        _run_payload(res, with_changes=False), "changes", _json_changes(res.changes)
-    )
+    return json_dumps(_run_payload(res)) + "\n"
 
 
 def _emit_run(res: TagResult, fmt: str) -> None:

@@ -497,7 +497,7 @@ def render(
     if fmt == "markdown":
         return render_markdown(plan, chosen, unassigned=whole)
     if fmt == "ics":
-        from khm.render_ics import weekly_ics
+        from khm.render.ics import weekly_ics
 
         return weekly_ics(plan, chosen, kind=ics_kind)
     render_table(plan, chosen, unassigned=whole, file=file)

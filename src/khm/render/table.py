@@ -1,0 +1,156 @@
+"""Tables for people: rich in a terminal, Markdown in a file or a mail, CSV for a
+spreadsheet; and the one list writer every command that lists rows uses (:func:`emit_rows`)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any
+
+from khm.render.cells import Column, csv_cell, md_cell, text_value
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+#: a terminal table longer than this is cut, with a hint to use --format csv (rich lays
+#: out a table as a whole; thousands of rows are for a file, not a screen)
+TABLE_ROW_LIMIT = 500
+
+
+def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[Column], out: IO[str]) -> int:
+    w = csv.writer(out, lineterminator="\n")
+    keys = [c.key for c in columns]
+    w.writerow(keys)
+    n = 0
+    write, cell = w.writerow, csv_cell
+    for row in rows:
+        get = row.get
+        write([cell(get(k)) for k in keys])
+        n += 1
+    return n
+
+
+def csv_text(rows: Iterable[Mapping[str, Any]], columns: Sequence[Column]) -> str:
+    buf = io.StringIO()
+    write_csv(rows, columns, buf)
+    return buf.getvalue()
+
+
+def markdown_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[Column]) -> str:
+    lines = ["| " + " | ".join(md_cell(c.title) for c in columns) + " |"]
+    lines.append(
+        "| " + " | ".join("---:" if c.justify == "right" else "---" for c in columns) + " |"
+    )
+    for row in rows:
+        lines.append("| " + " | ".join(md_cell(row.get(c.key)) for c in columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def get_console(stderr: bool = False, file: IO[str] | None = None) -> Console:
+    """A rich console that is plain (no colour, wide) when not writing to a terminal."""
+    from rich.console import Console
+
+    target = file or (sys.stderr if stderr else sys.stdout)
+    is_tty = hasattr(target, "isatty") and target.isatty()
+    width = None
+    if not is_tty and not os.environ.get("COLUMNS"):
+        width = 200
+    return Console(
+        file=target,
+        width=width,
+        no_color=bool(os.environ.get("NO_COLOR")) or None,
+        highlight=False,
+        soft_wrap=False,
+    )
+
+
+def rich_table(
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[Column],
+    *,
+    title: str | None = None,
+    caption: str | None = None,
+    row_styles: Sequence[str | None] | None = None,
+) -> Any:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(title) if title else None, caption=caption, header_style="bold")
+    for c in columns:
+        table.add_column(escape(c.title), style=c.style, justify=c.justify, overflow="fold")  # type: ignore[arg-type]
+    for i, row in enumerate(rows):
+        style = row_styles[i] if row_styles and i < len(row_styles) else None
+        table.add_row(*(escape(text_value(row.get(c.key))) for c in columns), style=style)
+    return table
+
+
+def print_table(
+    console: Console,
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[Column],
+    *,
+    title: str | None = None,
+    limit: int = TABLE_ROW_LIMIT,
+    what: str = "rows",
+) -> int:
+    """A rich table of at most ``limit`` rows; past it, a line saying how many were left out
+    and how to get them all. Returns the number of rows seen."""
+    shown: list[Mapping[str, Any]] = []
+    n = 0
+    for row in rows:
+        n += 1
+        if n <= limit:
+            shown.append(row)
+    console.print(rich_table(shown, columns, title=title))
+    if n > limit:
+        console.print(
+            f"... {n - limit} more {what} not shown: use --format csv (or json, jsonl) for all."
+        )
+    return n
+
+
+def emit_rows(
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[Column],
+    fmt: str,
+    *,
+    kind: str,
+    title: str | None = None,
+    json_extra: Mapping[str, Any] | None = None,
+    json_rows: Iterable[Any] | None = None,
+    out: IO[str] | None = None,
+) -> int:
+    """Write a list of rows in the chosen format (table, json, jsonl, csv, markdown),
+    streamed for json, jsonl and csv. ``json_rows`` (default ``rows``) are the JSON items.
+    Returns the number of rows."""
+    from khm.render import json as j
+
+    out = out or sys.stdout
+    if fmt == "json":
+        items = json_rows if json_rows is not None else rows
+        return j.write_list(out, j.envelope(kind, **(json_extra or {})), items)
+    if fmt == "jsonl":
+        return j.write_jsonl(out, json_rows if json_rows is not None else rows)
+    if fmt == "csv":
+        return write_csv(rows, columns, out)
+    if fmt == "markdown":
+        if title:
+            out.write(f"## {md_cell(title)}\n\n")
+        listed = list(rows)
+        out.write(markdown_table(listed, columns))
+        return len(listed)
+    console = get_console(file=out)
+    iterator = iter(rows)
+    first = next(iterator, None)
+    if first is None:
+        console.print(f"No {kind.replace('_', ' ')} found.")
+        return 0
+
+    def again() -> Iterable[Mapping[str, Any]]:
+        yield first
+        yield from iterator
+
+    return print_table(console, again(), columns, title=title, what=kind.replace("_", " "))
