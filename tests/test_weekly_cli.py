@@ -96,8 +96,59 @@ def test_json_has_the_documented_versioned_shape(cli, book):
     assert set(problems) == {"LOST", "RAW", "FREE"}
 
 
+def test_names_and_dates_survive_json_exactly(cli, book):
+    data = as_json(cli)
+    ola = next(r for r in data["reps"] if r["rep"] == "ola")
+    bolt = [i for i in ola["items"] if i["account"] == "BOLT"]
+    assert bolt and all(i["name"] == TRICKY for i in bolt)
+    for item in ola["items"]:
+        assert date.fromisoformat(item["due"]) <= date(2026, 11, 29)
+        assert item["last_touch"] == "2026-06-02"
+        assert item["reason"] == "; ".join(item["reasons"])
+    assert {i["name"] for r in data["reps"] for i in r["items"]} >= {'=HYPERLINK("x")'}
+
+
+def test_a_reps_json_file_is_its_section_of_the_whole_without_unassigned(cli, book, tmp_path):
+    whole = as_json(cli)
+    weekly(cli, "-f", "json", "--out-dir", str(tmp_path))
+    ola = json.loads((tmp_path / f"ola-{WEEK}.json").read_text(encoding="utf-8"))
+    assert "unassigned" not in ola
+    assert ola["reps"] == [r for r in whole["reps"] if r["rep"] == "ola"]
+    assert ola["reps"] == as_json(cli, "--rep", "ola")["reps"]
+    assert {k: v for k, v in ola.items() if k != "reps"} == {
+        k: v for k, v in whole.items() if k not in ("reps", "unassigned")
+    }
+
+
+def jsonl(cli, *args) -> list[dict]:
+    text = weekly(cli, "--format", "jsonl", *args).stdout
+    assert text == "" or text.endswith("\n")
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_jsonl_is_one_object_per_listed_item_with_its_week_and_rep(cli, book):
+    lines = jsonl(cli)
+    whole = as_json(cli)
+    expected = [{"week": WEEK, "rep": r["rep"], **i} for r in whole["reps"] for i in r["items"]]
+    assert lines == expected and len(lines) == sum(r["count"] for r in whole["reps"])
+    assert not any("version" in line or "items" in line for line in lines)  # no envelope
+    assert {line["rep"] for line in lines} == {"ola", "kari"}
+    assert TRICKY in {line["name"] for line in lines}
+
+
+def test_jsonl_for_one_rep_and_one_file_per_rep(cli, book, tmp_path: Path):
+    assert [line for line in jsonl(cli) if line["rep"] == "ola"] == jsonl(cli, "--rep", "ola")
+    out = tmp_path / "lists"
+    res = weekly(cli, "-f", "jsonl", "--out-dir", str(out))
+    assert sorted(p.name for p in out.iterdir()) == [f"kari-{WEEK}.jsonl", f"ola-{WEEK}.jsonl"]
+    text = (out / f"ola-{WEEK}.jsonl").read_text(encoding="utf-8")
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert lines == jsonl(cli, "--rep", "ola")
+    assert f"ola-{WEEK}.jsonl ({len(lines)} items)" in res.stdout
+
+
 def test_the_same_command_twice_gives_identical_output(cli, book):
-    for fmt in ("json", "csv", "ics", "markdown", "table"):
+    for fmt in ("json", "jsonl", "csv", "ics", "markdown", "table"):
         assert weekly(cli, "-f", fmt).stdout == weekly(cli, "-f", fmt).stdout
 
 
@@ -112,21 +163,12 @@ def test_table_shows_headers_rows_and_escapes_markup(cli, book):
 
 
 def test_overdue_rows_are_red_in_a_colour_terminal(cli, book, monkeypatch):
-    from khm.cli.weekly import render_table
-    from khm.method import default_method
-    from khm.services.weekly import build_weekly
-
     monkeypatch.delenv("NO_COLOR")
-    from rich.console import Console
-
-    plan = build_weekly(book, default_method(), today=date(2026, 11, 23), rep="ola")
-    buf = io.StringIO()
-    console = Console(file=buf, force_terminal=True, color_system="standard", width=250)
-    import khm.render
-
-    monkeypatch.setattr(khm.render, "get_console", lambda **kw: console)
-    render_table(plan, list(plan.reps), unassigned=False)
-    assert "\x1b[31m" in buf.getvalue()
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    out = weekly(cli, "--rep", "ola").stdout
+    assert "\x1b[31m" in out
+    monkeypatch.delenv("FORCE_COLOR")
+    assert "\x1b[" not in weekly(cli, "--rep", "ola").stdout
 
 
 def test_csv_is_the_plan_export_and_formula_safe(cli, book):
@@ -186,7 +228,8 @@ def test_out_dir_writes_one_file_per_rep_and_skips_empty_ones(cli, book, tmp_pat
 
 
 def test_include_empty_writes_every_rep_in_every_format(cli, book, tmp_path: Path):
-    for fmt, ext in (("table", "txt"), ("csv", "csv"), ("markdown", "md"), ("ics", "ics")):
+    formats = (("table", "txt"), ("csv", "csv"), ("markdown", "md"), ("ics", "ics"))
+    for fmt, ext in (*formats, ("json", "json"), ("jsonl", "jsonl")):
         out = tmp_path / fmt
         weekly(cli, "-f", fmt, "--out-dir", str(out), "--include-empty")
         assert sorted(p.name for p in out.iterdir()) == [
@@ -299,6 +342,7 @@ def test_an_empty_database_gives_valid_empty_output_in_every_format(cli):
     assert data["reps"] == [] and data["unassigned"]["count"] == 0
     assert "No active reps" in weekly(cli).stdout
     assert "No active reps" in weekly(cli, "-f", "markdown").stdout
+    assert weekly(cli, "-f", "jsonl").stdout == ""
     assert weekly(cli, "-f", "csv").stdout.startswith("week,rep,account")
     from icalendar import Calendar
 

@@ -362,7 +362,7 @@ def _print_weekly(console: Console, weekly: Any, rep: str) -> None:
     """The main job: this rep's list for the week, as ``khm weekly --rep`` prints it."""
     from rich.markup import escape
 
-    from khm.cli.weekly import render
+    from khm.render.weekly import render
 
     if weekly is None:
         return

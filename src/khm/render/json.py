@@ -60,14 +60,14 @@ def write(out: IO[str], obj: Any) -> None:
     out.write("\n")
 
 
-def _lines(items: Iterable[Any], sep: bytes) -> Iterable[tuple[str, int]]:
-    """The items as compact JSON, ``_CHUNK`` at a time: (the texts joined by ``sep``, n).
+def _lines(items: Iterable[Any], sep: bytes, size: int = _CHUNK) -> Iterable[tuple[str, int]]:
+    """The items as compact JSON, ``size`` at a time: (the texts joined by ``sep``, n).
     A raw newline never occurs inside an item (strings escape it)."""
     enc, opt = orjson.dumps, _OPTIONS
     chunk: list[bytes] = []
     for item in items:
         chunk.append(enc(item, default=_default, option=opt))
-        if len(chunk) == _CHUNK:
+        if len(chunk) == size:
             yield sep.join(chunk).decode(), len(chunk)
             chunk = []
     if chunk:
@@ -82,15 +82,17 @@ def write_list(
     key: str = "items",
     count_key: str | None = "count",
     tail: Mapping[str, Any] | None = None,
+    chunk: int = _CHUNK,
 ) -> int:
     """``head`` (an envelope) with the list ``key`` written item by item, one per line, then
     ``count_key`` (the number written, when not None) and ``tail``. Returns the count.
 
-    Memory stays bounded by a chunk of items whatever the length of ``items``."""
+    Memory stays bounded by a chunk of items whatever the length of ``items``: ``chunk``
+    items are encoded per write (1 when each item is big, e.g. a rep's whole list)."""
     head_text = dumps(dict(head), indent=False)
     out.write(head_text[:-1] + ("," if len(head_text) > 2 else "") + f'"{key}":[')
     n = 0
-    for text, k in _lines(items, b",\n"):
+    for text, k in _lines(items, b",\n", chunk):
         out.write(("\n" if n == 0 else ",\n") + text)
         n += k
     out.write("\n]" if n else "]")

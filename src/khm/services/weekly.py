@@ -1,8 +1,9 @@
 """``khm weekly``: read what the planner needs from the store and plan the week.
 
 Read-only: one connection, a few set queries (:mod:`khm.store.planning`), then the pure
-planner (:func:`khm.core.planner.plan_week`). The CLI renders the returned
-:class:`WeeklyPlan`; other commands (the demo, reports) call :func:`build_weekly`.
+planner (:func:`khm.core.planner.plan_week`). Returns the typed :class:`WeeklyPlan`;
+:mod:`khm.render.weekly` turns it into output. Other commands (the demo, reports) call
+:func:`build_weekly` too.
 """
 
 from __future__ import annotations
