@@ -222,6 +222,25 @@ def test_assign_cli_writes_owners_and_history(cli, store):
     assert csv.splitlines()[0] == "account,name,type,category,load,from,to,why"
 
 
+def test_assign_moves_as_json_lines_match_the_json_moves(cli, store, snapshot_db):
+    seed_book(store, 260)  # all unowned: more moves than a terminal shows
+    cli("tag", "--today", TODAY)
+    before = snapshot_db()
+    data = json.loads(cli("assign", "--dry-run", "--format", "json", "--today", TODAY).stdout)
+    out = cli("assign", "--dry-run", "--format", "jsonl", "--today", TODAY).stdout
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert lines == data["moves"] and len(lines) == data["count"] > 0
+    assert set(lines[0]) == {"account", "name", "type", "category", "load", "from", "to", "why"}
+    assert snapshot_db() == before
+    # a terminal shows the first moves and says how many it left out
+    from khm.render.assign import TABLE_LIMIT
+
+    table = cli("assign", "--dry-run", "--today", TODAY).stdout
+    assert data["count"] > TABLE_LIMIT
+    assert f"{data['count'] - TABLE_LIMIT} more moves not shown" in table
+    assert f"Would move: {data['count']} account(s)" in table
+
+
 def test_inactive_reps_accounts_are_redistributed(cli, store):
     seed_book(store, 120, owners=True)  # some accounts belong to the inactive rep 'former'
     cli("tag", "--today", TODAY)

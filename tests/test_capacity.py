@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from khm.core.calendar import human_weeks_per_year
 from khm.core.capacity import (
     LoadGroup,
+    LoadTable,
     RepInfo,
-    account_weekly_load,
+    cell_load,
     human_effort_per_year,
     plan_capacity,
     touches_per_year,
@@ -56,17 +58,17 @@ def test_digital_work_is_not_load_and_weeks_take_out_no_human_periods():
     m = small_method('[cadence.keep.C]\ncall = "1m"\nemail = "1w"\n')
     weeks = human_weeks_per_year(m.calendar)
     assert weeks == pytest.approx(261 / 5)  # 2026: 261 weekdays, no periods, no holidays
-    assert account_weekly_load(m, "keep", "C") == pytest.approx(12 / weeks)
+    assert LoadTable(m).load("keep", "C", None) == pytest.approx(12 / weeks)
     # the default method pauses human work in July and at Christmas: fewer weeks
     assert human_weeks_per_year(M.calendar) < 48
-    assert account_weekly_load(M, "expand", "A", country="SE") > account_weekly_load(
-        M, "expand", "A"
-    )
-    assert account_weekly_load(M, None, "A") == 0.0
+    table = LoadTable(M)
+    assert table.load("expand", "A", "SE") > table.load("expand", "A", None)
+    assert table.load(None, "A", None) == 0.0 == cell_load(M, "keep", None, 45.0)
 
 
 def test_load_rises_with_category_and_expand_weighs_more_than_keep():
-    loads = {(t, c): account_weekly_load(M, t, c) for t in ("expand", "keep") for c in "ABCD"}
+    table = LoadTable(M)
+    loads = {(t, c): table.load(t, c, None) for t in ("expand", "keep") for c in "ABCD"}
     for t in ("expand", "keep"):
         assert loads[(t, "A")] > loads[(t, "B")] > loads[(t, "C")] > loads[(t, "D")]
     for c in "ABCD":
@@ -197,3 +199,55 @@ def test_assign_and_capacity_keep_holidays_in_the_data_dir_cache(cli, store, tmp
     cache = list((tmp_path / "data" / "cache").glob("holidays-*.json"))
     assert len(cache) == 1
     assert '"SE-' in cache[0].read_text(encoding="utf-8")
+
+
+CELLS = [(t, c) for t in ("expand", "keep") for c in "ABCD"]
+EXAMPLE_METHOD = Path(__file__).resolve().parent.parent / "examples" / "method.toml"
+
+
+def _one_account_per_cell(cli, method_args: list[str], country: str | None) -> None:
+    cli(*method_args, "rep", "add", "ann", "--role", "any", "--capacity", "10")
+    for i, (t, c) in enumerate(CELLS):
+        key = f"A{i}"
+        where = ["--country", country] if country else []
+        cli(*method_args, "account", "add", key, "--revenue", str(1000 * (i + 1)), *where)
+        cli(*method_args, "tag", key, "--type", t, "--category", c, "--reason", "test")
+
+
+@pytest.mark.parametrize(
+    ("method", "country"),
+    [("default", None), ("example", None), ("example-fixed-holidays", "NO")],
+)
+def test_method_check_and_capacity_state_the_same_load_per_cell(cli, tmp_path, method, country):
+    """One rule for the load: ``method check`` (human_effort_per_week) and ``capacity``
+    (load_per_account) agree on every cell; a visit counts as the call it covers."""
+    if method == "default":
+        method_args: list[str] = []
+    else:
+        text = EXAMPLE_METHOD.read_text(encoding="utf-8")
+        if method == "example-fixed-holidays":  # every account gets Sweden's holidays
+            assert 'holidays = "account"' in text
+            text = text.replace('holidays = "account"', 'holidays = "SE"')
+        path = tmp_path / "method.toml"
+        path.write_text(text, encoding="utf-8")
+        method_args = ["--method", str(path)]
+    _one_account_per_cell(cli, method_args, country)
+    check = json.loads(cli(*method_args, "method", "check", "-f", "json").stdout)
+    cap = json.loads(cli(*method_args, "capacity", "-f", "json", "--today", TODAY).stdout)
+    stated = {c["cell"]: c["human_effort_per_week"] for c in check["cadence"]}
+    loads = {c["cell"]: c["load_per_account"] for c in cap["cells"] if c["accounts"]}
+    assert set(loads) == {f"{t}/{c}" for t, c in CELLS}
+    assert loads == stated
+    assert stated["expand/A"] > 0
+
+
+def test_default_method_expand_a_load_counts_the_calls_a_visit_covers(cli):
+    # default expand/A: a visit a quarter (effort 3) and a review every 6 months (effort
+    # 2) both cover the monthly call (effort 1): 6 covering touches a year leave 6 of the
+    # 12 calls, so 12 + 4 + 6 = 22 effort units over the 45 human weeks of 2026 (July and
+    # 20 Dec-6 Jan out) = 0.4889; counting every call would say 28 / 45 = 0.6222
+    check = json.loads(cli("method", "check", "-f", "json").stdout)
+    stated = {c["cell"]: c["human_effort_per_week"] for c in check["cadence"]}
+    assert check["calendar"]["human_weeks_per_year"] == 45.0
+    assert human_effort_per_year(M, "expand", "A") == pytest.approx(22)
+    assert stated["expand/A"] == 0.4889

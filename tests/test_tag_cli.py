@@ -167,6 +167,32 @@ def test_csv_output_is_formula_safe_and_keeps_user_text(cli, store):
     assert "Tricky [bold]0[/bold]" in table
 
 
+def test_jsonl_lists_the_same_changes_as_json_one_per_line(cli, store):
+    seed_book(store, 90)
+    data = run_json(cli, "tag", "--dry-run")
+    out = cli("tag", "--dry-run", "--format", "jsonl", "--today", TODAY).stdout
+    lines = out.splitlines()
+    assert len(lines) == data["count"] == len(data["changes"]) > 0
+    assert [json.loads(line) for line in lines] == data["changes"]
+    assert "version" not in json.loads(lines[0])  # no envelope
+    # the history lists as JSON Lines too
+    cli("tag", "--today", TODAY)
+    hist = cli("tag", "--history", "--format", "jsonl", "--today", TODAY).stdout.splitlines()
+    assert len(hist) == len(data["changes"])
+    assert {json.loads(h)["reason"] for h in hist} == {"rule run"}
+
+
+def test_a_long_change_list_is_cut_in_the_terminal_with_a_hint(cli, store):
+    from khm.render.tag import TABLE_LIMIT
+
+    seed_book(store, 150)  # 2 changes per active account: more than the table shows
+    data = run_json(cli, "tag", "--dry-run")
+    assert data["count"] > TABLE_LIMIT
+    out = cli("tag", "--dry-run", "--today", TODAY).stdout
+    assert f"{data['count'] - TABLE_LIMIT} more changes not shown" in out
+    assert f"Would change: {data['count']} field(s)" in out
+
+
 # --------------------------------------------------------------------------- manual
 
 

@@ -471,15 +471,6 @@ def expected_categories(accounts: list[DemoAccount], method: Method) -> dict[str
     return out
 
 
-def weekly_load(method: Method, account_type: str, category: str) -> float:
-    """Effort units a week the cadence asks of one account (human kinds, a 44-week year)."""
-    total = 0.0
-    for kind, interval in method.cadence_for(account_type, category).items():
-        if method.is_human(kind):
-            total += method.effort(kind) * interval.per_year
-    return total / 44.0
-
-
 # --------------------------------------------------------------------------- names
 
 
@@ -904,12 +895,15 @@ def _assign_owners(
     by_role: dict[str, list[DemoRep]] = {
         role: [r for r in team if r.role in (role, "any")] for role in ("expand", "keep")
     }
+    from khm.core.capacity import LoadTable
+
     load = {r.handle: 0.0 for r in team}
+    loads = LoadTable(method)  # the load khm capacity and khm assign state
     weighted = []
     for a in accs:
         if a.archived or rng.random() < unowned_share:
             continue
-        weighted.append((weekly_load(method, a.expected_type, a.expected_category), a))
+        weighted.append((loads.load(a.expected_type, a.expected_category, None), a))
     weighted.sort(key=lambda x: (-x[0], x[1].key))
     for w, a in weighted:
         cands = by_role.get(a.expected_type) or team

@@ -81,70 +81,11 @@ def method_check(
     """Validate a method file and print a summary: category rule, activities, cadence."""
     from khm.core.methodsummary import summarise
     from khm.method import load_method
+    from khm.render.method import write_check
 
-    k = kctx(ctx)
-    path = file or k.resolved_method_path()
-    method = load_method(path)
-    summary = summarise(method)
-    source = str(path) if path else "built-in default"
-    if fmt == "json":
-        from khm.render import envelope, json_dumps
-
-        typer.echo(json_dumps(envelope("method_check", source=source, valid=True, **summary)))
-        return
-    _print_summary(source, summary)
-
-
-def _print_summary(source: str, s: dict) -> None:  # type: ignore[type-arg]
-    from rich.markup import escape
-
-    from khm.render import Column, get_console, rich_table
-
-    c = get_console()
-    c.print(f"[green]OK[/green] {escape(source)}: {escape(s['name'])}")
-    cat = s["categories"]
-    c.print(
-        f"categories: rule={cat['rule']} metric={escape(cat['metric'])} "
-        f"group_by={','.join(cat['group_by']) or '-'} fallback={cat['fallback']} ({escape(cat['detail'])})"
-    )
-    c.print(
-        f"types: default={s['types']['default']}; rules: {escape('; '.join(s['types']['rules']) or '-')}"
-    )
-    c.print(
-        rich_table(
-            s["activities"],
-            [
-                Column("kind"),
-                Column("label"),
-                Column("mode"),
-                Column("effort", justify="right"),
-                Column("covers"),
-            ],
-            title="Activities",
-        )
-    )
-    kinds = [a["kind"] for a in s["activities"]]
-    rows = [
-        {"cell": r["cell"], **r["intervals"], "load": r["human_effort_per_week"]}
-        for r in s["cadence"]
-    ]
-    c.print(
-        rich_table(
-            rows,
-            [
-                Column("cell", "type/cat"),
-                *[Column(k) for k in kinds],
-                Column("load", "effort/week/account", justify="right"),
-            ],
-            title="Cadence",
-        )
-    )
-    c.print(
-        f"no-human periods: {escape(', '.join(s['calendar']['no_human_periods']) or 'none')}; holidays: {s['calendar']['holidays']}"
-    )
-    c.print(f"grace: {s['grace']}; default capacity: {s['capacity_default']:g} effort units/week")
-    if s["triggers"]:
-        c.print("triggers: " + escape("; ".join(s["triggers"])))
+    path = file or kctx(ctx).resolved_method_path()
+    summary = summarise(load_method(path))
+    write_check(str(path) if path else "built-in default", summary, fmt)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,24 +1,21 @@
 """``khm tag``: apply the method's type and category rules, tag by hand, show the history.
 
-Thin: parse and check the options, call one function of :mod:`khm.services.tag`, render.
+Thin: parse and check the options, call one function of :mod:`khm.services.tag`, hand
+the result to :mod:`khm.render.tag`.
 """
 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
 from khm.cli.common import TodayOption, format_option, kctx, resolve_today
 from khm.errors import UsageError
 
-if TYPE_CHECKING:
-    from khm.services.tag import HistoryResult, TagResult
-
-
-#: The change table shows this many rows; --format csv/json list every change.
-TABLE_LIMIT = 200
+#: the change list and the history also come as JSON Lines (one change a line)
+TAG_FORMATS = ("table", "json", "jsonl", "csv")
 
 
 def _who(who: str | None, default: str) -> str:
@@ -93,7 +90,7 @@ def tag(
         ),
     ] = None,
     today: TodayOption = None,
-    fmt: str = format_option(),
+    fmt: str = format_option(TAG_FORMATS),
 ) -> None:
     """Tag accounts expand/keep and A-D by the method's rules, or one account by hand.
 
@@ -108,6 +105,7 @@ def tag(
       khm tag ACME --type expand --category A --reason "new CFO wants the suite"
       khm tag --history --period last-month --field category
     """
+    from khm.render import tag as view
     from khm.services import tag as svc
 
     day = resolve_today(today)
@@ -122,7 +120,7 @@ def tag(
         res = svc.tag_history(
             k.store(), today=day, period=period, account=history_account, field=history_field
         )
-        _emit_history(res, fmt)
+        view.write_history(res, fmt)
         return
     if period or history_account or history_field:
         raise UsageError("--period, --account and --field go with --history")
@@ -143,7 +141,7 @@ def tag(
             who=_who(who, _user()),
             dry_run=dry_run,
         )
-        _emit_run(res, fmt)
+        view.write_run(res, fmt)
         return
     if reason is not None:
         raise UsageError("--reason goes with a manual tag (--type/--category)")
@@ -162,267 +160,7 @@ def tag(
         reset_manual=reset_manual,
         keys=[account] if account is not None else None,
     )
-    _emit_run(res, fmt)
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def _change_rows(res: TagResult, limit: int | None = None) -> list[dict[str, Any]]:
-    changes = res.changes if limit is None else res.changes[:limit]
-    return [
-        {
-            "account": c.account,
-            "name": c.name,
-            "field": c.field,
-            "old": c.old,
-            "new": c.new,
-            "change": f"{c.old or '-'} → {c.new}",
-            "rule": c.rule,
-            "reason": c.reason,
-        }
-        for c in changes
-    ]
-
-
-def _run_payload(res: TagResult, *, with_changes: bool = True) -> dict[str, Any]:
-    from khm.render import envelope
-
-    payload = envelope(
-        "tag_run",
-        dry_run=res.dry_run,
-        today=res.today,
-        summary=res.summary,
-        counts=res.counts,
-        count=len(res.changes),
-        changes=[
-            {
-                "account": c.account,
-                "name": c.name,
-                "field": c.field,
-                "old": c.old,
-                "new": c.new,
-                "rule": c.rule,
-                "reason": c.reason,
-            }
-            for c in (res.changes if with_changes else ())
-        ],
-        manual_kept=[
-            {
-                "account": m.account,
-                "name": m.name,
-                "field": m.field,
-                "value": m.value,
-                "rule_value": m.rule_value,
-                "note": m.note,
-                "rule": m.rule,
-                "reason": m.reason,
-            }
-            for m in res.manual_kept
-        ],
-        no_metric=[{"account": k, "name": n} for k, n in res.no_metric],
-    )
-    # every value is JSON-ready but the date
-    payload["today"] = res.today.isoformat() if res.today else None
-    return payload
-
-
-def _run_json(res: TagResult) -> str:
-    """The ``tag_run`` envelope."""
-    from khm.render import json_dumps
-
-    return json_dumps(_run_payload(res)) + "\n"
-
-
-def _emit_run(res: TagResult, fmt: str) -> None:
-    import sys
-
-    from khm.render import Column, write_csv
-
-    if fmt == "json":
-        sys.stdout.write(_run_json(res))
-        return
-    if fmt == "csv":
-        rows = _change_rows(res)
-        cols = [Column(k) for k in ("account", "name", "field", "old", "new", "rule", "reason")]
-        write_csv(rows, cols, sys.stdout)
-        return
-    # the table shows the first TABLE_LIMIT changes: build only those
-    _print_run(res, _change_rows(res, TABLE_LIMIT))
-
-
-def _print_run(res: TagResult, rows: list[dict[str, Any]]) -> None:
-    from rich.markup import escape
-
-    from khm.render import Column, get_console, rich_table
-
-    c = get_console()
-    head = "Would change" if res.dry_run else "Changed"
-    if res.rule == "manual":
-        _print_manual(res, rows)
-        return
-    total = len(res.changes)
-    if rows:
-        shown = rows[:TABLE_LIMIT]
-        c.print(
-            rich_table(
-                shown,
-                [
-                    Column("account"),
-                    Column("name"),
-                    Column("field"),
-                    Column("change", "old → new"),
-                    Column("rule"),
-                ],
-                title=f"{head}: {total} field(s) on {res.changed_accounts} account(s)",
-            )
-        )
-        if total > len(shown):
-            c.print(
-                f"... and {total - len(shown):,} more change(s): --format csv or json "
-                "lists them all."
-            )
-    else:
-        c.print("No changes: every account already has the tags the rules give.")
-    if res.manual_kept:
-        c.print(
-            rich_table(
-                [
-                    {
-                        "account": m.account,
-                        "field": m.field,
-                        "value": m.value,
-                        "note": m.note,
-                        "rule": m.rule,
-                        "reason": m.reason,
-                    }
-                    for m in res.manual_kept[:TABLE_LIMIT]
-                ],
-                [
-                    Column("account"),
-                    Column("field"),
-                    Column("value", "manual"),
-                    Column("note"),
-                    Column("rule", "rule's reason"),
-                    Column("reason", "manual reason"),
-                ],
-                title="Manual tags kept (khm tag --reset-manual gives them back to the rules)",
-            )
-        )
-        if len(res.manual_kept) > TABLE_LIMIT:
-            c.print(f"... and {len(res.manual_kept) - TABLE_LIMIT:,} more: --format json.")
-    # the matrix: counts per type x category
-    matrix = []
-    for t, cats in res.counts.items():
-        row: dict[str, Any] = {"type": t, **cats, "total": sum(cats.values())}
-        matrix.append(row)
-    totals: dict[str, Any] = {"type": "total"}
-    for cat in ("A", "B", "C", "D"):
-        totals[cat] = sum(res.counts[t][cat] for t in res.counts)
-    totals["total"] = sum(v for k, v in totals.items() if k != "type")
-    matrix.append(totals)
-    c.print(
-        rich_table(
-            matrix,
-            [Column("type")] + [Column(x, justify="right") for x in ("A", "B", "C", "D", "total")],
-            title=f"Accounts by type × category{' (after the run)' if res.dry_run else ''}",
-        )
-    )
-    s = res.summary
-    by_field = ", ".join(f"{n} {f}" for f, n in s["changes_by_field"].items()) or "none"
-    c.print(
-        f"{s['accounts']} active account(s); {s['changes']} change(s) ({escape(by_field)}) on "
-        f"{s['changed_accounts']} account(s); {s['manual_kept']} manual tag(s) kept"
-        + (f", {s['manual_differs']} differ from the rule" if s["manual_differs"] else "")
-        + (f"; {s['manual_reset']} manual tag(s) reset" if s["manual_reset"] else "")
-        + "."
-    )
-    for note in res.notes:
-        c.print(f"note: {escape(note)}")
-    singles = s.get("single_account_groups", 0)
-    if singles:
-        by = " × ".join(s.get("group_by", [])) or "all"
-        c.print(
-            f"ABC within {s['groups']} group(s) by {escape(by)}: {singles} hold a single "
-            "account, which is A on its own (a coarser categories.group_by, e.g. "
-            '["country"] or [], ranks them against more accounts).'
-        )
-    if res.no_metric:
-        keys = ", ".join(k for k, _ in res.no_metric[:20])
-        more = f" and {len(res.no_metric) - 20} more" if len(res.no_metric) > 20 else ""
-        c.print(
-            f"{len(res.no_metric)} account(s) without {escape(res.metric)} got the fallback "
-            f"category: {escape(keys)}{more}"
-        )
-    if res.dry_run:
-        c.print("Dry run: nothing written.")
-
-
-def _print_manual(res: TagResult, rows: list[dict[str, Any]]) -> None:
-    from rich.markup import escape
-
-    from khm.render import Column, get_console, rich_table
-
-    c = get_console()
-    m = res.summary["manual"]
-    if rows:
-        c.print(
-            rich_table(
-                rows,
-                [Column("account"), Column("name"), Column("field"), Column("change", "old → new")],
-                title=("Would change" if res.dry_run else "Changed") + " by hand",
-            )
-        )
-    pinned = [f for f in ("type", "category") if m[f"{f}_manual"]]
-    values = ", ".join(f"{f} {m[f]}" for f in pinned)
-    verb = "would be" if res.dry_run else "is"
-    c.print(
-        f"{escape(m['account'])}: {escape(values)} {verb} a manual tag "
-        f"(reason: {escape(m['reason'])}); rule runs keep it until "
-        f"'khm tag {escape(m['account'])} --reset-manual'."
-    )
-    if not rows:
-        c.print("The values were already these; they are now kept as manual tags.")
-    if res.dry_run:
-        c.print("Dry run: nothing written.")
-
-
-def _emit_history(res: HistoryResult, fmt: str) -> None:
-    from khm.render import Column, emit_rows
-
-    rows = [
-        {
-            "changed_at": r.changed_at,
-            "account": r.account,
-            "name": r.name,
-            "field": r.field,
-            "old": r.old,
-            "new": r.new,
-            "who": r.who,
-            "reason": r.reason,
-            "rule": r.rule,
-        }
-        for r in res.rows
-    ]
-    cols = [
-        Column("changed_at", "when"),
-        Column("account"),
-        Column("name"),
-        Column("field"),
-        Column("old"),
-        Column("new"),
-        Column("who"),
-        Column("reason"),
-        Column("rule"),
-    ]
-    emit_rows(
-        rows,
-        cols,
-        fmt,
-        kind="tag_changes",
-        title=f"Tag changes, {res.label}",
-        json_extra={"period": {"start": res.start, "end": res.end, "label": res.label}},
-    )
+    view.write_run(res, fmt)
 
 
 def register(app: typer.Typer) -> None:

@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
+from typing import Any
 
 from khm.core.capacity import ROLE_TAKES
 from khm.errors import ConflictError
@@ -363,3 +364,55 @@ def _pick(
     if best is None:
         return None
     return best[3], best[1]
+
+
+# --------------------------------------------------------------------------- the result
+
+
+@dataclass(slots=True)
+class OwnerMove:
+    account: str
+    name: str
+    type: str
+    category: str | None
+    load: float
+    old: str | None
+    new: str
+    why: str
+
+
+@dataclass(frozen=True)
+class RepSummary:
+    handle: str
+    name: str
+    role: str
+    capacity: float
+    accounts_before: int
+    load_before: float
+    accounts: int
+    load: float
+    target_load: float
+
+    @property
+    def utilisation(self) -> float | None:
+        return self.load / self.capacity if self.capacity > 0 else None
+
+    @property
+    def utilisation_before(self) -> float | None:
+        return self.load_before / self.capacity if self.capacity > 0 else None
+
+
+@dataclass
+class AssignResult:
+    """What ``khm assign`` did (or would do): the owner changes and every rep's load
+    before and after; :mod:`khm.render.assign` shows it."""
+
+    moves: list[OwnerMove]
+    reps: list[RepSummary]
+    untagged: list[str]  # active accounts without type/category: not assigned
+    rebalance: bool
+    dry_run: bool
+    tolerance: float
+    balanced: bool
+    reasons: dict[str, int]
+    summary: dict[str, Any] = field(default_factory=dict)

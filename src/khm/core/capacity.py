@@ -25,6 +25,8 @@ from khm.core.calendar import human_weeks_per_year
 from khm.method import CATEGORIES, TYPES, Method
 
 DEFAULT_YEAR = 2026
+#: decimals a load per account is stated with (method check, capacity's cells)
+LOAD_DECIMALS = 4
 _EPS = 1e-9
 ROLE_TAKES: dict[str, frozenset[str]] = {
     "expand": frozenset({"expand"}),
@@ -75,26 +77,25 @@ def human_touches_per_year(method: Method, account_type: str, category: str) -> 
     )
 
 
-def account_weekly_load(
-    method: Method,
-    account_type: str | None,
-    category: str | None,
-    *,
-    country: str | None = None,
-    year: int = DEFAULT_YEAR,
+def cell_load(
+    method: Method, account_type: str | None, category: str | None, weeks: float
 ) -> float:
-    """Effort units per human week one account of (type, category) asks for; 0 when it
-    has no type or category. ``country`` takes its public holidays out of the year."""
-    if not account_type or not category:
-        return 0.0
-    weeks = human_weeks_per_year(method.calendar, country, year)
-    if weeks <= 0:
+    """Effort units per human week one account of (type, category) asks for, over a year
+    of ``weeks`` human weeks; 0 when it has no type or category.
+
+    The one home of this figure: ``khm method check``, ``khm capacity``, ``khm assign``
+    and the demo all come here (through :class:`LoadTable`), so they state the same load.
+    ``covers`` counts (:func:`touches_per_year`): a visit also resets the call timer."""
+    if not account_type or not category or weeks <= 0:
         return 0.0
     return human_effort_per_year(method, account_type, category) / weeks
 
 
 class LoadTable:
-    """Memoised per-account loads and touches for one method and year."""
+    """:func:`cell_load` and the human touches per week, memoised per (type, category,
+    country) for one method and year: the human weeks are the year's weekdays outside
+    the no-human periods and the public holidays of the account's country (or of the
+    method's fixed holiday country)."""
 
     def __init__(
         self,
@@ -106,7 +107,6 @@ class LoadTable:
         self.year = year
         self.holidays = holidays
         self._weeks: dict[str | None, float] = {}
-        self._effort: dict[tuple[str, str], float] = {}
         self._touches: dict[tuple[str, str], float] = {}
         self._loads: dict[tuple[str | None, str | None, str | None], float] = {}
 
@@ -115,13 +115,6 @@ class LoadTable:
         if c not in self._weeks:
             self._weeks[c] = human_weeks_per_year(self.method.calendar, c, self.year, self.holidays)
         return self._weeks[c]
-
-    def _cell(self, account_type: str, category: str) -> tuple[float, float]:
-        k = (account_type, category)
-        if k not in self._effort:
-            self._effort[k] = human_effort_per_year(self.method, account_type, category)
-            self._touches[k] = human_touches_per_year(self.method, account_type, category)
-        return self._effort[k], self._touches[k]
 
     def load(self, account_type: str | None, category: str | None, country: str | None) -> float:
         key = (account_type, category, country)
@@ -133,14 +126,19 @@ class LoadTable:
     def _load(self, account_type: str | None, category: str | None, country: str | None) -> float:
         if not account_type or not category:
             return 0.0
-        weeks = self.weeks(country)
-        return self._cell(account_type, category)[0] / weeks if weeks > 0 else 0.0
+        return cell_load(self.method, account_type, category, self.weeks(country))
 
     def touches(self, account_type: str | None, category: str | None, country: str | None) -> float:
         if not account_type or not category:
             return 0.0
         weeks = self.weeks(country)
-        return self._cell(account_type, category)[1] / weeks if weeks > 0 else 0.0
+        if weeks <= 0:
+            return 0.0
+        k = (account_type, category)
+        hit = self._touches.get(k)
+        if hit is None:
+            hit = self._touches[k] = human_touches_per_year(self.method, account_type, category)
+        return hit / weeks
 
 
 # --------------------------------------------------------------------------- the team

@@ -1,23 +1,19 @@
-"""A plain summary of a method, for ``khm method check``."""
+"""A plain summary of a method, for ``khm method check``.
+
+The load per (type, category) is :class:`khm.core.capacity.LoadTable`'s, the figure
+``khm capacity`` and ``khm assign`` use, for an account with no country of its own (so
+with ``holidays = "account"`` no public holidays are taken out; with a fixed holiday
+country, that country's are)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from khm.core.calendar import human_weeks_per_year
+from khm.core.capacity import DEFAULT_YEAR, LOAD_DECIMALS, LoadTable
 from khm.method import CATEGORIES, TYPES, Method
 
 
-def human_effort_per_year(method: Method, account_type: str, category: str) -> float:
-    """Effort units a year that one account of this (type, category) asks for."""
-    return sum(
-        method.effort(kind) * iv.per_year
-        for kind, iv in method.cadence_for(account_type, category).items()
-        if method.is_human(kind)
-    )
-
-
-def summarise(method: Method) -> dict[str, Any]:
+def summarise(method: Method, year: int = DEFAULT_YEAR) -> dict[str, Any]:
     cr = method.categories
     if cr.rule == "share":
         detail = f"A ≤ {cr.share.A:g}%, B ≤ {cr.share.B:g}%, C ≤ {cr.share.C:g}% of the group's {cr.metric}"
@@ -25,7 +21,8 @@ def summarise(method: Method) -> dict[str, Any]:
         t = cr.thresholds
         assert t is not None
         detail = f"A ≥ {t.A:g}, B ≥ {t.B:g}, C ≥ {t.C:g}; {len(cr.overrides)} override(s)"
-    weeks = human_weeks_per_year(method.calendar)
+    loads = LoadTable(method, year)
+    weeks = loads.weeks(None)
     cadence = []
     for t_ in TYPES:
         for c in CATEGORIES:
@@ -36,7 +33,7 @@ def summarise(method: Method) -> dict[str, Any]:
                     "type": t_,
                     "category": c,
                     "intervals": {k: str(v) for k, v in plan.items()},
-                    "human_effort_per_week": round(human_effort_per_year(method, t_, c) / weeks, 3),
+                    "human_effort_per_week": round(loads.load(t_, c, None), LOAD_DECIMALS),
                 }
             )
     return {

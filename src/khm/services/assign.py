@@ -7,62 +7,25 @@ each (field ``owner``), all in one transaction; ``dry_run`` writes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from khm.core.assign import DEFAULT_TOLERANCE, AssignAccount, AssignRep, plan_assignment
+from khm.core.assign import (
+    DEFAULT_TOLERANCE,
+    AssignAccount,
+    AssignRep,
+    AssignResult,
+    OwnerMove,
+    RepSummary,
+    plan_assignment,
+)
 from khm.core.capacity import LoadTable
 
 if TYPE_CHECKING:
     from khm.method import Method
     from khm.store.db import Store
 
-
-@dataclass(slots=True)
-class OwnerMove:
-    account: str
-    name: str
-    type: str
-    category: str | None
-    load: float
-    old: str | None
-    new: str
-    why: str
-
-
-@dataclass(frozen=True)
-class RepSummary:
-    handle: str
-    name: str
-    role: str
-    capacity: float
-    accounts_before: int
-    load_before: float
-    accounts: int
-    load: float
-    target_load: float
-
-    @property
-    def utilisation(self) -> float | None:
-        return self.load / self.capacity if self.capacity > 0 else None
-
-    @property
-    def utilisation_before(self) -> float | None:
-        return self.load_before / self.capacity if self.capacity > 0 else None
-
-
-@dataclass
-class AssignResult:
-    moves: list[OwnerMove]
-    reps: list[RepSummary]
-    untagged: list[str]  # active accounts without type/category: not assigned
-    rebalance: bool
-    dry_run: bool
-    tolerance: float
-    balanced: bool
-    reasons: dict[str, int]
-    summary: dict[str, Any] = field(default_factory=dict)
+__all__ = ["AssignResult", "OwnerMove", "RepSummary", "assign_accounts"]
 
 
 def assign_accounts(

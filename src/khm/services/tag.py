@@ -9,70 +9,31 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from khm.core.classify import AccountFacts, classify, share_group_sizes, skipped_rules
+from khm.core.tagresult import FieldChange, HistoryResult, ManualKept, TagResult
 from khm.errors import NotFoundError, UsageError
 from khm.method import CATEGORIES, TYPES, Method
 
 if TYPE_CHECKING:
     from khm.store.db import Store
-    from khm.store.tagging import HistoryRow
+
+__all__ = [
+    "FieldChange",
+    "HistoryResult",
+    "ManualKept",
+    "TagResult",
+    "tag_accounts",
+    "tag_history",
+    "tag_manual",
+]
 
 RULE_RUN_REASON = "rule run"
 RESET_REASON = "manual tag reset"
 HISTORY_FIELDS = ("type", "category", "owner")
-
-
-@dataclass(slots=True)
-class FieldChange:
-    """One changed field of one account (one row of the tag history)."""
-
-    account: str
-    name: str
-    field: str  # type | category
-    old: str | None
-    new: str
-    rule: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ManualKept:
-    """A manual tag the rule would set differently: "manual, rule says B"."""
-
-    account: str
-    name: str
-    field: str
-    value: str
-    rule_value: str
-    rule: str
-    reason: str | None
-
-    @property
-    def note(self) -> str:
-        return f"manual, rule says {self.rule_value}"
-
-
-@dataclass
-class TagResult:
-    changes: list[FieldChange]
-    manual_kept: list[ManualKept]  # manual tags that differ from the rule
-    no_metric: list[tuple[str, str]]  # (key, name) of accounts without the metric
-    counts: dict[str, dict[str, int]]  # type -> category -> active accounts (after)
-    accounts: int  # active accounts looked at
-    manual_fields: int  # manual type/category values kept (agreeing or not)
-    manual_reset: int  # accounts whose manual tags were cleared
-    dry_run: bool
-    metric: str
-    rule: str
-    changed_accounts: int = 0
-    today: date | None = None
-    summary: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)  # e.g. type rules skipped (if_missing)
 
 
 def _stamp(today: date) -> datetime:
@@ -482,14 +443,6 @@ def tag_manual(
 
 
 # --------------------------------------------------------------------------- history
-
-
-@dataclass
-class HistoryResult:
-    start: date
-    end: date
-    label: str
-    rows: list[HistoryRow]
 
 
 def tag_history(
