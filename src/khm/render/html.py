@@ -14,7 +14,8 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from khm.services.report import Report, Table
+    from khm.core.report_result import Report
+    from khm.render.report import Table
 
 STATUS_LABEL = {"on_time": "on time", "late": "late", "missed": "missed", "open": "open"}
 
@@ -267,7 +268,7 @@ SECTION_TITLES = {
 
 
 def render_html(report: Report) -> str:
-    from khm.services.report import section_tables
+    from khm.render.report import section_tables
 
     p = report.period
     what = "all sections" if report.kind == "all" else report.kind
