@@ -15,8 +15,6 @@ import stat
 from datetime import date, datetime, timedelta
 
 import pytest
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
 
 from khm.method import default_method
 
@@ -430,50 +428,6 @@ def test_reports_on_demo_data_agree_with_themselves(cli):
     cli("report", "all", "--today", TODAY, "-f", "html")
 
 
-@pytest.mark.parametrize("width", [160, 70, 30])
-def test_long_tables_print_exactly_as_rich_lays_them_out(width):
-    """The one-pass layout used for long plain tables (neglected, movement) gives the same
-    text as rich's Table: widths, folding of long words and wide characters, escaped
-    markup, right-justified numbers, header cells on the rule."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table as RichTable
-
-    from khm.cli.report import print_long_table
-    from khm.render import Column
-
-    rnd = random.Random(width)
-    columns = [
-        Column("key", "key"),
-        Column("name", "a rather long header"),
-        Column("n", "n", justify="right"),
-        Column("reason", "reason"),
-    ]
-    words = [*HOSTILE, "x" * 45, "æøå", "🚀🚀🚀", "tab\there", "two\nlines", "", "a b c d e f"]
-    rows = [
-        [
-            f"k-{i}",
-            rnd.choice(words),
-            str(rnd.randint(0, 10 ** rnd.randint(0, 8))),
-            rnd.choice(words),
-        ]
-        for i in range(60)
-    ]
-
-    def console(buf):
-        return Console(file=buf, width=width, no_color=True, color_system=None, highlight=False)
-
-    fast, slow = io.StringIO(), io.StringIO()
-    assert print_long_table(console(fast), columns, rows)
-    table = RichTable(header_style="bold")
-    for c in columns:
-        table.add_column(escape(c.title), justify=c.justify, overflow="fold")
-    for r in rows:
-        table.add_row(*[escape(v) for v in r])
-    console(slow).print(table)
-    assert fast.getvalue() == slow.getvalue()
-
-
 def test_the_garbage_collector_runs_again_after_a_report_even_a_failed_one(cli):
     import gc
 
@@ -484,30 +438,62 @@ def test_the_garbage_collector_runs_again_after_a_report_even_a_failed_one(cli):
     assert gc.isenabled()
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    words=st.lists(
-        st.text(alphabet="abcdefghij&.-'æøåÅÄÖü", min_size=1, max_size=9), min_size=1, max_size=8
-    ),
-    spaces=st.lists(st.sampled_from([" ", "  ", "   "]), min_size=8, max_size=8),
-    width=st.integers(1, 14),
-    right=st.booleans(),
-)
-def test_the_fast_word_wrap_is_richs_wrap(words, spaces, width, right):
-    from rich.console import Console
-    from rich.text import Text
+# --------------------------------------------------------------------------- the terminal view
 
-    from khm.cli.report import word_wrap
 
-    value = "".join(w + s for w, s in zip(words, spaces, strict=False)).rstrip()
-    assume(max(len(w) for w in words) <= width)  # the fast path only takes words that fit
-    console = Console(width=80, no_color=True, color_system=None)
-    justify = "right" if right else "left"
-    want = [
-        line.plain for line in Text(value).wrap(console, width, justify=justify, overflow="fold")
-    ]
-    got = [
-        line.rjust(width) if right else line.ljust(width)
-        for line in word_wrap(value, width, right=right)
-    ]
-    assert got == want
+def test_a_long_terminal_table_is_cut_keeps_its_total_and_says_how_to_get_every_row(
+    team, cli, monkeypatch
+):
+    import khm.render.report
+
+    data = json.loads(run(cli, "all", "json").stdout)["sections"]
+    segments = len(data["coverage"]["by_segment"])
+    changes = data["movement"]["totals"]["changes"]
+    assert segments > 5 and changes > 5
+    monkeypatch.setattr(khm.render.report, "ROW_LIMIT", 5)
+    text = run(cli, "all", "table").stdout
+    cov = text[text.index("Coverage by type") : text.index("Coverage by rep")]
+    assert len(re.findall(r"^│ (expand|keep) ", cov, re.M)) == 5
+    assert re.search(r"^│ total ", cov, re.M)  # the total is of every row, still shown
+    assert f"... and {segments - 5} more rows: --format csv" in cov
+    moves = text[text.index("Tag changes in the period") :]
+    assert f"... and {changes - 5:,} more rows: --format csv" in moves
+    # the other formats list every row
+    assert len(_csv(run(cli, "movement", "csv").stdout)) == changes
+    md = run(cli, "movement", "markdown").stdout
+    assert md.count("| ACC") == changes
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_the_terminal_view_fits_the_terminal_and_names_what_it_leaves_out(
+    team, cli, monkeypatch, columns
+):
+    monkeypatch.setenv("COLUMNS", str(columns))
+    text = run(cli, "all", "table").stdout
+    assert max(len(line) for line in text.splitlines()) <= columns
+    assert "…" not in text  # no cell cropped: what does not fit is folded or left out
+    assert "expand" in text and "2026-W36" in text  # codes are never folded
+    notes = re.findall(r"^\(left out at (\d+) columns: (.*); see --format csv\)$", text, re.M)
+    if columns < 100:
+        assert ("80", "late, open") in notes and ("80", "name, allowed") in notes
+        assert len(notes) == len(set(notes))  # each said once
+    else:
+        assert notes == []
+        assert "days silent" in text and "direction" in text
+
+
+def test_render_imports_no_service():
+    import ast
+    from pathlib import Path
+
+    import khm.render
+
+    for path in Path(khm.render.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                assert not name.startswith(("khm.services", "khm.cli")), (path.name, name)

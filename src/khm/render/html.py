@@ -14,7 +14,8 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from khm.services.report import Report, Table
+    from khm.core.report_result import Report
+    from khm.render.report import Table
 
 STATUS_LABEL = {"on_time": "on time", "late": "late", "missed": "missed", "open": "open"}
 
@@ -32,10 +33,11 @@ h3{font-size:1rem;margin:1.2rem 0 .4rem}
 nav{display:flex;flex-wrap:wrap;gap:.4rem;margin:.5rem 0 1rem}
 nav a{background:#fff;border:1px solid var(--line);border-radius:999px;padding:.15rem .7rem;
 color:var(--ink);text-decoration:none;font-size:.9rem}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:10px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:10px}
 .card{background:#fff;border:1px solid var(--line);border-radius:10px;padding:10px 12px}
-.card .v{font-size:1.5rem;font-weight:700}
+.card .v{font-size:1.5rem;font-weight:700;white-space:nowrap}
 .card .l{color:var(--muted);font-size:.85rem}
+.card.wide{grid-column:span 2}
 .card.bad .v{color:var(--miss)} .card.good .v{color:var(--ok)}
 .scroll{overflow-x:auto;background:#fff;border:1px solid var(--line);border-radius:10px}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
@@ -61,6 +63,7 @@ vertical-align:-.1rem}
 .matrix td.cell{text-align:center;min-width:6rem}
 .matrix td.cell b{display:block;font-size:1.05rem}
 .matrix td.cell small{color:var(--muted)}
+.matrix td.cell.dark,.matrix td.cell.dark small{color:#fff}
 details{background:#fff;border:1px solid var(--line);border-radius:10px;margin:.4rem 0;
 padding:.3rem .6rem}
 details summary{cursor:pointer;font-weight:600}
@@ -190,8 +193,9 @@ def _portfolio_matrix(report: Report) -> str:
                 tds.append('<td class="cell"></td>')
                 continue
             alpha = min(0.85, cell.revenue_share_pct / 40.0)
+            dark = " dark" if alpha >= 0.5 else ""  # white text on the darker cells
             tds.append(
-                f'<td class="cell" style="background:rgba(21,101,192,{alpha:.2f})">'
+                f'<td class="cell{dark}" style="background:rgba(21,101,192,{alpha:.2f})">'
                 f"<b>{cell.accounts}</b><small>{cell.revenue_share_pct:g} % of revenue</small></td>"
             )
         tt = by_type.get(t)
@@ -242,7 +246,7 @@ def _cards(report: Report) -> str:
     if report.workload is not None:
         w = report.workload.totals
         cards.append(
-            ("human effort done / planned", f"{w.done_effort:g} / {w.planned_effort:g}", "")
+            ("human effort done / planned", f"{w.done_effort:g} / {w.planned_effort:g}", "wide")
         )
     if report.movement is not None:
         cards.append(("tag changes", str(len(report.movement.changes)), ""))
@@ -267,7 +271,7 @@ SECTION_TITLES = {
 
 
 def render_html(report: Report) -> str:
-    from khm.services.report import section_tables
+    from khm.render.report import section_tables
 
     p = report.period
     what = "all sections" if report.kind == "all" else report.kind
