@@ -1,6 +1,6 @@
 """A realistic demo team, generated: reps, Nordic B2B accounts and a year of touches.
 
-Pure apart from reading the installed ``faker`` and ``holidays`` data: a seed, "today",
+Pure apart from reading the installed ``holidays`` data: a seed, "today",
 sizes and the method go in; plain records (:class:`DemoData`) come out. The same inputs
 give the same records, byte for byte. :mod:`khm.store.loading` writes them; ``khm demo``
 and ``bench/make_bench_db.py`` are the two callers.
@@ -47,6 +47,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
+from khm.demo_names import NameGenerator
 from khm.method import Interval, Method, default_method, stable_fraction
 
 DEFAULT_SEED = 42
@@ -60,63 +61,18 @@ _PRODUCT_WEIGHTS = (0.45, 0.35, 0.20)
 
 @dataclass(frozen=True)
 class _Country:
-    code: str
-    locale: str
+    code: str  # an ISO code; its names come from khm.demo_names.PARTS
     weight: float
     revenue_scale: float
-    suffixes: tuple[str, ...]
-    trades: tuple[str, ...]
 
 
 COUNTRIES: tuple[_Country, ...] = (
-    _Country(
-        "SE",
-        "sv_SE",
-        0.31,
-        1.0,
-        ("AB",),
-        ("Bygg", "Data", "Logistik", "Konsult", "Teknik", "Fastigheter", "Energi", "Mekaniska"),
-    ),
-    _Country(
-        "NO",
-        "no_NO",
-        0.21,
-        1.15,
-        ("AS", "ASA"),
-        ("Bygg", "Data", "Logistikk", "Rådgivning", "Teknikk", "Eiendom", "Energi", "Sjømat"),
-    ),
-    _Country(
-        "DK",
-        "da_DK",
-        0.20,
-        1.05,
-        ("A/S", "ApS"),
-        ("Byg", "Data", "Logistik", "Rådgivning", "Teknik", "Ejendomme", "Energi", "Møbler"),
-    ),
-    _Country(
-        "FI",
-        "fi_FI",
-        0.18,
-        0.95,
-        ("Oy", "Oyj"),
-        ("Rakennus", "Data", "Logistiikka", "Konsultointi", "Tekniikka", "Kiinteistöt", "Energia"),
-    ),
-    _Country(
-        "IS",
-        "is_IS",
-        0.05,
-        0.8,
-        ("ehf.", "hf."),
-        ("Byggingar", "Gögn", "Flutningar", "Ráðgjöf", "Tækni", "Orka", "Sjávarútvegur"),
-    ),
-    _Country(
-        "EE",
-        "et_EE",
-        0.05,
-        0.6,
-        ("OÜ", "AS"),
-        ("Ehitus", "Andmed", "Logistika", "Nõustamine", "Tehnika", "Kinnisvara", "Energia"),
-    ),
+    _Country("SE", 0.31, 1.0),
+    _Country("NO", 0.21, 1.15),
+    _Country("DK", 0.20, 1.05),
+    _Country("FI", 0.18, 0.95),
+    _Country("IS", 0.05, 0.8),
+    _Country("EE", 0.05, 0.6),
 )
 _COUNTRY_BY_CODE = {c.code: c for c in COUNTRIES}
 
@@ -482,31 +438,7 @@ def weekly_load(method: Method, account_type: str, category: str) -> float:
 
 # --------------------------------------------------------------------------- names
 
-
-class _Names:
-    """Company and person names from faker's Nordic locales, seeded."""
-
-    def __init__(self, seed: int) -> None:
-        from faker import Faker
-
-        self._fakers: dict[str, Any] = {}
-        for i, c in enumerate(COUNTRIES):
-            f = Faker(c.locale)
-            f.seed_instance(seed * 1000 + i)
-            self._fakers[c.code] = f
-
-    def company(self, rng: random.Random, country: _Country) -> str:
-        f = self._fakers[country.code]
-        if rng.random() < 0.5:
-            name = str(f.company())
-            for foreign in (" Inc", " LLC", " Ltd"):
-                if name.endswith(foreign):
-                    name = name[: -len(foreign)] + " " + rng.choice(country.suffixes)
-            return name
-        return f"{f.last_name()} {rng.choice(country.trades)} {rng.choice(country.suffixes)}"
-
-    def person(self, country: str) -> str:
-        return str(self._fakers[country].name())
+# Company and person names come from khm.demo_names (name parts of our own, seeded).
 
 
 # --------------------------------------------------------------------------- calendar
@@ -609,7 +541,7 @@ def generate(
         raise ValueError("reps must be >= 1")
     method = method or default_method()
     rng = random.Random(f"khm-demo:{seed}:{today.isoformat()}")
-    names = _Names(seed)
+    names = NameGenerator(seed, slug=slugify)
     team = _make_reps(rng, names, reps)
     accs = _make_accounts(rng, names, accounts, today, tricky)
 
@@ -786,7 +718,7 @@ def _tag_history(
     return out
 
 
-def _make_reps(rng: random.Random, names: _Names, n: int | None) -> list[DemoRep]:
+def _make_reps(rng: random.Random, names: NameGenerator, n: int | None) -> list[DemoRep]:
     if n is None:
         return [DemoRep(h, nm, em, role, cap) for h, nm, em, role, cap in DEMO_REPS]
     out: list[DemoRep] = []
@@ -816,7 +748,7 @@ def _make_reps(rng: random.Random, names: _Names, n: int | None) -> list[DemoRep
 
 
 def _make_accounts(
-    rng: random.Random, names: _Names, n: int, today: date, tricky: bool
+    rng: random.Random, names: NameGenerator, n: int, today: date, tricky: bool
 ) -> list[DemoAccount]:
     out: list[DemoAccount] = []
     keys: set[str] = set()
@@ -836,7 +768,7 @@ def _make_accounts(
             lines = [line]
         else:
             country = _weighted(rng, COUNTRIES, weights)
-            name = names.company(rng, country)
+            name = names.company(country.code)
             key = slugify(name)
             lines = [_weighted(rng, PRODUCT_LINES, _PRODUCT_WEIGHTS)]
             if rng.random() < 0.22:
