@@ -45,10 +45,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from khm.demo_names import NameGenerator
 from khm.method import Interval, Method, default_method, stable_fraction
+
+if TYPE_CHECKING:
+    from khm.core.planner import WeeklyPlan
 
 DEFAULT_SEED = 42
 DEFAULT_ACCOUNTS = 700
@@ -352,6 +355,62 @@ class DemoData:
 
 def _stamp(d: date, hour: int = 8) -> datetime:
     return datetime.combine(d, time(hour, 0))
+
+
+# --------------------------------------------------------------------------- the demo run
+
+# What ``khm demo`` did with the generated data (:func:`khm.services.demo.build_demo`),
+# for :mod:`khm.render.demo`: plain values, so the renderer needs no service.
+
+
+@dataclass(frozen=True, slots=True)
+class DemoRepCount:
+    """A rep of the built team with the active accounts it owns (``handle`` None: the
+    accounts nobody owns)."""
+
+    handle: str | None
+    name: str
+    role: str
+    capacity: float | None
+    accounts: int
+
+
+@dataclass(frozen=True, slots=True)
+class DemoTagMove:
+    """A tag the demo's rule run moved: ``name`` is the account's name (or key)."""
+
+    name: str
+    field: str  # type | category
+    old: str
+    new: str
+    rule: str
+
+
+@dataclass
+class DemoRun:
+    """The built demo: where, what was loaded, what tag and assign did, the weekly list."""
+
+    location: str  # the database: its file path, or its URL without a password
+    seed: int
+    today: date
+    seconds: float
+    reps: int
+    accounts: int
+    archived: int
+    touches: int
+    first_touch: date | None
+    last_touch: date | None
+    team: list[DemoRepCount]
+    #: active accounts per type ("(untagged)" when none) and category ("-" when none)
+    matrix: dict[str, dict[str, int]]
+    tag_changes: int
+    manual_kept: int
+    tag_moves: list[DemoTagMove]
+    owner_moves: int
+    balanced: bool
+    weekly: WeeklyPlan
+    rep: str  # whose weekly list to show
+    example_key: str  # an account to try commands on
 
 
 # --------------------------------------------------------------------------- helpers
