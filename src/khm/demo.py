@@ -1,6 +1,6 @@
 """A realistic demo team, generated: reps, Nordic B2B accounts and a year of touches.
 
-Pure apart from reading the installed ``faker`` and ``holidays`` data: a seed, "today",
+Pure apart from reading the installed ``holidays`` data: a seed, "today",
 sizes and the method go in; plain records (:class:`DemoData`) come out. The same inputs
 give the same records, byte for byte. :mod:`khm.store.loading` writes them; ``khm demo``
 and ``bench/make_bench_db.py`` are the two callers.
@@ -45,9 +45,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from khm.demo_names import NameGenerator
 from khm.method import Interval, Method, default_method, stable_fraction
+
+if TYPE_CHECKING:
+    from khm.core.planner import WeeklyPlan
 
 DEFAULT_SEED = 42
 DEFAULT_ACCOUNTS = 700
@@ -60,63 +64,18 @@ _PRODUCT_WEIGHTS = (0.45, 0.35, 0.20)
 
 @dataclass(frozen=True)
 class _Country:
-    code: str
-    locale: str
+    code: str  # an ISO code; its names come from khm.demo_names.PARTS
     weight: float
     revenue_scale: float
-    suffixes: tuple[str, ...]
-    trades: tuple[str, ...]
 
 
 COUNTRIES: tuple[_Country, ...] = (
-    _Country(
-        "SE",
-        "sv_SE",
-        0.31,
-        1.0,
-        ("AB",),
-        ("Bygg", "Data", "Logistik", "Konsult", "Teknik", "Fastigheter", "Energi", "Mekaniska"),
-    ),
-    _Country(
-        "NO",
-        "no_NO",
-        0.21,
-        1.15,
-        ("AS", "ASA"),
-        ("Bygg", "Data", "Logistikk", "Rådgivning", "Teknikk", "Eiendom", "Energi", "Sjømat"),
-    ),
-    _Country(
-        "DK",
-        "da_DK",
-        0.20,
-        1.05,
-        ("A/S", "ApS"),
-        ("Byg", "Data", "Logistik", "Rådgivning", "Teknik", "Ejendomme", "Energi", "Møbler"),
-    ),
-    _Country(
-        "FI",
-        "fi_FI",
-        0.18,
-        0.95,
-        ("Oy", "Oyj"),
-        ("Rakennus", "Data", "Logistiikka", "Konsultointi", "Tekniikka", "Kiinteistöt", "Energia"),
-    ),
-    _Country(
-        "IS",
-        "is_IS",
-        0.05,
-        0.8,
-        ("ehf.", "hf."),
-        ("Byggingar", "Gögn", "Flutningar", "Ráðgjöf", "Tækni", "Orka", "Sjávarútvegur"),
-    ),
-    _Country(
-        "EE",
-        "et_EE",
-        0.05,
-        0.6,
-        ("OÜ", "AS"),
-        ("Ehitus", "Andmed", "Logistika", "Nõustamine", "Tehnika", "Kinnisvara", "Energia"),
-    ),
+    _Country("SE", 0.31, 1.0),
+    _Country("NO", 0.21, 1.15),
+    _Country("DK", 0.20, 1.05),
+    _Country("FI", 0.18, 0.95),
+    _Country("IS", 0.05, 0.8),
+    _Country("EE", 0.05, 0.6),
 )
 _COUNTRY_BY_CODE = {c.code: c for c in COUNTRIES}
 
@@ -398,6 +357,62 @@ def _stamp(d: date, hour: int = 8) -> datetime:
     return datetime.combine(d, time(hour, 0))
 
 
+# --------------------------------------------------------------------------- the demo run
+
+# What ``khm demo`` did with the generated data (:func:`khm.services.demo.build_demo`),
+# for :mod:`khm.render.demo`: plain values, so the renderer needs no service.
+
+
+@dataclass(frozen=True, slots=True)
+class DemoRepCount:
+    """A rep of the built team with the active accounts it owns (``handle`` None: the
+    accounts nobody owns)."""
+
+    handle: str | None
+    name: str
+    role: str
+    capacity: float | None
+    accounts: int
+
+
+@dataclass(frozen=True, slots=True)
+class DemoTagMove:
+    """A tag the demo's rule run moved: ``name`` is the account's name (or key)."""
+
+    name: str
+    field: str  # type | category
+    old: str
+    new: str
+    rule: str
+
+
+@dataclass
+class DemoRun:
+    """The built demo: where, what was loaded, what tag and assign did, the weekly list."""
+
+    location: str  # the database: its file path, or its URL without a password
+    seed: int
+    today: date
+    seconds: float
+    reps: int
+    accounts: int
+    archived: int
+    touches: int
+    first_touch: date | None
+    last_touch: date | None
+    team: list[DemoRepCount]
+    #: active accounts per type ("(untagged)" when none) and category ("-" when none)
+    matrix: dict[str, dict[str, int]]
+    tag_changes: int
+    manual_kept: int
+    tag_moves: list[DemoTagMove]
+    owner_moves: int
+    balanced: bool
+    weekly: WeeklyPlan
+    rep: str  # whose weekly list to show
+    example_key: str  # an account to try commands on
+
+
 # --------------------------------------------------------------------------- helpers
 
 _TRANSLIT = str.maketrans(
@@ -473,31 +488,7 @@ def expected_categories(accounts: list[DemoAccount], method: Method) -> dict[str
 
 # --------------------------------------------------------------------------- names
 
-
-class _Names:
-    """Company and person names from faker's Nordic locales, seeded."""
-
-    def __init__(self, seed: int) -> None:
-        from faker import Faker
-
-        self._fakers: dict[str, Any] = {}
-        for i, c in enumerate(COUNTRIES):
-            f = Faker(c.locale)
-            f.seed_instance(seed * 1000 + i)
-            self._fakers[c.code] = f
-
-    def company(self, rng: random.Random, country: _Country) -> str:
-        f = self._fakers[country.code]
-        if rng.random() < 0.5:
-            name = str(f.company())
-            for foreign in (" Inc", " LLC", " Ltd"):
-                if name.endswith(foreign):
-                    name = name[: -len(foreign)] + " " + rng.choice(country.suffixes)
-            return name
-        return f"{f.last_name()} {rng.choice(country.trades)} {rng.choice(country.suffixes)}"
-
-    def person(self, country: str) -> str:
-        return str(self._fakers[country].name())
+# Company and person names come from khm.demo_names (name parts of our own, seeded).
 
 
 # --------------------------------------------------------------------------- calendar
@@ -600,7 +591,7 @@ def generate(
         raise ValueError("reps must be >= 1")
     method = method or default_method()
     rng = random.Random(f"khm-demo:{seed}:{today.isoformat()}")
-    names = _Names(seed)
+    names = NameGenerator(seed, slug=slugify)
     team = _make_reps(rng, names, reps)
     accs = _make_accounts(rng, names, accounts, today, tricky)
 
@@ -777,7 +768,7 @@ def _tag_history(
     return out
 
 
-def _make_reps(rng: random.Random, names: _Names, n: int | None) -> list[DemoRep]:
+def _make_reps(rng: random.Random, names: NameGenerator, n: int | None) -> list[DemoRep]:
     if n is None:
         return [DemoRep(h, nm, em, role, cap) for h, nm, em, role, cap in DEMO_REPS]
     out: list[DemoRep] = []
@@ -807,7 +798,7 @@ def _make_reps(rng: random.Random, names: _Names, n: int | None) -> list[DemoRep
 
 
 def _make_accounts(
-    rng: random.Random, names: _Names, n: int, today: date, tricky: bool
+    rng: random.Random, names: NameGenerator, n: int, today: date, tricky: bool
 ) -> list[DemoAccount]:
     out: list[DemoAccount] = []
     keys: set[str] = set()
@@ -827,7 +818,7 @@ def _make_accounts(
             lines = [line]
         else:
             country = _weighted(rng, COUNTRIES, weights)
-            name = names.company(rng, country)
+            name = names.company(country.code)
             key = slugify(name)
             lines = [_weighted(rng, PRODUCT_LINES, _PRODUCT_WEIGHTS)]
             if rng.random() < 0.22:
