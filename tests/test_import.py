@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from khm.core.importer import Existing, ImportContext
+from khm.errors import InputError, UsageError
 from khm.io.cells import AccountIndex, Lookups, RepIndex, parse_spec
 from khm.services.importing import plan_import
-from khm.errors import InputError, UsageError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

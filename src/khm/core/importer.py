@@ -28,6 +28,7 @@ CUSTOM_PREFIX = "custom."
 MAX_ERRORS_PER_ROW = 10
 KEY_MAX = 200
 
+
 @dataclass(frozen=True)
 class FieldSpec:
     name: str
@@ -118,12 +119,14 @@ class ImportSpec:
     decimal: str | None = None  # column decimal separator; None: per column
     source: str = "import"
 
+
 @dataclass(frozen=True)
 class Existing:
     """One row already in the database: its id and the importable values."""
 
     id: int
     values: Mapping[str, Any]
+
 
 @dataclass
 class ImportContext:
@@ -207,7 +210,6 @@ _REP_DEFAULTS: dict[str, Any] = {
 }
 
 
-
 def plan_rows(
     plan: ImportPlan,
     req: ImportSpec,
@@ -244,7 +246,6 @@ _TOUCH_SOURCES = {
 }
 
 
-
 def insert_constants(entity: str, mapped: Iterable[str]) -> frozenset[str]:
     """The insert columns no file column feeds: every insert gets the same value there."""
     mapped = set(mapped)
@@ -258,7 +259,6 @@ def insert_constants(entity: str, mapped: Iterable[str]) -> frozenset[str]:
         cols = {*_REP_DEFAULTS, "capacity", "created_at", "updated_at"}
         return frozenset(cols - mapped - {"handle", "name"})
     return frozenset({"created_at"} | {c for c, f in _TOUCH_SOURCES.items() if f not in mapped})
-
 
 
 def add_bad(plan: ImportPlan, line: int, errors: list[RowIssue]) -> None:

@@ -9,7 +9,7 @@ Every value is read by :mod:`khm.io.parse`, the same functions ``account add/edi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -29,6 +29,7 @@ from khm.core.importer import (
     known_fields_text,
 )
 from khm.errors import InputError, UsageError
+from khm.io.parse import NON_NEGATIVE as _NON_NEGATIVE
 from khm.io.parse import (
     AmbiguousDateError,
     CellError,
@@ -48,7 +49,7 @@ from khm.io.parse import (
     stored_number,
     unquote_formula,
 )
-from khm.io.parse import NON_NEGATIVE as _NON_NEGATIVE
+
 
 def _parse_assignment(text: str, option: str) -> tuple[str, str]:
     if "=" not in text:
@@ -252,7 +253,6 @@ class AccountIndex:
                 keys = ", ".join(sorted(self.key_of[i] for i in ids))
                 raise CellError(f"account {t!r} is ambiguous (keys: {keys}); use the key")
         raise CellError(f"unknown account {t!r} (no account with that key or name)")
-
 
 
 @dataclass

@@ -332,7 +332,9 @@ def parse_email(text: str) -> str:
     """``name@domain.tld``: one ``@``, a dot in the domain, no blanks."""
     v = text.strip()
     if len(v) > EMAIL_MAX:
-        raise CellError(f"too long for an e-mail address ({len(v)} characters, at most {EMAIL_MAX})")
+        raise CellError(
+            f"too long for an e-mail address ({len(v)} characters, at most {EMAIL_MAX})"
+        )
     if not _EMAIL.fullmatch(v) or ".." in v.partition("@")[2]:
         raise CellError(f"{v!r} is not an e-mail address")
     return v

@@ -11,12 +11,11 @@ plans and reports but never writes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-
-from collections.abc import Callable, Sequence
-from datetime import datetime
 
 from khm.core.importer import (
     Existing,

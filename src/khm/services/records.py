@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from khm.store.db import Store
     from khm.store.models import Account, Rep, TagChange, Touch
 
-from khm.io.parse import EMAIL_MAX, HANDLE_MAX, PRODUCT_LINE_MAX, ROLES
+from khm.io.parse import EMAIL_MAX, PRODUCT_LINE_MAX
 
 TYPES: tuple[str, ...] = ("expand", "keep")
 CATEGORIES: tuple[str, ...] = ("A", "B", "C", "D")
