@@ -50,7 +50,6 @@ def _import_refusal(result, path: Path, field: str) -> str:
     return lines[0][len(prefix) :]
 
 
-
 # (the account field, what the user types, the stored number or the refusal's text)
 ACCOUNT_VALUES: list[tuple[str, str, float | str]] = [
     ("revenue", "1234", 1234.0),
