@@ -111,8 +111,10 @@ def phases(csv_path: Path, db: Path) -> list[tuple[str, float]]:
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
     t0 = time.perf_counter()
-    from khm.core.importer import ImportContext, parse_spec, plan_import
+    from khm.core.importer import ImportContext
+    from khm.io.cells import Lookups, parse_spec
     from khm.io.csvsniff import read_csv
+    from khm.services.importing import plan_import
     from khm.store import bulk
     from khm.store.db import open_store, path_to_url
     from khm.store.models import utcnow
@@ -126,8 +128,8 @@ def phases(csv_path: Path, db: Path) -> list[tuple[str, float]]:
         existing = bulk.existing_accounts(conn)
         assert not existing
         plan = plan_import(
-            parse_spec("accounts"), f.header, f.rows, ImportContext(), path=str(csv_path),
-            now=utcnow(),
+            parse_spec("accounts"), f.header, f.rows, ImportContext(), Lookups(),
+            path=str(csv_path), now=utcnow(),
         )  # fmt: skip
         t4 = time.perf_counter()
         bulk.insert_rows(conn, bulk.ACCOUNT_T, plan.inserts, constant=plan.insert_constants)

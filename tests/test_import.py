@@ -14,15 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from khm.core.importer import (
-    AccountIndex,
-    Existing,
-    ImportContext,
-    RepIndex,
-    parse_spec,
-    plan_import,
-)
+from khm.core.importer import Existing, ImportContext
 from khm.errors import InputError, UsageError
+from khm.io.cells import AccountIndex, Lookups, RepIndex, parse_spec
+from khm.services.importing import plan_import
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -495,7 +490,7 @@ def test_bad_number(cli, seeded, tmp_path, snapshot_db) -> None:
 def test_bad_negative_employees(cli, seeded, tmp_path, snapshot_db) -> None:
     f = write(tmp_path, "n.csv", "key,employees\nA1,-4\n")
     assert_refused(
-        cli, snapshot_db, ("import", "accounts", f), f"{f}:2: employees: '-4' is negative"
+        cli, snapshot_db, ("import", "accounts", f), f"{f}:2: employees: '-4' must not be negative"
     )
 
 
@@ -536,10 +531,10 @@ def test_bad_unknown_owner(cli, seeded, tmp_path, snapshot_db) -> None:
 def test_bad_rep_role_and_email_and_capacity(cli, seeded, tmp_path, snapshot_db) -> None:
     f = write(tmp_path, "r.csv", "handle,role,email,capacity\ncid,boss,cid-at-example,-1\n")
     r = assert_refused(
-        cli, snapshot_db, ("import", "reps", f), f"{f}:2: role: role 'boss' is not one of"
+        cli, snapshot_db, ("import", "reps", f), f"{f}:2: role: 'boss' is not one of"
     )
     assert f"{f}:2: email: 'cid-at-example' is not an e-mail address" in r.stderr
-    assert f"{f}:2: capacity: '-1' is negative" in r.stderr
+    assert f"{f}:2: capacity: '-1' must not be negative" in r.stderr
 
 
 def test_bad_boolean(cli, seeded, tmp_path, snapshot_db) -> None:
@@ -626,7 +621,7 @@ def test_bad_rows_in_a_dry_run_also_fail(cli, seeded, tmp_path, snapshot_db) -> 
     assert_refused(cli, snapshot_db, ("import", "accounts", f, "--dry-run"), f"{f}:2: revenue:")
 
 
-# --------------------------------------------------------------------------- the core, directly
+# --------------------------------------------------------------------------- the planner, directly
 
 
 def test_core_plan_decides_insert_update_unchanged() -> None:
@@ -636,11 +631,11 @@ def test_core_plan_decides_insert_update_unchanged() -> None:
             "A": Existing(1, {"name": "Alfa", "revenue": 10.0, "custom": {}}),
             "B": Existing(2, {"name": "Beta", "revenue": 5.0, "custom": {}}),
         },
-        reps=RepIndex.build([("anna", "Anna")]),
     )
+    look = Lookups(reps=RepIndex.build([("anna", "Anna")]))
     rows = [(2, ["A", "Alfa", "10"]), (3, ["B", "Beta", "6"]), (4, ["C", "Gamma", ""])]
     plan = plan_import(
-        parse_spec("accounts"), ["key", "name", "revenue"], rows, ctx, path="f.csv", now=now
+        parse_spec("accounts"), ["key", "name", "revenue"], rows, ctx, look, path="f.csv", now=now
     )
     assert (plan.inserted, plan.updated, plan.unchanged, plan.bad) == (1, 1, 1, 0)
     assert plan.updates == [(2, {"revenue": 6.0, "updated_at": now})]
@@ -648,7 +643,7 @@ def test_core_plan_decides_insert_update_unchanged() -> None:
 
 
 def test_core_touch_resolution_by_key_name_and_rep_name() -> None:
-    ctx = ImportContext(
+    look = Lookups(
         accounts=AccountIndex.build([(1, "K1", "Alfa AB"), (2, "K2", "Beta")]),
         reps=RepIndex.build([("anna.s", "Anna S")]),
         kinds=("call", "visit"),
@@ -656,7 +651,13 @@ def test_core_touch_resolution_by_key_name_and_rep_name() -> None:
     spec = parse_spec("touches", sets=["kind=Call"])
     rows = [(2, ["alfa ab", "2026-01-02", "Anna S"]), (3, ["k2", "2026-01-03", "ANNA.S"])]
     plan = plan_import(
-        spec, ["account", "date", "rep"], rows, ctx, path="t.csv", now=datetime(2026, 1, 1)
+        spec,
+        ["account", "date", "rep"],
+        rows,
+        ImportContext(),
+        look,
+        path="t.csv",
+        now=datetime(2026, 1, 1),
     )
     assert plan.bad == 0
     assert [(t["account_id"], t["rep"], t["kind"]) for t in plan.inserts] == [
@@ -687,6 +688,7 @@ def test_core_missing_mapped_column_is_an_input_error() -> None:
             ["a", "b"],
             [(2, ["1", "2"])],
             ImportContext(),
+            Lookups(),
             path="f.csv",
             now=datetime(2026, 1, 1),
         )
@@ -719,14 +721,14 @@ def test_core_importing_the_same_rows_twice_changes_nothing(rows) -> None:
     ]
     now = datetime(2026, 1, 1)
     spec = parse_spec("accounts")
-    first = plan_import(spec, header, recs, ImportContext(), path="f.csv", now=now)
+    first = plan_import(spec, header, recs, ImportContext(), Lookups(), path="f.csv", now=now)
     assert first.bad == 0 and first.inserted == len(rows)
     existing = {
         r["key"]: Existing(i, {k: v for k, v in r.items() if k != "key"})
         for i, r in enumerate(first.inserts)
     }
     second = plan_import(
-        spec, header, recs, ImportContext(existing=existing), path="f.csv", now=now
+        spec, header, recs, ImportContext(existing=existing), Lookups(), path="f.csv", now=now
     )
     assert (second.inserted, second.updated, second.unchanged) == (0, 0, len(rows))
 

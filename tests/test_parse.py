@@ -60,6 +60,7 @@ from khm.io.parse import (
         ("100,-", ",", 100.0),
         ("0.75", ".", 0.75),
         (",5", ",", 0.5),
+        ("1_000", ".", 1000.0),  # digit groups as in Python, like the command line
     ],
 )
 def test_numbers_in_every_locale_style_parse(text: str, decimal: str, expected: float) -> None:
@@ -72,7 +73,6 @@ def test_numbers_in_every_locale_style_parse(text: str, decimal: str, expected: 
         ("abc", "."),
         ("nan", "."),
         ("inf", "."),
-        ("1_000", "."),
         ("12,5", "."),  # a decimal comma in a decimal-point column
         ("1.2.3", "."),
         ("1,23,4", ","),

@@ -132,7 +132,7 @@ def test_log_with_another_rep_and_relative_date(cli, acme):
         (("ACME", "call", "--rep", "Bad Rep"), ExitCode.USAGE, "--rep"),
         (("ACME", "call", "--date", "2026-11-24"), ExitCode.USAGE, "--date: 2026-11-24 is in the future"),
         (("ACME", "call", "--date", "tomorrow"), ExitCode.USAGE, "--date"),
-        (("ACME", "call", "--date", "23/11/2026"), ExitCode.USAGE, "--date"),
+        (("ACME", "call", "--date", "03/04/2026"), ExitCode.USAGE, "--date: '03/04/2026' is ambiguous"),
         (("ACME", "call", "--note", "nul\x00byte"), ExitCode.USAGE, "--note"),
     ],
 )  # fmt: skip

@@ -126,18 +126,23 @@ _RELATIVE_DAYS = {"today": 0, "yesterday": -1, "tomorrow": 1}
 
 
 def parse_date(value: str, what: str = "date", today: date | None = None) -> date:
-    """ISO dates (2026-11-23) and the words today / yesterday / tomorrow, relative to
-    ``today`` (the command's ``--today``; by default KHM_TODAY, else the clock)."""
+    """A date as the import reads one (:func:`khm.io.parse.parse_date`: 2026-11-23,
+    23.11.2026, 23/11/2026, 20261123, 23 Nov 2026), or the words today / yesterday /
+    tomorrow, relative to ``today`` (the command's ``--today``; by default KHM_TODAY, else
+    the clock)."""
     from datetime import timedelta
+
+    from khm.io.parse import CellError
+    from khm.io.parse import parse_date as read_date
 
     word = value.strip().lower()
     if word in _RELATIVE_DAYS:
         base = today if today is not None else resolve_today(None)
         return base + timedelta(days=_RELATIVE_DAYS[word])
     try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise UsageError(f"{what}: {value!r} is not a date (use YYYY-MM-DD)") from None
+        return read_date(value.strip())
+    except CellError as exc:
+        raise UsageError(f"{what}: {exc}") from None
 
 
 def resolve_today(value: str | None) -> date:

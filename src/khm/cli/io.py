@@ -216,7 +216,7 @@ def _make_import(entity: str, key_help: str) -> Any:
         skip_bad: SkipBadOpt = False,
         fmt: str = format_option(("table", "json")),
     ) -> None:
-        from khm.core.importer import parse_spec
+        from khm.io.cells import parse_spec
         from khm.services.importing import import_file
 
         spec = parse_spec(

@@ -1,6 +1,7 @@
-"""Import planning: rows of a CSV file + a column mapping + constants + what the database
-already holds → validated records to insert or update, and every problem with its row and
-field. Pure: no database, no terminal, no clock (the caller passes ``now``).
+"""Import planning, the upsert half: rows already read into values (by the reading half,
+``cells`` in the io package) + what the database holds → records to insert or update, and every
+duplicate or missing key with its row and field. Pure: no database, no files, no parsing,
+no clock (the caller passes ``now``).
 
 The three entities and their fields:
 
@@ -17,31 +18,15 @@ default), or only the good rows (``--skip-bad``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from khm.errors import InputError, UsageError
-from khm.io.parse import (
-    CellError,
-    decide_date_order,
-    decide_decimal,
-    handle_from,
-    is_valid_handle,
-    normalise_header,
-    parse_bool,
-    parse_country,
-    parse_date,
-    parse_number,
-    split_list,
-    unquote_formula,
-)
-
 ENTITIES: tuple[str, ...] = ("accounts", "reps", "touches")
-ROLES: tuple[str, ...] = ("expand", "keep", "any")
 CUSTOM_PREFIX = "custom."
 MAX_ERRORS_PER_ROW = 10
+KEY_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -70,7 +55,7 @@ ACCOUNT_FIELDS: dict[str, FieldSpec] = {
 REP_FIELDS: dict[str, FieldSpec] = {
     f.name: f
     for f in (
-        FieldSpec("handle", "text", 64, True, "unique handle (made from the name if missing)"),
+        FieldSpec("handle", "text", None, True, "unique handle (made from the name if missing)"),
         FieldSpec("name", "text", 200),
         FieldSpec("email", "email", 320),
         FieldSpec("role", "role", None, False, "expand, keep or any"),
@@ -135,210 +120,6 @@ class ImportSpec:
     source: str = "import"
 
 
-def _parse_assignment(text: str, option: str) -> tuple[str, str]:
-    if "=" not in text:
-        raise UsageError(f"{option} {text!r}: use FIELD=VALUE")
-    k, v = text.split("=", 1)
-    k = k.strip()
-    if not k:
-        raise UsageError(f"{option} {text!r}: the field name is empty")
-    return k, v
-
-
-def parse_spec(
-    entity: str,
-    *,
-    maps: Sequence[str] = (),
-    sets: Sequence[str] = (),
-    key: str | None = None,
-    value_maps: Sequence[str] = (),
-    scales: Sequence[str] = (),
-    date_format: str | None = None,
-    decimal: str | None = None,
-    source: str = "import",
-) -> ImportSpec:
-    """Build and check an :class:`ImportSpec` from the raw ``--map``/``--set``/... options."""
-    if entity not in ENTITIES:
-        raise UsageError(f"unknown import target {entity!r} (use {', '.join(ENTITIES)})")
-
-    def check_field(name: str, option: str) -> str:
-        if field_spec(entity, name) is None:
-            raise UsageError(
-                f"{option}: unknown {entity} field {name!r} (known: {known_fields_text(entity)})"
-            )
-        return name
-
-    m: dict[str, str] = {}
-    for item in maps:
-        f, col = _parse_assignment(item, "--map")
-        check_field(f, "--map")
-        if f in m:
-            raise UsageError(f"--map: field {f!r} is mapped twice ({m[f]!r} and {col!r})")
-        m[f] = col.strip()
-    c: dict[str, str] = {}
-    for item in sets:
-        f, val = _parse_assignment(item, "--set")
-        check_field(f, "--set")
-        if f in m:
-            raise UsageError(f"--set {f}: the field is also mapped to column {m[f]!r}")
-        c[f] = val
-    vm: dict[str, dict[str, str]] = {}
-    for item in value_maps:
-        if ":" not in item.split("=", 1)[0]:
-            raise UsageError(f"--value-map {item!r}: use FIELD:VALUE=NEW, e.g. kind:Won=visit")
-        f, rest = item.split(":", 1)
-        f = f.strip()
-        check_field(f, "--value-map")
-        frm, to = _parse_assignment(rest, "--value-map")
-        vm.setdefault(f, {})[frm.strip().casefold()] = to.strip()
-    sc: dict[str, float] = {}
-    for item in scales:
-        f, val = _parse_assignment(item, "--scale")
-        fs = field_spec(entity, check_field(f, "--scale"))
-        if fs is None or fs.kind != "number":
-            raise UsageError(f"--scale {f}: only numeric fields can be scaled")
-        try:
-            sc[f] = parse_number(val)
-        except CellError:
-            raise UsageError(f"--scale {f}: {val!r} is not a number") from None
-    if key is not None:
-        allowed = KEY_FIELDS[entity]
-        if key not in allowed:
-            raise UsageError(
-                f"--key: {entity} are keyed by {' or '.join(allowed) if allowed else 'nothing'}"
-                f", not {key!r}"
-            )
-    if decimal is not None and decimal not in (".", ","):
-        raise UsageError(f"--decimal: {decimal!r} must be '.' or ','")
-    return ImportSpec(
-        entity=entity,
-        maps=m,
-        constants=c,
-        key=key,
-        value_maps=vm,
-        scale=sc,
-        date_format=date_format,
-        decimal=decimal,
-        source=source,
-    )
-
-
-@dataclass(frozen=True)
-class ColumnMapping:
-    fields: dict[str, int]  # field -> column index
-    auto: tuple[str, ...]  # fields mapped by header name
-    ignored: tuple[str, ...]  # header names mapped to nothing
-
-
-def resolve_columns(spec: ImportSpec, header: Sequence[str], path: str) -> ColumnMapping:
-    """``--map`` columns must exist in the file; other columns map by header name."""
-    index = {h.strip().casefold(): i for i, h in enumerate(header) if h.strip()}
-    norm = {normalise_header(h): i for i, h in enumerate(header) if h.strip()}
-    fields: dict[str, int] = {}
-    for f, col in spec.maps.items():
-        i = index.get(col.strip().casefold())
-        if i is None:
-            i = norm.get(normalise_header(col))
-        if i is None:
-            cols = ", ".join(repr(h) for h in header if h.strip())
-            raise InputError(
-                f"{path}:1: --map {f}={col}: no column {col!r} in the file (columns: {cols})"
-            )
-        fields[f] = i
-    auto: list[str] = []
-    used = set(fields.values())
-    for i, h in enumerate(header):
-        if i in used or not h.strip():
-            continue
-        n = normalise_header(h)
-        spec_f = field_spec(spec.entity, n)
-        target = n if spec_f is not None else None
-        if target is None and spec.entity == "accounts" and n.startswith("custom_"):
-            target = CUSTOM_PREFIX + n[len("custom_") :]
-        if target and target not in fields and target not in spec.constants:
-            fields[target] = i
-            auto.append(target)
-            used.add(i)
-    ignored = tuple(h for i, h in enumerate(header) if i not in used and h.strip())
-    return ColumnMapping(fields=fields, auto=tuple(auto), ignored=ignored)
-
-
-# --------------------------------------------------------------------------- what exists
-
-
-@dataclass
-class RepIndex:
-    """Rep handles, and names → handles, to resolve ``owner`` and ``rep`` cells."""
-
-    handles: set[str] = field(default_factory=set)
-    by_name: dict[str, list[str]] = field(default_factory=dict)
-
-    @classmethod
-    def build(cls, reps: Sequence[tuple[str, str]]) -> RepIndex:
-        idx = cls()
-        for handle, name in reps:
-            idx.add(handle, name)
-        return idx
-
-    def add(self, handle: str, name: str) -> None:
-        self.handles.add(handle)
-        if name:
-            lst = self.by_name.setdefault(name.strip().casefold(), [])
-            if handle not in lst:
-                lst.append(handle)
-
-    def resolve(self, text: str) -> str:
-        t = text.strip()
-        if t in self.handles:
-            return t
-        low = t.lower()
-        if low in self.handles:
-            return low
-        named = self.by_name.get(t.casefold(), [])
-        if len(named) == 1:
-            return named[0]
-        if len(named) > 1:
-            raise CellError(f"rep name {t!r} is ambiguous (handles: {', '.join(named)})")
-        h = handle_from(t)
-        if h in self.handles:
-            return h
-        raise CellError(f"unknown rep {t!r} (no rep with that handle or name; import reps first)")
-
-
-@dataclass
-class AccountIndex:
-    """Account keys → ids (and exact names → ids) to resolve ``account`` cells of touches."""
-
-    by_key: dict[str, int] = field(default_factory=dict)
-    by_key_fold: dict[str, list[int]] = field(default_factory=dict)
-    by_name: dict[str, list[int]] = field(default_factory=dict)
-    key_of: dict[int, str] = field(default_factory=dict)
-
-    @classmethod
-    def build(cls, accounts: Sequence[tuple[int, str, str]]) -> AccountIndex:
-        idx = cls()
-        for aid, key, name in accounts:
-            idx.by_key[key] = aid
-            idx.key_of[aid] = key
-            idx.by_key_fold.setdefault(key.casefold(), []).append(aid)
-            if name:
-                idx.by_name.setdefault(name.strip().casefold(), []).append(aid)
-        return idx
-
-    def resolve(self, text: str) -> int:
-        t = text.strip()
-        if t in self.by_key:
-            return self.by_key[t]
-        for table in (self.by_key_fold, self.by_name):
-            ids = table.get(t.casefold(), [])
-            if len(ids) == 1:
-                return ids[0]
-            if len(ids) > 1:
-                keys = ", ".join(sorted(self.key_of[i] for i in ids))
-                raise CellError(f"account {t!r} is ambiguous (keys: {keys}); use the key")
-        raise CellError(f"unknown account {t!r} (no account with that key or name)")
-
-
 @dataclass(frozen=True)
 class Existing:
     """One row already in the database: its id and the importable values."""
@@ -349,15 +130,9 @@ class Existing:
 
 @dataclass
 class ImportContext:
-    """What the database holds, as plain data."""
+    """What the database holds that the upsert needs, as plain data."""
 
     existing: dict[str, Existing] = field(default_factory=dict)  # key/handle -> row
-    reps: RepIndex = field(default_factory=RepIndex)
-    accounts: AccountIndex = field(default_factory=AccountIndex)
-    kinds: tuple[str, ...] = ()
-    touch_signatures: set[tuple[int, str, date, str | None, str | None]] = field(
-        default_factory=set
-    )
     default_capacity: float = 10.0
 
 
@@ -402,120 +177,11 @@ class ImportPlan:
         return len(self.bad_rows)
 
 
-# --------------------------------------------------------------------------- converters
-
-Converter = Callable[[str], Any]
-
-
-def _text(max_len: int | None) -> Converter:
-    def conv(raw: str) -> str:
-        v = unquote_formula(raw.strip())
-        if max_len is not None and len(v) > max_len:
-            raise CellError(f"too long ({len(v)} characters, at most {max_len})")
-        return v
-
-    return conv
-
-
-def _email(raw: str) -> str:
-    v = raw.strip()
-    local, at, domain = v.partition("@")
-    if not at or not local or "." not in domain or " " in v:
-        raise CellError(f"{v!r} is not an e-mail address")
-    if len(v) > 320:
-        raise CellError("too long for an e-mail address")
-    return v
-
-
-def _role(raw: str) -> str:
-    v = raw.strip().lower()
-    if v not in ROLES:
-        raise CellError(f"role {raw.strip()!r} is not one of {', '.join(ROLES)}")
-    return v
-
-
-def _kind(kinds: tuple[str, ...]) -> Converter:
-    known = set(kinds)
-
-    def conv(raw: str) -> str:
-        v = raw.strip().lower()
-        if v not in known:
-            raise CellError(
-                f"unknown activity kind {raw.strip()!r} (the method's kinds: "
-                f"{', '.join(kinds)}; map values with --value-map kind:{raw.strip()}=KIND)"
-            )
-        return v
-
-    return conv
-
-
-def _number(decimal: str, scale: float | None, nonneg: bool) -> Converter:
-    plain = decimal == "."
-
-    def conv(raw: str) -> float:
-        v: float | None = None
-        if plain and "_" not in raw:
-            try:  # the usual "1234.5": no parser needed
-                v = float(raw)
-            except ValueError:
-                v = None
-        if v is None or v - v != 0:  # not plain, or NaN / infinity: the parser decides
-            v = parse_number(raw, decimal)
-        if nonneg and v < 0:
-            raise CellError(f"{raw.strip()!r} is negative")
-        return v * scale if scale is not None else v
-
-    return conv
-
-
-def _column_values(rows: Sequence[tuple[int, list[str]]], idx: int) -> Iterator[str]:
-    """The non-empty cells of one column, lazily (a decision may need only a sample)."""
-    return (r[idx] for _, r in rows if idx < len(r) and r[idx].strip())
-
-
-def _converter(
-    spec: FieldSpec,
-    req: ImportSpec,
-    ctx: ImportContext,
-    column: Iterable[str],
-    decimal_hint: str,
-) -> Converter:
-    k = spec.kind
-    if k == "text":
-        return _text(spec.max_len)
-    if k == "number":
-        dec = req.decimal or decide_decimal(column, decimal_hint)
-        nonneg = spec.name in ("employees", "capacity")
-        return _number(dec, req.scale.get(spec.name), nonneg)
-    if k == "bool":
-        return parse_bool
-    if k == "list":
-        return split_list
-    if k == "country":
-        return parse_country
-    if k == "date":
-        order = None if req.date_format else decide_date_order(column)
-        fmt = req.date_format
-
-        def conv_date(raw: str) -> date:
-            return parse_date(raw.strip(), order, fmt)
-
-        return conv_date
-    if k == "email":
-        return _email
-    if k == "role":
-        return _role
-    if k == "rep":
-        return ctx.reps.resolve
-    if k == "account":
-        return ctx.accounts.resolve
-    if k == "kind":
-        return _kind(ctx.kinds)
-    raise AssertionError(f"unknown field kind {k}")  # pragma: no cover
-
-
 # --------------------------------------------------------------------------- planning
 
+#: One row read into values: (line in the file, field -> value, the field that gave the
+#: key: ``key``/``name`` for accounts, ``handle``/``name``/``email`` for reps, "" for touches).
+Row = tuple[int, dict[str, Any], str]
 
 _ACCOUNT_DEFAULTS: dict[str, Any] = {
     "name": "",
@@ -544,64 +210,17 @@ _REP_DEFAULTS: dict[str, Any] = {
 }
 
 
-def plan_import(
+def plan_rows(
+    plan: ImportPlan,
     req: ImportSpec,
-    header: Sequence[str],
-    rows: Sequence[tuple[int, list[str]]],
     ctx: ImportContext,
+    rows: Iterable[Row],
     *,
-    path: str,
     now: datetime,
-    decimal_hint: str = ".",
-    progress: Callable[[int], None] | None = None,
 ) -> ImportPlan:
-    """Validate every row and decide, per row, insert / update / unchanged / bad."""
-    mapping = resolve_columns(req, header, path)
+    """Decide, per row, insert / update / unchanged (or bad: a key repeated in the file)."""
     entity = req.entity
-    specs = {f: field_spec(entity, f) for f in [*mapping.fields, *req.constants]}
-    _check_required(req, mapping, path)
-    width = len(header)
-
-    # Constants: parsed once; a bad constant is a command-line error.
-    const_values: dict[str, Any] = {}
-    const_warnings: list[RowIssue] = []
-    convs: list[tuple[str, int, Converter, dict[str, str] | None]] = []
-    text_fields: list[tuple[str, int, int]] = []  # plain text: inlined in the row loop
-    for f, idx in mapping.fields.items():
-        fs = specs[f]
-        assert fs is not None
-        vmap = dict(req.value_maps.get(f, {})) or None
-        column: Iterable[str] = ()
-        if fs.kind in ("number", "date"):  # decided per column from its values
-            column = _column_values(rows, idx)
-            if vmap:
-                column = (vmap.get(v.strip().casefold(), v) for v in column)
-        if fs.kind == "text" and vmap is None:
-            text_fields.append((f, idx, fs.max_len or 0))
-            continue
-        convs.append((f, idx, _converter(fs, req, ctx, column, decimal_hint), vmap))
-    for f, raw in req.constants.items():
-        fs = specs[f]
-        assert fs is not None
-        raw2 = req.value_maps.get(f, {}).get(raw.strip().casefold(), raw)
-        if not raw2.strip():
-            const_values[f] = None
-            continue
-        try:
-            value = _converter(fs, req, ctx, [raw2], decimal_hint)(raw2)
-        except CellError as exc:
-            raise UsageError(f"--set {f}={raw}: {exc}") from None
-        if type(value) is tuple:  # country: (code, warning)
-            value, warning = value
-            if warning:
-                const_warnings.append(RowIssue(0, f, f"--set {f}={raw}: {warning}"))
-        const_values[f] = value
-
-    plan = ImportPlan(entity=entity, rows=len(rows), warnings=const_warnings)
-    plan.insert_constants = _insert_constants(entity, set(mapping.fields))
     seen_keys: dict[Any, int] = {}
-    warned: set[tuple[str, str]] = set()
-    custom_fields = tuple(f for f in specs if f.startswith(CUSTOM_PREFIX))
     finish: Callable[..., None]
     base: dict[str, Any] | None = None
     if entity == "accounts":
@@ -611,59 +230,9 @@ def plan_import(
         finish = _rep_row
     else:
         finish = _touch_row
-    step = max(1, len(rows) // 200)
-    has_tuple = any(specs[f] is not None and specs[f].kind == "country" for f, *_ in convs)  # type: ignore[union-attr]
-    const_clean = {k: v for k, v in const_values.items() if v is not None}
-    for n, (line, rec) in enumerate(rows, start=1):
-        if progress is not None and n % step == 0:
-            progress(step)
-        if len(rec) != width:
-            extra = rec[width:]
-            if len(rec) < width or any(c.strip() for c in extra):
-                problem = (
-                    f"has {len(rec)} cells but the header has {width} columns "
-                    "(an unquoted separator in a value?)"
-                )
-                _bad(plan, line, [RowIssue(line, "(row)", problem)])
-                continue
-        errors: list[RowIssue] | None = None
-        values: dict[str, Any] = const_clean.copy()
-        for f, idx, max_len in text_fields:
-            t = rec[idx].strip()
-            if t:
-                if t[0] == "'":
-                    t = unquote_formula(t)
-                if max_len and len(t) > max_len:
-                    if errors is None:
-                        errors = []
-                    errors.append(
-                        RowIssue(line, f, f"too long ({len(t)} characters, at most {max_len})")
-                    )
-                values[f] = t
-        for f, idx, conv, vmap in convs:
-            raw = rec[idx]
-            if vmap:
-                raw = vmap.get(raw.strip().casefold(), raw)
-            if not raw or raw.isspace():
-                continue
-            try:
-                v = conv(raw)
-            except CellError as exc:
-                if errors is None:
-                    errors = []
-                errors.append(RowIssue(line, f, str(exc)))
-                continue
-            if has_tuple and type(v) is tuple:  # country: (code, warning)
-                v, warning = v
-                if warning and (f, warning) not in warned:
-                    warned.add((f, warning))
-                    plan.warnings.append(RowIssue(line, f, warning))
-            values[f] = v
-        if errors:
-            _bad(plan, line, errors)
-            continue
+    for line, values, src in rows:
         # positional: a plain call per row (a partial with keywords costs a dict per row)
-        finish(plan, req, ctx, values, line, seen_keys, now, custom_fields, base)
+        finish(plan, req, ctx, values, line, src, seen_keys, now, base)
     return plan
 
 
@@ -677,8 +246,9 @@ _TOUCH_SOURCES = {
 }
 
 
-def _insert_constants(entity: str, mapped: set[str]) -> frozenset[str]:
+def insert_constants(entity: str, mapped: Iterable[str]) -> frozenset[str]:
     """The insert columns no file column feeds: every insert gets the same value there."""
+    mapped = set(mapped)
     if entity == "accounts":
         cols = {*_ACCOUNT_DEFAULTS, *_ACCOUNT_INSERT_FIXED, "created_at", "updated_at"}
         varying = {"key", "name"} | {f for f in mapped if not f.startswith(CUSTOM_PREFIX)}
@@ -691,35 +261,10 @@ def _insert_constants(entity: str, mapped: set[str]) -> frozenset[str]:
     return frozenset({"created_at"} | {c for c, f in _TOUCH_SOURCES.items() if f not in mapped})
 
 
-def _bad(plan: ImportPlan, line: int, errors: list[RowIssue]) -> None:
+def add_bad(plan: ImportPlan, line: int, errors: list[RowIssue]) -> None:
+    """Record a bad row (at most :data:`MAX_ERRORS_PER_ROW` of its problems)."""
     plan.bad_rows.append(line)
     plan.errors.extend(errors[:MAX_ERRORS_PER_ROW])
-
-
-def _check_required(req: ImportSpec, mapping: ColumnMapping, path: str) -> None:
-    have = set(mapping.fields) | set(req.constants)
-    entity = req.entity
-    if entity == "accounts":
-        src = req.key or "key"
-        if src not in have:
-            hint = " or use --key name" if src == "key" and "name" in have else ""
-            raise InputError(
-                f"{path}:1: no column for the account {src}: map one with --map {src}=COLUMN{hint}"
-            )
-    elif entity == "reps":
-        src = req.key or "handle"
-        if src not in have and not (src == "handle" and ("name" in have or "email" in have)):
-            raise InputError(
-                f"{path}:1: no column for the rep {src}: map one with --map {src}=COLUMN "
-                "(a handle is made from the name when only a name is given)"
-            )
-    else:
-        for f in ("account", "date", "kind"):
-            if f not in have:
-                hint = " or --set kind=KIND" if f == "kind" else ""
-                raise InputError(
-                    f"{path}:1: no column for the touch {f}: map one with --map {f}=COLUMN{hint}"
-                )
 
 
 def _dup(
@@ -727,7 +272,7 @@ def _dup(
 ) -> bool:
     first = seen.get(key)
     if first is not None:
-        _bad(plan, line, [RowIssue(line, field_name, f"{label} repeats row {first}")])
+        add_bad(plan, line, [RowIssue(line, field_name, f"{label} repeats row {first}")])
         return True
     seen[key] = line
     return False
@@ -739,41 +284,27 @@ def _account_row(
     ctx: ImportContext,
     values: dict[str, Any],
     line: int,
+    src: str,
     seen: dict[Any, int],
     now: datetime,
-    custom_fields: tuple[str, ...] = (),
-    base: Mapping[str, Any] | None = None,
+    base: Mapping[str, Any] | None,
 ) -> None:
-    src = req.key or "key"
-    key = values.get(src)
-    if not key:
-        _bad(plan, line, [RowIssue(line, src, "missing (the account key is required)")])
-        return
-    if len(key) > 200:
-        _bad(plan, line, [RowIssue(line, src, "too long for a key (at most 200 characters)")])
-        return
+    key = values.pop("key")
     folded = key.casefold()
     if folded in seen:
         _dup(plan, seen, folded, line, src, f"key {key!r}")
         return
     seen[folded] = line
-    values.pop("key", None)
-    custom: dict[str, Any] = {}
-    if custom_fields:
-        for f in custom_fields:
-            if f in values:
-                custom[f[len(CUSTOM_PREFIX) :]] = values.pop(f)
+    custom: dict[str, Any] | None = values.pop("custom", None)
     old = ctx.existing.get(key) if ctx.existing else None
     if old is None:
-        if base is None:
-            base = {**_ACCOUNT_DEFAULTS, **_ACCOUNT_INSERT_FIXED}
-            base = {**base, "created_at": now, "updated_at": now}
+        assert base is not None
         # values hold importable fields only, never the fixed ones (type, tags, times)
         row = {**base, **values}
         if not row["name"]:
             row["name"] = key
         row["key"] = key
-        row["custom"] = custom
+        row["custom"] = custom or {}
         plan.inserts.append(row)
         return
     changes: dict[str, Any] = {}
@@ -798,49 +329,23 @@ def _rep_row(
     ctx: ImportContext,
     values: dict[str, Any],
     line: int,
+    src: str,
     seen: dict[Any, int],
     now: datetime,
-    custom_fields: tuple[str, ...] = (),
-    base: Mapping[str, Any] | None = None,
+    base: Mapping[str, Any] | None,
 ) -> None:
-    src = req.key or "handle"
-    raw_handle: str | None = values.get(src)
-    if src == "handle" and not raw_handle:
-        src = "name" if values.get("name") else "email"
-        raw_handle = values.get(src)
-        if raw_handle and "handle" in req.maps:
-            _bad(plan, line, [RowIssue(line, "handle", "missing (the rep handle is required)")])
-            return
-    if not raw_handle:
-        _bad(plan, line, [RowIssue(line, src, "missing (needed to make the rep handle)")])
-        return
-    handle = (
-        raw_handle if src == "handle" and is_valid_handle(raw_handle) else handle_from(raw_handle)
-    )
-    if not is_valid_handle(handle):
-        _bad(
-            plan,
-            line,
-            [
-                RowIssue(
-                    line, src, f"cannot make a handle from {raw_handle!r} (use a-z, 0-9, . _ -)"
-                )
-            ],
-        )
-        return
+    handle = values.pop("handle")
     if _dup(plan, seen, handle, line, src, f"handle {handle!r}"):
         return
-    values.pop("handle", None)
     old = ctx.existing.get(handle)
     if old is None:
         row = dict(_REP_DEFAULTS)
         row["capacity"] = ctx.default_capacity
         row.update({k: v for k, v in values.items() if v is not None})
         if not row["name"]:
-            row["name"] = raw_handle if src != "handle" else handle
+            row["name"] = values.get(src) if src != "handle" else handle
         row.update(handle=handle, created_at=now, updated_at=now)
         plan.inserts.append(row)
-        ctx.reps.add(handle, row["name"])
         return
     changes = {f: v for f, v in values.items() if v is not None and old.values.get(f) != v}
     if changes:
@@ -856,22 +361,14 @@ def _touch_row(
     ctx: ImportContext,
     values: dict[str, Any],
     line: int,
+    src: str,
     seen: dict[Any, int],
     now: datetime,
-    custom_fields: tuple[str, ...] = (),
-    base: Mapping[str, Any] | None = None,
+    base: Mapping[str, Any] | None,
 ) -> None:
-    missing = [
-        RowIssue(line, f, "missing (required)")
-        for f in ("account", "date", "kind")
-        if values.get(f) is None
-    ]
-    if missing:
-        _bad(plan, line, missing)
-        return
     note = values.get("note") or None
     sig = (values["account"], values["kind"], values["date"], values.get("rep"), note)
-    if sig in ctx.touch_signatures or sig in seen:
+    if sig in seen:
         plan.unchanged += 1
         return
     seen[sig] = line

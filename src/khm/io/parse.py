@@ -25,6 +25,10 @@ class CellError(ValueError):
     """One cell cannot be read; the message says why (without the place)."""
 
 
+class AmbiguousDateError(CellError):
+    """``03/04/2026`` with nothing to say which number is the day."""
+
+
 # --------------------------------------------------------------------------- numbers
 
 _CURRENCY = r"(?:kr\.?|sek|nok|dkk|isk|eur|euro|usd|gbp|chf|€|\$|£|¥)"
@@ -42,7 +46,7 @@ _MULTIPLIER = {
     "mrd": 1e9,
     "b": 1e9,
 }
-_SPACES = re.compile(r"[\s\u00a0\u202f\u2009\u2007']")
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009\u2007'_]")
 _NUMBER_SHAPE = re.compile(r"^\d[\d.,]*$|^[.,]\d+$")
 _GROUPED = re.compile(r"^\d{1,3}(?:X\d{3})+$")
 
@@ -77,18 +81,25 @@ def _valid_grouping(int_part: str, sep: str) -> bool:
     return bool(_GROUPED.match(int_part.replace(sep, "X")))
 
 
-def parse_number(text: str, decimal: str = ".") -> float:
+def parse_number(text: str, decimal: str | None = None) -> float:
     """``"1 234,50"``, ``"1.234,50"`` (decimal ``,``), ``"1,234.50"``, ``"kr 12 000"``,
-    ``"€1.2M"``, ``"(300)"`` → float. ``decimal`` is the column's decimal separator;
-    the other of ``.``/``,`` may only group thousands (groups of three digits)."""
+    ``"€1.2M"``, ``"(300)"`` → float; the one reading of a number for every way in.
+
+    ``decimal`` is the decimal separator a file's column showed (:func:`decide_decimal`);
+    the other of ``.``/``,`` may only group thousands (groups of three digits). ``None``
+    (a value typed on the command line, a ``--set`` or ``--scale``): the value decides by
+    itself, and one that cannot (``"1,234"``: thousands or decimals?) is refused."""
     raw = text
-    try:
-        if "_" not in text and (decimal == "." or ("." not in text and "," not in text)):
+    if "_" not in text and (decimal == "." or ("." not in text and "," not in text)):
+        try:
             value = float(text)
+        except ValueError:
+            pass
+        else:
             if math.isfinite(value):
                 return value
-    except ValueError:
-        pass
+    if decimal is None:
+        decimal = _decimal_of(raw)
     s, negative, factor = _strip_number_decorations(raw)
     if not s or not _NUMBER_SHAPE.match(s):
         raise CellError(f"{raw.strip()!r} is not a number")
@@ -102,17 +113,50 @@ def parse_number(text: str, decimal: str = ".") -> float:
         int_part, _, frac = s.partition(decimal)
         if thousands in frac:
             raise CellError(
-                f"{raw.strip()!r} is not a number (this column uses {decimal!r} as the "
-                "decimal separator)"
+                f"{raw.strip()!r} is not a number ({decimal!r} is the decimal separator here)"
             )
         if int_part and not _valid_grouping(int_part, thousands):
             raise CellError(
-                f"{raw.strip()!r} is not a number (this column uses {decimal!r} as the "
-                f"decimal separator and {thousands!r} only between groups of three digits)"
+                f"{raw.strip()!r} is not a number ({decimal!r} is the decimal separator here "
+                f"and {thousands!r} may only separate groups of three digits)"
             )
         int_part = int_part.replace(thousands, "")
     value = float(f"{int_part or '0'}.{frac or '0'}") * factor
     return -value if negative else value
+
+
+def _decimal_of(text: str) -> str:
+    """The decimal separator a lone value shows; ``"1,234"`` (a comma followed by exactly
+    three digits, not after ``0``) shows none and is refused as ambiguous. ``"1.234"``
+    reads as 1.234: the dot is the decimal point wherever nothing says otherwise."""
+    s = _SPACES.sub("", text.strip())
+    if s.count(",") == 1 and "." not in s:
+        head, _, tail = s.partition(",")
+        digits = head.lstrip("+-(−")
+        if len(tail) == 3 and tail.isdigit() and digits.isdigit() and digits.lstrip("0"):
+            raise CellError(
+                f"{text.strip()!r} is ambiguous (thousands or decimals?); "
+                f"write {digits}{tail} or {digits}.{tail}"
+            )
+    return decide_decimal([text], hint=".")
+
+
+#: Numeric fields that cannot be below zero (a count, a capacity); every other numeric
+#: field (revenue, custom fields such as a margin) may be negative.
+NON_NEGATIVE = frozenset({"revenue", "employees", "capacity"})
+
+
+def parse_field_number(name: str, text: str, decimal: str | None = None) -> float:
+    """The number of the numeric field ``name``: :func:`parse_number` and the field's rule."""
+    value = parse_number(text, decimal)
+    if value < 0 and name in NON_NEGATIVE:
+        raise CellError(f"{text.strip()!r} must not be negative")
+    return value
+
+
+def stored_number(value: float) -> float | int:
+    """A whole number as an int (custom fields keep ``25000``, not ``25000.0``)."""
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
 
 
 def decide_decimal(values: Iterable[str], hint: str = ".") -> str:
@@ -172,20 +216,45 @@ def parse_bool(text: str) -> bool:
 # --------------------------------------------------------------------------- lists
 
 _LIST_SPLIT = re.compile(r"\s*[;|]\s*")
+PRODUCT_LINE_MAX = 200
 
 
 def split_list(text: str) -> list[str]:
-    """``"GTX; MG | Cloud"`` → ``["GTX", "MG", "Cloud"]`` (empty parts and repeats dropped)."""
+    """``"GTX; MG | Cloud"`` → ``["GTX", "MG", "Cloud"]`` (empty parts and repeats, in any
+    case, dropped; the first spelling is kept)."""
     return list(_split_list(text))
+
+
+def parse_product_lines(values: Iterable[str]) -> list[str]:
+    """Product lines from one cell or several ``--product-line`` values, each of which may
+    itself list several (``"Cloud; Analytics"``): the same list either way."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for v in values:
+        if not v.strip():
+            raise CellError("a product line must not be empty")
+        for p in _split_list(v):
+            if p.casefold() not in seen:
+                seen.add(p.casefold())
+                out.append(p)
+    return out
 
 
 @functools.lru_cache(maxsize=4096)
 def _split_list(text: str) -> tuple[str, ...]:
     out: list[str] = []
+    seen: set[str] = set()
     for part in _LIST_SPLIT.split(text.strip()):
         p = part.strip()
-        if p and p not in out:
-            out.append(p)
+        if not p or p.casefold() in seen:
+            continue
+        if len(p) > PRODUCT_LINE_MAX:
+            raise CellError(
+                f"product line {p[:20]!r}... is too long ({len(p)} characters, "
+                f"at most {PRODUCT_LINE_MAX})"
+            )
+        seen.add(p.casefold())
+        out.append(p)
     return tuple(out)
 
 
@@ -229,11 +298,53 @@ def handle_from(text: str) -> str:
     return h[:64].rstrip(".")
 
 
+HANDLE_MAX = 64
 _HANDLE_OK = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
 def is_valid_handle(text: str) -> bool:
     return bool(_HANDLE_OK.match(text))
+
+
+def parse_handle(text: str) -> str:
+    """A rep handle as given (``HANDLE``, ``--owner``, an import's handle column): one word
+    of a-z, 0-9, ``.``, ``_`` and ``-``; upper case is lowered, anything else refused (a
+    handle is *made* from a name only when the import has no handle: :func:`handle_from`)."""
+    v = text.strip().lower()
+    if not v:
+        raise CellError("must not be empty")
+    if not _HANDLE_OK.match(v):
+        raise CellError(
+            f"{text.strip()!r} is not a handle (one lower-case word of a-z, 0-9, '.', '_' "
+            f"and '-', starting with a letter or digit, at most {HANDLE_MAX} characters)"
+        )
+    return v
+
+
+# --------------------------------------------------------------------------- e-mail, role
+
+EMAIL_MAX = 320
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.][^@\s]*")
+ROLES: tuple[str, ...] = ("expand", "keep", "any")
+
+
+def parse_email(text: str) -> str:
+    """``name@domain.tld``: one ``@``, a dot in the domain, no blanks."""
+    v = text.strip()
+    if len(v) > EMAIL_MAX:
+        raise CellError(
+            f"too long for an e-mail address ({len(v)} characters, at most {EMAIL_MAX})"
+        )
+    if not _EMAIL.fullmatch(v) or ".." in v.partition("@")[2]:
+        raise CellError(f"{v!r} is not an e-mail address")
+    return v
+
+
+def parse_role(text: str) -> str:
+    v = text.strip().lower()
+    if v not in ROLES:
+        raise CellError(f"{text.strip()!r} is not one of {', '.join(ROLES)}")
+    return v
 
 
 # --------------------------------------------------------------------------- dates
@@ -312,10 +423,11 @@ def parse_date(text: str, order: str | None = None, fmt: str | None = None) -> d
                 order = MDY
             elif a == b:
                 return _make_date(y, a, b, raw)
+            elif a > 12 and b > 12:
+                raise CellError(f"{raw!r} is not a date (neither number is a month)")
             else:
-                raise CellError(
-                    f"{raw!r} is ambiguous (day/month or month/day?) and no value in the "
-                    "column tells; give --date-format %d/%m/%Y or %m/%d/%Y"
+                raise AmbiguousDateError(
+                    f"{raw!r} is ambiguous (day/month or month/day?); write YYYY-MM-DD"
                 )
         day, month = (a, b) if order == DMY else (b, a)
         if month > 12:

@@ -2,31 +2,33 @@
 holds, write everything in one transaction (or nothing).
 
 Flow: :func:`khm.io.csvsniff.read_csv` (encoding, separator, records with line numbers) →
-load what exists (one query per table, :mod:`khm.store.bulk`) → :func:`khm.core.importer.plan_import`
-(pure validation and upsert decisions) → bulk insert / update. Any bad row means nothing is
+load what exists (one query per table, :mod:`khm.store.bulk`) → :func:`plan_import`: the
+cells read into values by :func:`khm.io.cells.read_cells`, the upsert decided by
+:func:`khm.core.importer.plan_rows` (both pure) → bulk insert / update. Any bad row means nothing is
 written (:class:`~khm.errors.InputError`, exit 3) unless ``skip_bad`` is set; ``dry_run``
 plans and reports but never writes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from khm.core.importer import (
-    AccountIndex,
     Existing,
     ImportContext,
     ImportPlan,
     ImportSpec,
-    RepIndex,
     drop_existing_touches,
-    plan_import,
-    resolve_columns,
+    insert_constants,
+    plan_rows,
     touch_date_range,
 )
 from khm.errors import InputError
+from khm.io.cells import AccountIndex, Lookups, RepIndex, read_cells, resolve_columns
 from khm.io.csvsniff import read_csv
 from khm.store.models import utcnow
 
@@ -100,12 +102,13 @@ def bad_rows_error(report: ImportReport, plan: ImportPlan) -> InputError:
     return InputError(msg, details=report.problems)
 
 
-def _load_context(conn: Any, entity: str, method: Method | None) -> ImportContext:
+def _load_context(conn: Any, entity: str, method: Method | None) -> tuple[ImportContext, Lookups]:
     from khm.store import bulk
 
     ctx = ImportContext()
+    look = Lookups()
     if method is not None:
-        ctx.kinds = tuple(method.activities)
+        look.kinds = tuple(method.activities)
         ctx.default_capacity = method.capacity.default
     elif entity != "accounts":
         raise ValueError(f"importing {entity} needs the method (activity kinds, capacity)")
@@ -113,15 +116,36 @@ def _load_context(conn: Any, entity: str, method: Method | None) -> ImportContex
         ctx.existing = {
             key: Existing(aid, values) for aid, key, values in bulk.existing_accounts(conn)
         }
-        ctx.reps = RepIndex.build(bulk.rep_names(conn))
+        look.reps = RepIndex.build(bulk.rep_names(conn))
     elif entity == "reps":
         reps = bulk.existing_reps(conn)
         ctx.existing = {h: Existing(rid, values) for rid, h, values in reps}
-        ctx.reps = RepIndex.build([(h, v["name"]) for _, h, v in reps])
     else:
-        ctx.accounts = AccountIndex.build(bulk.account_keys(conn))
-        ctx.reps = RepIndex.build(bulk.rep_names(conn))
-    return ctx
+        look.accounts = AccountIndex.build(bulk.account_keys(conn))
+        look.reps = RepIndex.build(bulk.rep_names(conn))
+    return ctx, look
+
+
+def plan_import(
+    req: ImportSpec,
+    header: Sequence[str],
+    rows: Sequence[tuple[int, list[str]]],
+    ctx: ImportContext,
+    look: Lookups,
+    *,
+    path: str,
+    now: datetime,
+    decimal_hint: str = ".",
+    progress: Callable[[int], None] | None = None,
+) -> ImportPlan:
+    """Read every row (:mod:`khm.io.cells`) and decide, per row, insert / update /
+    unchanged / bad (:mod:`khm.core.importer`). Pure: no database, no clock."""
+    plan = ImportPlan(entity=req.entity, rows=len(rows))
+    mapping, good = read_cells(
+        plan, req, header, rows, look, path=path, decimal_hint=decimal_hint, progress=progress
+    )
+    plan.insert_constants = insert_constants(req.entity, mapping.fields)
+    return plan_rows(plan, req, ctx, good, now=now)
 
 
 def import_file(
@@ -193,12 +217,13 @@ def _import_file(
         progress.start(len(csv.rows), f"Checking {req.entity}")
     table = bulk.TABLES[req.entity]
     with store.engine.begin() as conn:
-        ctx = _load_context(conn, req.entity, method)
+        ctx, look = _load_context(conn, req.entity, method)
         plan = plan_import(
             req,
             csv.header,
             csv.rows,
             ctx,
+            look,
             path=name,
             now=utcnow(),
             decimal_hint=decimal_hint,

@@ -5,20 +5,20 @@ adapters over the functions here. Every bad value raises a :class:`khm.errors.Kh
 naming the option or field *before* anything is written, and every write happens inside
 one ``store.transaction()``, so a failure leaves the database as it was.
 
-The validators (:func:`normalise_country`, :func:`parse_number`, :func:`normalise_handle`,
-...) are public: the importer and other commands can reuse them so that every way into the
-store accepts and refuses the same values.
+Values are read by :mod:`khm.io.parse`, the functions the import calls too, so a value is
+accepted or refused the same way everywhere; the helpers here only add the option's name
+to the message (``--revenue: 'abc' is not a number``; the import says ``FILE:ROW: revenue:
+'abc' is not a number``).
 """
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from khm.errors import ConflictError, NotFoundError, UsageError
 
@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from khm.store.db import Store
     from khm.store.models import Account, Rep, TagChange, Touch
 
-ROLES: tuple[str, ...] = ("expand", "keep", "any")
+from khm.io.parse import EMAIL_MAX, PRODUCT_LINE_MAX
+
 TYPES: tuple[str, ...] = ("expand", "keep")
 CATEGORIES: tuple[str, ...] = ("A", "B", "C", "D")
 ACCOUNT_SORTS: tuple[str, ...] = ("key", "name", "revenue", "category")
@@ -38,10 +39,7 @@ RECENT_TOUCHES = 10
 KEY_MAX = 200
 NAME_MAX = 400
 REP_NAME_MAX = 200
-EMAIL_MAX = 320
-HANDLE_MAX = 64
 STAGE_MAX = 64
-PRODUCT_LINE_MAX = 200
 WHO_MAX = 200
 FIELD_NAME_MAX = 64
 
@@ -84,11 +82,21 @@ CLEARABLE_BUILTINS = {
     "product-line": "product_lines",
 }
 
-_HANDLE_RE = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _FIELD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 # --------------------------------------------------------------------------- validators
+
+_T = TypeVar("_T")
+
+
+def _read(what: str, parse: Callable[..., _T], *args: Any) -> _T:
+    """``parse(*args)`` from :mod:`khm.io.parse`; its refusal named by the option."""
+    from khm.io.parse import CellError
+
+    try:
+        return parse(*args)
+    except CellError as exc:
+        raise UsageError(f"{what}: {exc}") from None
 
 
 def clean_text(value: str | None, what: str, *, max_len: int, required: bool = False) -> str | None:
@@ -108,7 +116,7 @@ def clean_text(value: str | None, what: str, *, max_len: int, required: bool = F
     if bad is not None:
         raise UsageError(f"{what}: contains a control character ({bad!r}) in {v!r}")
     if len(v) > max_len:
-        raise UsageError(f"{what}: {len(v)} characters is too long (at most {max_len})")
+        raise UsageError(f"{what}: too long ({len(v)} characters, at most {max_len})")
     return v
 
 
@@ -145,56 +153,14 @@ def normalise_country(value: str | None, what: str = "--country") -> str | None:
     return code
 
 
-def parse_number(
-    value: str | float | int | None, what: str, *, allow_negative: bool = False
-) -> float | None:
-    """A number from ``1234.5``, ``1 234,5``, ``1_234``, ``1234,5``; ``None`` when empty."""
-    if value is None:
+def parse_number(value: str | None, what: str, field: str = "") -> float | None:
+    """The number ``field`` (``revenue``, ``capacity``, a custom field) typed for option
+    ``what``, read by :func:`khm.io.parse.parse_field_number`; ``None`` when empty."""
+    if value is None or not value.strip():
         return None
-    if isinstance(value, bool):
-        raise UsageError(f"{what}: {value!r} is not a number")
-    if isinstance(value, int | float):
-        num = float(value)
-    else:
-        raw = value.strip()
-        if not raw:
-            return None
-        t = raw.replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("_", "")
-        for sep in (",", "."):
-            other = "." if sep == "," else ","
-            if (
-                t.count(sep) > 1
-                and other not in t
-                and re.fullmatch(r"[+-]?\d{1,3}(" + re.escape(sep) + r"\d{3})+", t)
-            ):
-                t = t.replace(sep, "")  # 1.234.567 or 1,234,567: thousands only
-        if "," in t and "." in t:
-            # the later separator is the decimal one: 1.234,50 or 1,234.50
-            if t.rfind(",") > t.rfind("."):
-                t = t.replace(".", "").replace(",", ".")
-            else:
-                t = t.replace(",", "")
-        elif t.count(",") == 1:
-            head, _, tail = t.partition(",")
-            if len(tail) == 3 and head.lstrip("+-").isdigit() and head.lstrip("+-") != "0":
-                raise UsageError(
-                    f"{what}: {raw!r} is ambiguous (thousands or decimals?); "
-                    f"write {head}{tail} or {head}.{tail}"
-                )
-            t = t.replace(",", ".")
-        try:
-            num = float(t)
-        except ValueError:
-            raise UsageError(f"{what}: {raw!r} is not a number") from None
-    if math.isnan(num) or math.isinf(num):
-        raise UsageError(f"{what}: {value!r} is not a finite number")
-    if num < 0 and not allow_negative:
-        raise UsageError(f"{what}: {value!r} must not be negative")
-    return num
+    from khm.io.parse import parse_field_number
 
-
-def _stored_number(num: float) -> float | int:
-    return int(num) if num.is_integer() and abs(num) < 2**53 else num
+    return _read(what, parse_field_number, field or what.lstrip("-"), value.strip())
 
 
 def parse_field_assignment(text: str, what: str = "--field") -> tuple[str, float | int]:
@@ -203,10 +169,12 @@ def parse_field_assignment(text: str, what: str = "--field") -> tuple[str, float
         raise UsageError(f"{what}: {text!r} is not NAME=NUMBER (e.g. --field open_pipeline=25000)")
     name, _, raw = text.partition("=")
     name = validate_field_name(name.strip(), what)
-    num = parse_number(raw, f"{what} {name}", allow_negative=True)
+    num = parse_number(raw, f"{what} {name}", "custom." + name)
     if num is None:
         raise UsageError(f"{what} {name}: a number is required after '='")
-    return name, _stored_number(num)
+    from khm.io.parse import stored_number
+
+    return name, stored_number(num)
 
 
 def validate_field_name(name: str, what: str = "--field") -> str:
@@ -224,32 +192,26 @@ def validate_field_name(name: str, what: str = "--field") -> str:
 
 
 def normalise_handle(value: str | None, what: str = "handle") -> str:
-    """A rep handle: lower-case word of a-z, 0-9, '.', '_' and '-' (input is lower-cased)."""
-    v = (value or "").strip().lower()
-    if not v:
-        raise UsageError(f"{what}: must not be empty")
-    if len(v) > HANDLE_MAX or not _HANDLE_RE.fullmatch(v):
-        raise UsageError(
-            f"{what}: {value!r} is not a handle (one lower-case word of a-z, 0-9, '.', '_' "
-            f"and '-', starting with a letter or digit, at most {HANDLE_MAX} characters)"
-        )
-    return v
+    """A rep handle, read by :func:`khm.io.parse.parse_handle` (upper case is lowered)."""
+    from khm.io.parse import parse_handle
+
+    return _read(what, parse_handle, value or "")
 
 
 def validate_role(value: str, what: str = "--role") -> str:
-    v = value.strip().lower()
-    if v not in ROLES:
-        raise UsageError(f"{what}: {value!r} is not one of {', '.join(ROLES)}")
-    return v
+    from khm.io.parse import parse_role
+
+    return _read(what, parse_role, value)
 
 
 def validate_email(value: str | None, what: str = "--email") -> str | None:
-    v = clean_text(value, what, max_len=EMAIL_MAX)
+    """An e-mail address (:func:`khm.io.parse.parse_email`); ``None`` when empty."""
+    v = clean_text(value, what, max_len=EMAIL_MAX + 1)
     if v is None:
         return None
-    if not _EMAIL_RE.fullmatch(v):
-        raise UsageError(f"{what}: {value!r} is not an e-mail address")
-    return v
+    from khm.io.parse import parse_email
+
+    return _read(what, parse_email, v)
 
 
 def validate_type_filter(value: str | None, what: str = "--type") -> str | None:
@@ -275,16 +237,12 @@ def validate_category_filter(value: str | None, what: str = "--category") -> str
 
 
 def clean_product_lines(values: Iterable[str], what: str = "--product-line") -> list[str]:
-    """Stripped, de-duplicated (first spelling kept), in the order given."""
-    out: list[str] = []
-    seen: set[str] = set()
-    for raw in values:
-        v = clean_text(raw, what, max_len=PRODUCT_LINE_MAX, required=True)
-        assert v is not None
-        if v.casefold() not in seen:
-            seen.add(v.casefold())
-            out.append(v)
-    return out
+    """Product lines as the import reads them (:func:`khm.io.parse.parse_product_lines`):
+    each value may list several (``"Cloud; Analytics"``), repeats in any case dropped."""
+    from khm.io.parse import parse_product_lines
+
+    texts = [clean_text(v, what, max_len=10_000) or "" for v in values]
+    return _read(what, parse_product_lines, texts)
 
 
 # --------------------------------------------------------------------------- records
@@ -662,10 +620,14 @@ def validate_changes(ch: AccountChanges, *, adding: bool) -> _Valid:
         out.values["country"] = normalise_country(ch.country)
     if ch.product_lines is not None:
         out.values["product_lines"] = clean_product_lines(ch.product_lines)
-    if ch.revenue is not None:
-        out.values["revenue"] = parse_number(ch.revenue, "--revenue")
-    if ch.employees is not None:
-        out.values["employees"] = parse_number(ch.employees, "--employees")
+    for attr, raw in (("revenue", ch.revenue), ("employees", ch.employees)):
+        if raw is None:
+            continue
+        if not adding and not raw.strip():
+            raise UsageError(
+                f"--{attr}: a number is required (to empty it, use --clear-field {attr})"
+            )
+        out.values[attr] = parse_number(raw, f"--{attr}", attr)
     if ch.stage is not None:
         out.values["lifecycle_stage"] = clean_text(ch.stage, "--stage", max_len=STAGE_MAX)
     for text in ch.fields:
@@ -1015,7 +977,7 @@ def add_rep(
     name: str | None = None,
     email: str | None = None,
     role: str = "any",
-    capacity: str | float | None = None,
+    capacity: str | None = None,
     default_capacity: float = 10.0,
 ) -> RepRecord:
     from sqlalchemy.exc import IntegrityError
@@ -1027,7 +989,7 @@ def add_rep(
     nm = clean_text(name, "--name", max_len=REP_NAME_MAX) or ""
     em = validate_email(email)
     rl = validate_role(role)
-    cap = parse_number(capacity, "--capacity") if capacity is not None else None
+    cap = parse_number(capacity, "--capacity", "capacity") if capacity is not None else None
     if cap is None:
         cap = float(default_capacity)
     try:
@@ -1052,7 +1014,7 @@ def edit_rep(
     name: str | None = None,
     email: str | None = None,
     role: str | None = None,
-    capacity: str | float | None = None,
+    capacity: str | None = None,
     active: bool | None = None,
 ) -> tuple[RepRecord, list[str], int]:
     """Change a rep; returns (record, changes, active accounts still owned)."""
@@ -1068,7 +1030,7 @@ def edit_rep(
     if role is not None:
         values["role"] = validate_role(role)
     if capacity is not None:
-        cap = parse_number(capacity, "--capacity")
+        cap = parse_number(capacity, "--capacity", "capacity")
         if cap is None:
             raise UsageError("--capacity: a number is required")
         values["capacity"] = cap
