@@ -446,3 +446,32 @@ def test_search_folds_nordic_and_other_non_ascii_letters(cli, book):
     assert _keys(cli, "--search", "ÕUNAPUU") == ["G7"]
     assert _keys(cli, "--search", "PÖLLÖ") == ["H8"]
     assert _keys(cli, "--search", "fiskeri") == ["F6"]
+
+
+def _jsonl(result) -> list[dict]:
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+@pytest.mark.parametrize(
+    "args", [(), ("--type", "expand"), ("--product-line", "software", "--limit", "1"), ("--all",)]
+)
+def test_list_jsonl_lines_are_the_json_items(cli, book, args):
+    items = _json(cli("account", "list", *args, "-f", "json"))["items"]
+    assert items
+    assert _jsonl(cli("account", "list", *args, "-f", "jsonl")) == items
+
+
+def test_list_jsonl_of_nothing_is_no_lines_and_errors_stay_clean(cli, book):
+    assert cli("account", "list", "--country", "IS", "-f", "jsonl").stdout == ""
+    r = cli("account", "list", "--rep", "ghost", "-f", "jsonl", code=ExitCode.NOT_FOUND)
+    assert r.stdout == "" and "--rep: rep 'ghost' not found" in r.stderr
+
+
+def test_list_streams_records_in_chunks(book, monkeypatch):
+    from khm.services.records import list_accounts
+    from khm.store import lists
+
+    monkeypatch.setattr(lists, "CHUNK", 2)  # several round trips for five accounts
+    recs = list_accounts(book, sort="revenue", archived=None)
+    assert iter(recs) is recs  # an iterator, not a list built first
+    assert [r.key for r in recs] == ["E5", "B2", "A1", "D4", "C3"]

@@ -157,3 +157,26 @@ def test_bad_export_options_are_usage_errors(cli) -> None:
     assert "--since" in r.stderr
     r = cli("export", "accounts", "--format", "xml", code=2)
     assert "xml" in r.stderr
+
+
+@pytest.mark.parametrize("entity", ["accounts", "reps", "touches"])
+def test_jsonl_lines_are_the_json_items(cli, book, entity: str) -> None:
+    items = json.loads(cli("export", entity, "-f", "json").stdout)["items"]
+    lines = cli("export", entity, "-f", "jsonl").stdout.splitlines()
+    assert items and [json.loads(line) for line in lines] == items
+
+
+def test_jsonl_to_a_file_counts_its_lines(cli, book, tmp_path: Path) -> None:
+    out = tmp_path / "touches.jsonl"
+    r = cli("export", "touches", "-f", "jsonl", "--output", str(out))
+    n = len(out.read_text(encoding="utf-8").splitlines())
+    assert n > 0 and f"Wrote {n} touches to {out}" in r.stderr
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_read_in_small_chunks_is_the_same(cli, book, monkeypatch, fmt: str) -> None:
+    from khm.store import lists
+
+    whole = {e: cli("export", e, "-f", fmt).stdout for e in ("accounts", "reps", "touches")}
+    monkeypatch.setattr(lists, "CHUNK", 3)
+    assert {e: cli("export", e, "-f", fmt).stdout for e in whole} == whole

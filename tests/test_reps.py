@@ -200,3 +200,15 @@ def test_tricky_rep_names_survive_every_format(cli):
     assert _json(cli("rep", "list", "-f", "json"))["items"][0]["name"] == name
     rows = list(csv.DictReader(io.StringIO(cli("rep", "list", "-f", "csv").stdout)))
     assert rows[0]["name"] == name
+
+
+def test_list_jsonl_lines_are_the_json_items(cli):
+    cli("rep", "add", "anna", "--role", "expand", "--email", "anna@example.com")
+    cli("rep", "add", "bo", "--role", "keep")
+    cli("account", "add", "A1", "--owner", "anna")
+    cli("rep", "edit", "bo", "--inactive")
+    for args in ((), ("--all",)):
+        items = _json(cli("rep", "list", *args, "-f", "json"))["items"]
+        lines = cli("rep", "list", *args, "-f", "jsonl").stdout.splitlines()
+        assert [json.loads(line) for line in lines] == items
+    assert [i["accounts"] for i in items] == [1, 0]

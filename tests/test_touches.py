@@ -251,3 +251,15 @@ def test_logging_the_same_kind_twice_on_a_day_is_flagged(cli, acme):
     r = _log(cli, "ACME", "call")
     assert "call was already logged for this account on that date (#1)" in r.stdout
     assert _json(_log(cli, "ACME", "call", "-f", "json"))["same_day"] == [1, 2]
+
+
+@pytest.mark.parametrize("args", [(), ("--account", "beta"), ("--rep", "anna", "--limit", "2")])
+def test_touch_list_jsonl_lines_are_the_json_items(cli, touches, args):
+    items = _json(cli("touch", "list", *args, "-f", "json"))["items"]
+    lines = cli("touch", "list", *args, "-f", "jsonl").stdout.splitlines()
+    assert items and [json.loads(line) for line in lines] == items
+
+
+def test_touch_list_with_an_unknown_account_is_not_found(cli, touches):
+    r = cli("touch", "list", "--account", "ghost", "-f", "jsonl", code=ExitCode.NOT_FOUND)
+    assert r.stdout == "" and "account 'ghost' not found" in r.stderr

@@ -93,6 +93,8 @@ def kctx(ctx: typer.Context) -> KhmContext:
 # --------------------------------------------------------------------------- options
 
 TABLE_FORMATS = ("table", "json", "csv")
+#: the formats of a command that lists records (streamed: JSON, JSONL and CSV)
+LIST_FORMATS = ("table", "json", "jsonl", "csv")
 
 
 def _format_callback(allowed: tuple[str, ...]) -> Any:

@@ -1,7 +1,6 @@
-"""``khm import accounts|reps|touches FILE`` and ``khm export accounts|reps|touches``.
+"""``khm import accounts|reps|touches FILE`` (``khm export`` is in :mod:`khm.cli.export`).
 
-Thin: parse the options, call :mod:`khm.services.importing` / :mod:`khm.services.exporting`,
-render. See docs/import.md for the whole story (mapping, sniffing, the public sample).
+Thin: parse the options, call :mod:`khm.services.importing`, render. See docs/import.md for the whole story (mapping, sniffing, the public sample).
 """
 
 from __future__ import annotations
@@ -12,16 +11,11 @@ from typing import Annotated, Any
 
 import typer
 
-from khm.cli.common import format_option, kctx, parse_date
+from khm.cli.common import format_option, kctx
 
 import_app = typer.Typer(
     name="import",
     help="Load CSV exports from another CRM: accounts, reps, touches (upsert by key).",
-    no_args_is_help=True,
-)
-export_app = typer.Typer(
-    name="export",
-    help="Write accounts, reps or touches as CSV or JSON (formula-safe, re-importable).",
     no_args_is_help=True,
 )
 
@@ -283,119 +277,6 @@ for _entity, (_doc, _key_help) in _IMPORT_DOCS.items():
     import_app.command(_entity, help=_doc)(_cmd)
 
 
-# --------------------------------------------------------------------------- export
-
-OutputOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--output",
-        "-o",
-        help="Write to this file (atomically: a temporary file renamed into place).",
-        show_default=False,
-        dir_okay=False,
-    ),
-]
-
-
-def _write(text: str, output: Path | None, what: str, n: int) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    from khm.errors import InputError
-    from khm.render import atomic_write_text
-
-    try:
-        atomic_write_text(output, text)
-    except OSError as exc:
-        raise InputError(f"{output}: cannot write: {exc.strerror}") from None
-    typer.echo(f"Wrote {n} {what} to {output}", err=True)
-
-
-@export_app.command("accounts")
-def export_accounts(
-    ctx: typer.Context,
-    fmt: str = format_option(("csv", "json"), default="csv"),
-    output: OutputOpt = None,
-    type_: Annotated[
-        str | None, typer.Option("--type", help="Only expand or keep accounts.")
-    ] = None,
-    category: Annotated[
-        str | None, typer.Option("--category", help="Only this category (A-D).")
-    ] = None,
-    rep: Annotated[
-        str | None, typer.Option("--rep", help="Only accounts owned by this rep handle.")
-    ] = None,
-    country: Annotated[
-        str | None, typer.Option("--country", help="Only this ISO country code.")
-    ] = None,
-    no_archived: Annotated[
-        bool, typer.Option("--no-archived", help="Leave archived accounts out.")
-    ] = False,
-) -> None:
-    """Export accounts (every column the import reads, plus type and category)."""
-    from khm.services.exporting import export
-
-    result = export(
-        kctx(ctx).store(),
-        "accounts",
-        type_=type_,
-        category=category.upper() if category else None,
-        rep=rep,
-        country=country,
-        include_archived=not no_archived,
-    )
-    _write(result.render(fmt), output, "accounts", len(result.rows))
-
-
-@export_app.command("reps")
-def export_reps(
-    ctx: typer.Context,
-    fmt: str = format_option(("csv", "json"), default="csv"),
-    output: OutputOpt = None,
-    active_only: Annotated[bool, typer.Option("--active-only", help="Only active reps.")] = False,
-) -> None:
-    """Export reps."""
-    from khm.services.exporting import export
-
-    result = export(kctx(ctx).store(), "reps", active_only=active_only)
-    _write(result.render(fmt), output, "reps", len(result.rows))
-
-
-@export_app.command("touches")
-def export_touches(
-    ctx: typer.Context,
-    fmt: str = format_option(("csv", "json"), default="csv"),
-    output: OutputOpt = None,
-    rep: Annotated[
-        str | None, typer.Option("--rep", help="Only touches by this rep handle.")
-    ] = None,
-    account: Annotated[
-        str | None, typer.Option("--account", help="Only touches of this account key.")
-    ] = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="Only this activity kind.")] = None,
-    since: Annotated[
-        str | None, typer.Option("--since", help="From this date (YYYY-MM-DD).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="Up to this date (YYYY-MM-DD).")
-    ] = None,
-) -> None:
-    """Export touches (the account by its key; re-importable with khm import touches)."""
-    from khm.services.exporting import export
-
-    result = export(
-        kctx(ctx).store(),
-        "touches",
-        rep=rep,
-        account=account,
-        kind=kind,
-        since=parse_date(since, "--since") if since else None,
-        until=parse_date(until, "--until") if until else None,
-    )
-    _write(result.render(fmt), output, "touches", len(result.rows))
-
-
 def register(app: typer.Typer) -> None:
-    """Adds ``khm import ...`` and ``khm export ...`` to the root app."""
+    """Adds ``khm import ...`` to the root app."""
     app.add_typer(import_app, name="import")
-    app.add_typer(export_app, name="export")

@@ -164,8 +164,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("dbcmd", "Where the database is, its schema version, migrations."),
     "import": ("io", "Load CSV exports from another CRM: accounts, reps, touches (upsert by key)."),
     "export": (
-        "io",
-        "Write accounts, reps or touches as CSV or JSON (formula-safe, re-importable).",
+        "export",
+        "Write accounts, reps or touches as CSV, JSON or JSONL (formula-safe, re-importable).",
     ),
     "account": ("accounts", "Customer accounts: add, show, list, edit, archive."),
     "rep": ("reps", "Reps: add, show, list, edit."),

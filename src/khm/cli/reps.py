@@ -1,18 +1,16 @@
 """``khm rep``: add, show, list, edit the reps who follow up accounts.
 
-Thin: parse options, call one function of :mod:`khm.services.records`, render the result.
+Thin: parse options, call one function of :mod:`khm.services.records`, hand the result to
+:mod:`khm.render.records`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from khm.cli.common import TodayOption, format_option, kctx, resolve_today
-
-if TYPE_CHECKING:
-    from khm.services.records import RepDetail, RepRecord
+from khm.cli.common import LIST_FORMATS, TodayOption, format_option, kctx, resolve_today
 
 rep_app = typer.Typer(help="Reps: add, show, list, edit.", no_args_is_help=True)
 
@@ -35,83 +33,6 @@ CapacityOpt = Annotated[
 ]
 
 
-def _columns() -> list[Any]:
-    from khm.render import Column
-
-    return [
-        Column("handle"),
-        Column("name"),
-        Column("email"),
-        Column("role"),
-        Column("capacity", justify="right"),
-        Column("active"),
-        Column("accounts", justify="right"),
-    ]
-
-
-def _emit_rep(rec: RepRecord, fmt: str, headline: str, notes: list[str] | None = None) -> None:
-    if fmt == "json":
-        from khm.render import envelope, json_dumps
-
-        payload: dict[str, Any] = {"rep": rec.as_dict()}
-        if notes is not None:
-            payload["changes"] = notes
-        typer.echo(json_dumps(envelope("rep", **payload)))
-        return
-    from rich.markup import escape
-
-    from khm.render import get_console, text_value
-
-    c = get_console()
-    name = f" ({escape(rec.name)})" if rec.name else ""
-    c.print(
-        f"{headline} {escape(rec.handle)}{name}: role {rec.role}, "
-        f"capacity {text_value(rec.capacity)}" + ("" if rec.active else ", inactive")
-    )
-    for n in notes or []:
-        c.print(f"  {escape(n)}")
-
-
-def _print_detail(d: RepDetail) -> None:
-    from rich.markup import escape
-
-    from khm.render import Column, get_console, rich_table, text_value
-
-    r = d.rep
-    c = get_console()
-    c.print(f"[bold]{escape(r.handle)}[/bold] — {escape(r.name or '-')}")
-    for k, v in (
-        ("email", r.email or "-"),
-        ("role", r.role),
-        ("capacity", f"{text_value(r.capacity)} effort units a week"),
-        ("active", "yes" if r.active else "no"),
-        ("accounts", str(d.total)),
-        (
-            "touches",
-            f"{d.touches_recent} in the last {d.recent_days} days"
-            + (f", last on {d.last_touch.isoformat()}" if d.last_touch else ""),
-        ),
-    ):
-        c.print(f"  {k + ':':<10}{escape(v)}")
-    if not d.counts:
-        c.print("\nOwns no active accounts.")
-        return
-    types = sorted({t for t, _ in d.counts}, key=lambda t: {"expand": 0, "keep": 1}.get(t or "", 2))
-    cats = sorted({cat for _, cat in d.counts}, key=lambda x: (x is None, x or ""))
-    rows = []
-    for t in types:
-        row: dict[str, Any] = {"type": t or "untagged"}
-        for cat in cats:
-            row[cat or "untagged"] = d.counts.get((t, cat), 0)
-        row["total"] = sum(n for (tt, _), n in d.counts.items() if tt == t)
-        rows.append(row)
-    columns = [Column("type")]
-    columns += [Column(cat or "untagged", justify="right") for cat in cats]
-    columns.append(Column("total", justify="right"))
-    c.print()
-    c.print(rich_table(rows, columns, title="Accounts by type × category"))
-
-
 @rep_app.command("add")
 def rep_add(
     ctx: typer.Context,
@@ -123,6 +44,7 @@ def rep_add(
     fmt: str = format_option(("table", "json")),
 ) -> None:
     """Add a rep (handle, name, e-mail, role and weekly capacity)."""
+    from khm.render.records import rep_result
     from khm.services.records import add_rep
 
     k = kctx(ctx)
@@ -136,7 +58,7 @@ def rep_add(
         capacity=capacity,
         default_capacity=default_capacity,
     )
-    _emit_rep(rec, fmt, "Added rep")
+    rep_result(rec, fmt, "Added rep")
 
 
 @rep_app.command("show")
@@ -147,15 +69,10 @@ def rep_show(
     fmt: str = format_option(("table", "json")),
 ) -> None:
     """Show a rep with the accounts owned by type × category and recent touches."""
+    from khm.render.records import rep_detail
     from khm.services.records import show_rep
 
-    detail = show_rep(kctx(ctx).store(), handle, resolve_today(today))
-    if fmt == "json":
-        from khm.render import envelope, json_dumps
-
-        typer.echo(json_dumps(envelope("rep_detail", **detail.as_dict())))
-        return
-    _print_detail(detail)
+    rep_detail(show_rep(kctx(ctx).store(), handle, resolve_today(today)), fmt)
 
 
 @rep_app.command("list")
@@ -165,20 +82,13 @@ def rep_list(
         str | None, typer.Option("--role", help="expand, keep or any.", show_default=False)
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Include inactive reps.")] = False,
-    fmt: str = format_option(),
+    fmt: str = format_option(LIST_FORMATS),
 ) -> None:
     """List reps (active ones unless --all) with the number of accounts each owns."""
-    from khm.render import emit_rows
+    from khm.render.records import rep_list
     from khm.services.records import list_reps
 
-    recs = list_reps(kctx(ctx).store(), role=role, include_inactive=all_)
-    emit_rows(
-        [r.as_dict() for r in recs],
-        _columns(),
-        fmt,
-        kind="reps",
-        json_rows=[r.as_dict() for r in recs],
-    )
+    rep_list(list_reps(kctx(ctx).store(), role=role, include_inactive=all_), fmt)
 
 
 @rep_app.command("edit")
@@ -202,6 +112,7 @@ def rep_edit(
     fmt: str = format_option(("table", "json")),
 ) -> None:
     """Change a rep's name, e-mail, role, capacity or active flag."""
+    from khm.render.records import rep_result
     from khm.services.records import edit_rep
 
     rec, changed, owned = edit_rep(
@@ -213,7 +124,7 @@ def rep_edit(
         capacity=capacity,
         active=active,
     )
-    _emit_rep(rec, fmt, "Updated rep" if changed else "No change to rep", changed)
+    rep_result(rec, fmt, "Updated rep" if changed else "No change to rep", changed)
     if not rec.active and owned and fmt != "json":
         typer.echo(
             f"Note: {rec.handle} is inactive but still owns {owned} active account(s); "

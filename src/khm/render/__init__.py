@@ -20,7 +20,7 @@ The names below are the primitives most commands need, importable from ``khm.ren
 from __future__ import annotations
 
 from khm.render.cells import Column, csv_cell, md_cell, text_value
-from khm.render.files import atomic_write_text
+from khm.render.files import atomic_write_text, atomic_writer
 from khm.render.json import JSON_VERSION, envelope, error_envelope
 from khm.render.json import dumps as json_dumps
 from khm.render.table import (
@@ -37,6 +37,7 @@ __all__ = [
     "JSON_VERSION",
     "Column",
     "atomic_write_text",
+    "atomic_writer",
     "csv_cell",
     "csv_text",
     "emit_rows",

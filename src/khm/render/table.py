@@ -21,14 +21,19 @@ TABLE_ROW_LIMIT = 500
 
 
 def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[Column], out: IO[str]) -> int:
-    w = csv.writer(out, lineterminator="\n")
+    """``rows`` as CSV with the columns' keys as the header; returns the number of rows."""
     keys = [c.key for c in columns]
-    w.writerow(keys)
+    return write_csv_values(keys, ([row.get(k) for k in keys] for row in rows), out)
+
+
+def write_csv_values(header: Sequence[str], rows: Iterable[Sequence[Any]], out: IO[str]) -> int:
+    """Rows of values (in ``header`` order) as CSV, streamed; every cell formula-safe."""
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(header)
     n = 0
     write, cell = w.writerow, csv_cell
     for row in rows:
-        get = row.get
-        write([cell(get(k)) for k in keys])
+        write([cell(v) for v in row])
         n += 1
     return n
 

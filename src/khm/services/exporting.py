@@ -1,70 +1,34 @@
-"""``khm export accounts|reps|touches``: rows out of the database as CSV or JSON.
+"""``khm export accounts|reps|touches``: rows out of the database, streamed.
 
-The CSV is made to be imported again: its headers are the import field names (custom
-numeric fields as ``custom.NAME``, product lines joined with ``; ``), so
+The rows keep the import field names (:mod:`khm.store.lists` ``*_EXPORT_FIELDS``), so
 ``khm export accounts > a.csv`` then ``khm import accounts a.csv`` into another database
-gives the same accounts. Every text cell goes through :func:`khm.render.csv_cell`
-(spreadsheet formulas neutralised). ``type`` and ``category`` are exported for reading;
-they come from ``khm tag``, so an import ignores them.
+gives the same accounts; :mod:`khm.render.export` writes them as CSV, JSON or JSONL.
+``type`` and ``category`` are exported for reading; they come from ``khm tag``, so an
+import ignores them.
 """
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from khm.render import Column, emit_rows
+from khm.core.records import ExportRows
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from khm.store.db import Store
 
-ENTITIES = ("accounts", "reps", "touches")
 
-ACCOUNT_COLUMNS = (
-    "key",
-    "name",
-    "country",
-    "product_lines",
-    "revenue",
-    "employees",
-    "owner",
-    "type",
-    "category",
-    "lifecycle_stage",
-    "archived",
-)
-REP_COLUMNS = ("handle", "name", "email", "role", "capacity", "active")
-TOUCH_COLUMNS = ("id", "account", "date", "kind", "rep", "note", "source")
+def _streamed(store: Store, rows: Callable[[Connection], Iterator[Any]]) -> Iterator[Any]:
+    with store.engine.connect() as conn:
+        yield from rows(conn)
 
 
-@dataclass
-class Export:
-    kind: str
-    columns: list[str]
-    rows: list[dict[str, Any]]  # JSON-shaped: lists and dicts kept
-
-    def csv_rows(self) -> list[dict[str, Any]]:
-        out = []
-        for r in self.rows:
-            row = dict(r)
-            if "product_lines" in row:
-                row["product_lines"] = "; ".join(row["product_lines"] or [])
-            custom = row.pop("custom", None) or {}
-            for k, v in custom.items():
-                row[f"custom.{k}"] = v
-            out.append(row)
-        return out
-
-    def render(self, fmt: str) -> str:
-        buf = io.StringIO()
-        if fmt == "json":
-            emit_rows(self.rows, [], "json", kind=self.kind, out=buf)
-        else:
-            cols = [Column(c) for c in self.columns]
-            emit_rows(self.csv_rows(), cols, "csv", kind=self.kind, out=buf)
-        return buf.getvalue()
+def _account_values(r: Any) -> tuple[Any, ...]:
+    """An account row with its product lines as a list and its custom fields as a dict."""
+    return (*r[:3], list(r[3] or []), r[4], r[5], dict(r[6] or {}), *r[7:])
 
 
 def export(
@@ -81,32 +45,45 @@ def export(
     until: date | None = None,
     include_archived: bool = True,
     active_only: bool = False,
-) -> Export:
-    from khm.store import bulk
+    custom_fields: bool = False,
+) -> ExportRows:
+    """The rows of ``entity`` (filters applied in SQL), read while the caller iterates.
+    With ``custom_fields`` the accounts' custom field names are read first (one pass over
+    that column)."""
+    from khm.store import lists
 
-    with store.engine.connect() as conn:
-        if entity == "accounts":
-            rows = bulk.export_accounts(
-                conn,
-                type_=type_,
-                category=category,
-                owner=rep,
-                country=country.upper() if country else None,
-                include_archived=include_archived,
-            )
-            customs = sorted({k for r in rows for k in (r.get("custom") or {})})
-            for r in rows:
-                r["product_lines"] = list(r["product_lines"] or [])
-                r["custom"] = dict(r["custom"] or {})
-            return Export("accounts", [*ACCOUNT_COLUMNS, *(f"custom.{k}" for k in customs)], rows)
-        if entity == "reps":
-            return Export(
-                "reps", list(REP_COLUMNS), bulk.export_reps(conn, active_only=active_only)
-            )
-        return Export(
-            "touches",
-            list(TOUCH_COLUMNS),
-            bulk.export_touches(
-                conn, rep=rep, account_key=account, kind=kind, since=since, until=until
-            ),
+    if entity == "accounts":
+        filters: dict[str, Any] = {
+            "type_": type_,
+            "category": category,
+            "owner": rep,
+            "country": country.upper() if country else None,
+            "include_archived": include_archived,
+        }
+        names: set[str] = set()
+        if custom_fields:
+            with store.engine.connect() as conn:
+                for (custom,) in lists.export_accounts(conn, fields=("custom",), **filters):
+                    names.update(custom or ())
+        return ExportRows(
+            "accounts",
+            lists.ACCOUNT_EXPORT_FIELDS,
+            _streamed(store, lambda c: map(_account_values, lists.export_accounts(c, **filters))),
+            tuple(sorted(names)),
         )
+    if entity == "reps":
+        return ExportRows(
+            "reps",
+            lists.REP_EXPORT_FIELDS,
+            _streamed(store, lambda c: lists.export_reps(c, active_only=active_only)),
+        )
+    return ExportRows(
+        "touches",
+        lists.TOUCH_EXPORT_FIELDS,
+        _streamed(
+            store,
+            lambda c: lists.export_touches(
+                c, rep=rep, account_key=account, kind=kind, since=since, until=until
+            ),
+        ),
+    )

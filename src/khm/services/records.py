@@ -15,19 +15,30 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from khm.core.records import (
+    AccountDetail,
+    AccountRecord,
+    DueLine,
+    LoggedTouch,
+    RepDetail,
+    RepRecord,
+    TagChangeRecord,
+    TouchRecord,
+)
 from khm.errors import ConflictError, NotFoundError, UsageError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
     from sqlmodel import Session
 
     from khm.method import Method
     from khm.store.db import Store
-    from khm.store.models import Account, Rep, TagChange, Touch
+    from khm.store.models import Account, Rep
 
 from khm.io.parse import EMAIL_MAX, PRODUCT_LINE_MAX
 
@@ -243,325 +254,6 @@ def clean_product_lines(values: Iterable[str], what: str = "--product-line") -> 
 
     texts = [clean_text(v, what, max_len=10_000) or "" for v in values]
     return _read(what, parse_product_lines, texts)
-
-
-# --------------------------------------------------------------------------- records
-
-
-@dataclass(slots=True)  # not frozen: built 100k times per list, frozen init is slow
-class AccountRecord:
-    id: int
-    key: str
-    name: str
-    country: str | None
-    product_lines: list[str]
-    revenue: float | None
-    employees: float | None
-    custom: dict[str, Any]
-    owner: str | None
-    type: str | None
-    category: str | None
-    type_manual: bool
-    category_manual: bool
-    manual_reason: str | None
-    tagged_at: datetime | None
-    lifecycle_stage: str | None
-    archived: bool
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, a: Any) -> AccountRecord:
-        """From an ``Account`` or a row of its columns."""
-        assert a.id is not None
-        return cls(
-            id=a.id,
-            key=a.key,
-            name=a.name,
-            country=a.country,
-            product_lines=list(a.product_lines or []),
-            revenue=a.revenue,
-            employees=a.employees,
-            custom=dict(a.custom or {}),
-            owner=a.owner,
-            type=a.type,
-            category=a.category,
-            type_manual=bool(a.type_manual),
-            category_manual=bool(a.category_manual),
-            manual_reason=a.manual_reason,
-            tagged_at=a.tagged_at,
-            lifecycle_stage=a.lifecycle_stage,
-            archived=bool(a.archived),
-            created_at=a.created_at,
-            updated_at=a.updated_at,
-        )
-
-    @property
-    def anchor(self) -> date:
-        """Where never-touched kinds start their spread first due date."""
-        return (self.tagged_at or self.created_at).date()
-
-    def as_dict(self) -> dict[str, Any]:
-        """Every field, for JSON."""
-        return {
-            "key": self.key,
-            "name": self.name,
-            "country": self.country,
-            "product_lines": list(self.product_lines),
-            "revenue": self.revenue,
-            "employees": self.employees,
-            "custom": dict(self.custom),
-            "owner": self.owner,
-            "type": self.type,
-            "category": self.category,
-            "type_manual": self.type_manual,
-            "category_manual": self.category_manual,
-            "manual_reason": self.manual_reason,
-            "tagged_at": self.tagged_at,
-            "lifecycle_stage": self.lifecycle_stage,
-            "archived": self.archived,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
-
-    def row(self) -> dict[str, Any]:
-        """The list columns, for tables and CSV."""
-        return {
-            "key": self.key,
-            "name": self.name,
-            "country": self.country,
-            "product_lines": list(self.product_lines),
-            "revenue": self.revenue,
-            "employees": self.employees,
-            "type": self.type,
-            "category": self.category,
-            "owner": self.owner,
-            "stage": self.lifecycle_stage,
-        }
-
-
-@dataclass(frozen=True)
-class RepRecord:
-    id: int
-    handle: str
-    name: str
-    email: str | None
-    role: str
-    capacity: float
-    active: bool
-    created_at: datetime
-    updated_at: datetime
-    accounts: int = 0  # active accounts owned
-
-    @classmethod
-    def of(cls, r: Rep, accounts: int = 0) -> RepRecord:
-        assert r.id is not None
-        return cls(
-            id=r.id,
-            handle=r.handle,
-            name=r.name,
-            email=r.email,
-            role=r.role,
-            capacity=r.capacity,
-            active=bool(r.active),
-            created_at=r.created_at,
-            updated_at=r.updated_at,
-            accounts=accounts,
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "handle": self.handle,
-            "name": self.name,
-            "email": self.email,
-            "role": self.role,
-            "capacity": self.capacity,
-            "active": self.active,
-            "accounts": self.accounts,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
-
-
-@dataclass(slots=True)  # not frozen: built 100k times per list, frozen init is slow
-class TouchRecord:
-    id: int
-    account: str  # account key
-    account_name: str
-    rep: str | None
-    kind: str
-    date: date
-    note: str | None
-    source: str
-    created_at: datetime
-
-    @classmethod
-    def of(cls, t: Touch, account_key: str, account_name: str) -> TouchRecord:
-        assert t.id is not None
-        return cls(
-            id=t.id,
-            account=account_key,
-            account_name=account_name,
-            rep=t.rep,
-            kind=t.kind,
-            date=t.date,
-            note=t.note,
-            source=t.source,
-            created_at=t.created_at,
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "date": self.date,
-            "account": self.account,
-            "account_name": self.account_name,
-            "kind": self.kind,
-            "rep": self.rep,
-            "note": self.note,
-            "source": self.source,
-            "created_at": self.created_at,
-        }
-
-
-@dataclass(frozen=True)
-class TagChangeRecord:
-    id: int
-    changed_at: datetime
-    field: str
-    old: str | None
-    new: str | None
-    who: str
-    reason: str | None
-    rule: str | None
-
-    @classmethod
-    def of(cls, t: TagChange) -> TagChangeRecord:
-        assert t.id is not None
-        return cls(t.id, t.changed_at, t.field, t.old, t.new, t.who, t.reason, t.rule)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "changed_at": self.changed_at,
-            "field": self.field,
-            "old": self.old,
-            "new": self.new,
-            "who": self.who,
-            "reason": self.reason,
-            "rule": self.rule,
-        }
-
-
-@dataclass(frozen=True)
-class DueLine:
-    """One activity kind of an account's cadence, as ``account show`` and ``log`` print it."""
-
-    kind: str
-    label: str
-    mode: str
-    interval: str
-    last_touch: date | None
-    due: date
-    overdue_from: date
-    status: str  # ok | due | overdue
-    days_late: int  # days past the due date (0 when not due)
-    first: bool  # never touched: ``due`` is the spread first date
-
-    @property
-    def status_text(self) -> str:
-        if self.status == "overdue":
-            return f"overdue {self.days_late} day{'s' if self.days_late != 1 else ''}"
-        return self.status
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "label": self.label,
-            "mode": self.mode,
-            "interval": self.interval,
-            "last_touch": self.last_touch,
-            "next_due": self.due,
-            "overdue_from": self.overdue_from,
-            "status": self.status,
-            "days_late": self.days_late,
-            "first": self.first,
-        }
-
-
-@dataclass(frozen=True)
-class AccountDetail:
-    account: AccountRecord
-    owner_name: str | None
-    owner_active: bool | None
-    tagged: bool
-    schedule: list[DueLine]
-    touches: list[TouchRecord]
-    touch_count: int
-    history: list[TagChangeRecord]
-    today: date
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "account": self.account.as_dict(),
-            "owner_name": self.owner_name,
-            "tagged": self.tagged,
-            "today": self.today,
-            "schedule": [d.as_dict() for d in self.schedule],
-            "touch_count": self.touch_count,
-            "recent_touches": [t.as_dict() for t in self.touches],
-            "tag_history": [h.as_dict() for h in self.history],
-        }
-
-
-@dataclass(frozen=True)
-class RepDetail:
-    rep: RepRecord
-    counts: dict[tuple[str | None, str | None], int]
-    touches_recent: int
-    recent_days: int
-    last_touch: date | None
-    today: date
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    def as_dict(self) -> dict[str, Any]:
-        matrix: dict[str, dict[str, int]] = {}
-        for (t, c), n in sorted(self.counts.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
-            matrix.setdefault(t or "untagged", {})[c or "untagged"] = n
-        return {
-            "rep": self.rep.as_dict(),
-            "accounts_total": self.total,
-            "accounts_by_type_category": matrix,
-            "touches_recent": self.touches_recent,
-            "recent_days": self.recent_days,
-            "last_touch": self.last_touch,
-            "today": self.today,
-        }
-
-
-@dataclass(frozen=True)
-class LoggedTouch:
-    touch: TouchRecord
-    account: AccountRecord
-    next_due: list[DueLine]  # the logged kind and the kinds it covers, that are in the cadence
-    in_cadence: bool  # the logged kind is part of the account's cadence
-    same_day: tuple[int, ...] = ()  # ids of other touches of this kind, account and date
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "touch": self.touch.as_dict(),
-            "account": {
-                "key": self.account.key,
-                "name": self.account.name,
-                "type": self.account.type,
-                "category": self.account.category,
-            },
-            "in_cadence": self.in_cadence,
-            "same_day": list(self.same_day),
-            "next_due": [d.as_dict() for d in self.next_due],
-        }
 
 
 # --------------------------------------------------------------------------- inputs
@@ -859,9 +551,12 @@ def list_accounts(
     archived: bool | None = False,
     sort: str = "key",
     limit: int | None = None,
-) -> list[AccountRecord]:
-    from khm.store.queries import AccountFilter
-    from khm.store.queries import list_accounts as q_list
+) -> Iterator[AccountRecord]:
+    """The accounts matching the filters, streamed from the database (bounded memory).
+
+    Every option is checked (and ``rep`` looked up) before this returns, so a bad value is
+    a clean error before anything is written."""
+    from khm.store.lists import AccountFilter, iter_accounts
 
     if sort not in ACCOUNT_SORTS:
         raise UsageError(f"--sort: {sort!r} is not one of {', '.join(ACCOUNT_SORTS)}")
@@ -882,10 +577,26 @@ def list_accounts(
         sort=sort,
         limit=limit,
     )
-    with store.transaction() as s:
-        if flt.owner is not None:
-            _rep_or_fail(s, flt.owner, "--rep")
-        return [AccountRecord.of(a) for a in q_list(s, flt)]
+    if flt.owner is not None:
+        _check_rep(store, flt.owner, "--rep")
+    return _streamed(store, lambda conn: map(AccountRecord.of, iter_accounts(conn, flt)))
+
+
+T = TypeVar("T")
+
+
+def _streamed(store: Store, rows: Callable[[Connection], Iterator[T]]) -> Iterator[T]:
+    """``rows(conn)`` read on one connection held open while the caller iterates."""
+    with store.engine.connect() as conn:
+        yield from rows(conn)
+
+
+def _check_rep(store: Store, handle: str, what: str) -> None:
+    from khm.store.lists import rep_exists
+
+    with store.engine.connect() as conn:
+        if not rep_exists(conn, handle):
+            raise NotFoundError(f"{what}: rep {handle!r} not found (see 'khm rep list --all')")
 
 
 def due_lines(
@@ -1061,14 +772,18 @@ def edit_rep(
 
 def list_reps(
     store: Store, *, role: str | None = None, include_inactive: bool = False
-) -> list[RepRecord]:
-    from khm.store.queries import list_reps as q_list
+) -> Iterator[RepRecord]:
+    """Reps by handle with the number of active accounts each owns, streamed."""
+    from khm.store.lists import iter_reps
 
     rl = validate_role(role) if role is not None else None
-    with store.transaction() as s:
-        return [
-            RepRecord.of(r, n) for r, n in q_list(s, role=rl, include_inactive=include_inactive)
-        ]
+    return _streamed(
+        store,
+        lambda conn: (
+            RepRecord.of(r, int(r.accounts))
+            for r in iter_reps(conn, role=rl, include_inactive=include_inactive)
+        ),
+    )
 
 
 def show_rep(store: Store, handle: str, today: date, recent_days: int = 28) -> RepDetail:
@@ -1178,31 +893,37 @@ def list_touches(
     since: date | None = None,
     until: date | None = None,
     limit: int | None = None,
-) -> list[TouchRecord]:
-    from khm.store.queries import TouchFilter
-    from khm.store.queries import list_touches as q_list
+) -> Iterator[TouchRecord]:
+    """Touches newest first, streamed; options checked before this returns."""
+    from khm.store.lists import TouchFilter, find_account_id, iter_touches
 
     if since is not None and until is not None and since > until:
         raise UsageError(f"--since {since.isoformat()} is after --until {until.isoformat()}")
     if limit is not None and limit < 1:
         raise UsageError(f"--limit: {limit} must be at least 1")
     handle = normalise_handle(rep, "--rep") if rep is not None else None
-    with store.transaction() as s:
-        if handle is not None:
-            _rep_or_fail(s, handle, "--rep")
-        acc_id = None
-        if account is not None:
-            acc = _account_or_fail(s, account)
-            acc_id = acc.id
-        flt = TouchFilter(
-            account_id=acc_id,
-            rep=handle,
-            kind=kind.strip().lower() if kind else None,
-            since=since,
-            until=until,
-            limit=limit,
-        )
-        return [TouchRecord.of(t, k, n) for t, k, n in q_list(s, flt)]
+    if handle is not None:
+        _check_rep(store, handle, "--rep")
+    acc_id = None
+    if account is not None:
+        with store.engine.connect() as conn:
+            acc_id = find_account_id(conn, account.strip())
+        if acc_id is None:
+            raise NotFoundError(f"account {account!r} not found (see 'khm account list --all')")
+    flt = TouchFilter(
+        account_id=acc_id,
+        rep=handle,
+        kind=kind.strip().lower() if kind else None,
+        since=since,
+        until=until,
+        limit=limit,
+    )
+    return _streamed(
+        store,
+        lambda conn: (
+            TouchRecord.of(t, t.account_key, t.account_name) for t in iter_touches(conn, flt)
+        ),
+    )
 
 
 def get_touch(store: Store, touch_id: int) -> TouchRecord:

@@ -11,7 +11,7 @@ from datetime import date
 from operator import add, itemgetter
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, Table, bindparam, select, type_coerce, update
+from sqlalchemy import Table, bindparam, select, update
 
 from khm.store.models import Account, Rep, Touch
 
@@ -296,82 +296,3 @@ def update_rows(
             if progress is not None:
                 progress(len(chunk))
     return n
-
-
-# --------------------------------------------------------------------------- export reads
-
-
-def export_accounts(
-    conn: Connection,
-    *,
-    type_: str | None = None,
-    category: str | None = None,
-    owner: str | None = None,
-    country: str | None = None,
-    include_archived: bool = True,
-) -> list[dict[str, Any]]:
-    """Accounts in key order with every exportable column (filters applied in SQL)."""
-    t = ACCOUNT_T
-    cols = ("key", "name", "country", "product_lines", "revenue", "employees", "custom")
-    cols += ("owner", "type", "category", "lifecycle_stage", "archived")
-    q = select(*(t.c[c] for c in cols)).order_by(t.c.key)
-    if type_:
-        q = q.where(t.c.type == type_)
-    if category:
-        q = q.where(t.c.category == category)
-    if owner:
-        q = q.where(t.c.owner == owner)
-    if country:
-        q = q.where(t.c.country == country)
-    if not include_archived:
-        q = q.where(t.c.archived.is_(False))
-    return [dict(zip(cols, r, strict=True)) for r in conn.execute(q)]
-
-
-def export_reps(conn: Connection, *, active_only: bool = False) -> list[dict[str, Any]]:
-    t = REP_T
-    cols = ("handle", "name", "email", "role", "capacity", "active")
-    q = select(*(t.c[c] for c in cols)).order_by(t.c.handle)
-    if active_only:
-        q = q.where(t.c.active.is_(True))
-    return [dict(zip(cols, r, strict=True)) for r in conn.execute(q)]
-
-
-def export_touches(
-    conn: Connection,
-    *,
-    rep: str | None = None,
-    account_key: str | None = None,
-    kind: str | None = None,
-    since: date | None = None,
-    until: date | None = None,
-) -> list[dict[str, Any]]:
-    """Touches by date, account key, id; the account given by its key."""
-    t, a = TOUCH_T, ACCOUNT_T
-    cols = ("id", "account", "date", "kind", "rep", "note", "source")
-    q = (
-        select(
-            t.c.id,
-            a.c.key.label("account"),
-            # the date as the database gives it: ISO text on SQLite (written out as it is,
-            # not parsed into a million date objects and formatted back), a date elsewhere
-            type_coerce(t.c.date, String).label("date"),
-            t.c.kind,
-            t.c.rep,
-            t.c.note,
-            t.c.source,
-        )
-        .join(a, a.c.id == t.c.account_id)
-        .order_by(t.c.date, a.c.key, t.c.id)
-    )
-    if rep:
-        q = q.where(t.c.rep == rep)
-    if account_key:
-        q = q.where(a.c.key == account_key)
-    if kind:
-        q = q.where(t.c.kind == kind)
-    if since:
-        q = q.where(t.c.date >= since)
-    if until:
-        q = q.where(t.c.date <= until)
-    return [dict(zip(cols, r, strict=True)) for r in conn.execute(q)]
