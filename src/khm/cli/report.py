@@ -131,10 +131,7 @@ def report(
             t = csv_table(result, name)
             _write(output / f"{name}.csv", csv_text(t.rows, t.columns))
     else:
-        from khm.services import paused_gc
-
-        with paused_gc():
-            text = render(result, fmt, to_file=output is not None)
+        text = render(result, fmt, to_file=output is not None)
         if output is not None:
             _write(output, text)
         elif fmt == "table":

@@ -587,7 +587,7 @@ def weekly(
     holidays. `--format csv` is the plan export. Rules: docs/weekly.md.
     """
     from khm.errors import UsageError
-    from khm.services.weekly import parse_iso_week, paused_gc
+    from khm.services.weekly import parse_iso_week
 
     if ics_kind not in ("todo", "event"):
         raise UsageError(f"--ics-kind: {ics_kind!r} is not one of todo, event")
@@ -596,8 +596,7 @@ def weekly(
     day = resolve_today(today)
     k = kctx(ctx)
     method = k.method()
-    with paused_gc():  # the plan and its rendering: many small objects, no cycles
-        _weekly(k, method, day, week, rep, fmt, out_dir, include_empty, ics_kind)
+    _weekly(k, method, day, week, rep, fmt, out_dir, include_empty, ics_kind)
 
 
 def _weekly(

@@ -77,18 +77,15 @@ def assign_accounts(
 ) -> AssignResult:
     """Owners for the active tagged accounts (see :mod:`khm.core.assign`), written in
     one transaction with a history row per move; ``dry_run`` writes nothing."""
-    from khm.services import paused_gc
-
-    with paused_gc():  # 100k accounts: a million live objects, see tag_accounts
-        return _assign_accounts(
-            store,
-            method,
-            today=today,
-            rebalance=rebalance,
-            dry_run=dry_run,
-            who=who,
-            tolerance=tolerance,
-        )
+    return _assign_accounts(
+        store,
+        method,
+        today=today,
+        rebalance=rebalance,
+        dry_run=dry_run,
+        who=who,
+        tolerance=tolerance,
+    )
 
 
 def _assign_accounts(

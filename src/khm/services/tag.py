@@ -191,20 +191,15 @@ def tag_accounts(
 ) -> TagResult:
     """Apply the rules to every active account. With ``keys`` only those accounts are
     written (the ABC shares are still taken over all active accounts)."""
-    from khm.services import paused_gc
-
-    # a first run over a big book builds a million small objects that all live until the
-    # output is written: automatic collections would walk them again and again
-    with paused_gc():
-        return _tag_accounts(
-            store,
-            method,
-            today=today,
-            dry_run=dry_run,
-            who=who,
-            reset_manual=reset_manual,
-            keys=keys,
-        )
+    return _tag_accounts(
+        store,
+        method,
+        today=today,
+        dry_run=dry_run,
+        who=who,
+        reset_manual=reset_manual,
+        keys=keys,
+    )
 
 
 def _tag_accounts(
