@@ -408,22 +408,6 @@ def test_empty_database_reports_nothing_asked_and_passes_fail_under(cli):
     assert data["sections"]["coverage"]["totals"]["coverage_pct"] is None
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    key=st.text(min_size=1, max_size=12),
-    kind=st.sampled_from(sorted(M.activities)),
-    iv=st.sampled_from(["10d", "2w", "1m", "quarterly", "6m", "yearly"]),
-    anchor=st.dates(date(2020, 1, 1), date(2030, 12, 31)),
-)
-def test_first_due_ordinal_agrees_with_the_due_module(key, kind, iv, anchor):
-    from khm.core.due import first_due
-    from khm.core.reports import first_due_ordinal
-
-    interval = Interval.parse(iv)
-    want = first_due(anchor, key, kind, interval)
-    assert date.fromordinal(first_due_ordinal(anchor.toordinal(), key, kind, interval)) == want
-
-
 # --------------------------------------------------------------------------- the memoised book replay
 
 

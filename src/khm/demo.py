@@ -44,10 +44,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 from typing import Any
 
-from khm.method import Interval, Method, default_method, stable_fraction
+from khm.core.due import first_due
+from khm.method import Method, default_method
 
 DEFAULT_SEED = 42
 DEFAULT_ACCOUNTS = 700
@@ -959,19 +959,6 @@ def _expected_touches_per_year(accs: list[DemoAccount], method: Method) -> float
     return total
 
 
-@lru_cache(maxsize=4096)
-def _span_days(anchor: date, interval: Interval) -> int:
-    return (interval.add_to(anchor) - anchor).days
-
-
-def _first_due(anchor: date, key: str, kind: str, interval: Interval) -> date:
-    """:func:`khm.core.due.first_due`, with the interval's length cached per anchor (the
-    same dates, tested; most accounts share a handful of anchors)."""
-    return anchor + timedelta(
-        days=math.floor(stable_fraction(key, kind) * _span_days(anchor, interval))
-    )
-
-
 class _Sim:
     """Everything the touch simulation needs; :meth:`touches` gives one account's touches
     from its own random stream, so accounts can be simulated again (streaming) alike."""
@@ -1065,7 +1052,7 @@ class _Sim:
                 # (from the day the account got its present tags), so the simulated
                 # team follows the lists it would have been given
                 anchor = a.tagged_on or a.first_tagged or start
-                last = _first_due(anchor, a.key, kind, interval).toordinal() - base - step
+                last = first_due(anchor, a.key, kind, interval).toordinal() - base - step
                 while True:
                     due = last + step
                     u = rng.random()
@@ -1074,7 +1061,7 @@ class _Sim:
                         when = due + rng.randint(-spread, spread)
                     elif u < dil.on_time + dil.late:
                         # late: past the grace period by up to six weeks
-                        grace = max(7, round(step / 4))
+                        grace = method.grace.grace_days(interval)
                         when = due + grace + rng.randint(1, max(2, min(42, step // 2)))
                     else:
                         when = due + round(step * rng.uniform(0.9, 1.4))  # a cycle missed

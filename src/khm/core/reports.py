@@ -34,8 +34,8 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
-from khm.core.period import Period
-from khm.method import CATEGORIES, TYPES, CalendarRules, Interval, Method, stable_fraction
+from khm.core.period import Period, week_label
+from khm.method import CATEGORIES, TYPES, CalendarRules, Interval, Method
 
 REPORT_KINDS: tuple[str, ...] = ("coverage", "neglected", "portfolio", "workload", "movement")
 STATUSES: tuple[str, ...] = ("on_time", "late", "missed", "open")
@@ -150,13 +150,6 @@ def no_human_shift(rules: CalendarRules) -> Callable[[int], int]:
         return out
 
     return shift
-
-
-def first_due_ordinal(anchor: int, account_key: str, kind: str, interval: Interval) -> int:
-    """:func:`khm.core.due.first_due` on ordinals (same formula, cached month arithmetic;
-    a test checks that both agree)."""
-    span = add_interval(anchor, interval) - anchor
-    return anchor + math.floor(stable_fraction(account_key, kind) * span)
 
 
 # --------------------------------------------------------------------------- the due-event simulation
@@ -491,8 +484,8 @@ def simulate_accounts(
             if last is not None and stream and stream[0] <= last:
                 stream = [x for x in stream if x > last]
             if last is None:
-                # first_due_ordinal inlined (stable_fraction of (key, kind), the span of
-                # the first interval after the anchor cached): ~300 000 calls
+                # khm.core.due.first_due inlined on ordinals (stable_fraction of (key,
+                # kind), the span of the first interval after the anchor cached)
                 span = spans.get((anchor, rule))
                 if span is None:
                     span = spans[(anchor, rule)] = add_interval(anchor, interval) - anchor
@@ -674,8 +667,7 @@ def workload_report(
         c = cells.get((rep, monday))
         if c is None:
             md = date.fromordinal(monday)
-            y, w, _ = md.isocalendar()
-            c = cells[(rep, monday)] = WorkloadWeek(rep, f"{y}-W{w:02d}", md)
+            c = cells[(rep, monday)] = WorkloadWeek(rep, week_label(md), md)
         return c
 
     for (owner, monday), (effort, count) in sim.planned.items():
