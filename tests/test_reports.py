@@ -460,8 +460,8 @@ _PERIODS = [
 def _books(draw):
     """A small book whose accounts share anchors, touch days and owners (so the memo of
     simulate_accounts is hit), with covering kinds, untagged accounts and old touches."""
+    from khm.core.constants import CATEGORIES, TYPES
     from khm.core.reports import AccountFacts
-    from khm.method import CATEGORIES, TYPES
 
     period = draw(st.sampled_from(_PERIODS))
     start, end = period.start.toordinal(), period.end.toordinal()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from khm.cli.common import TodayOption, format_option, kctx, resolve_today
+from khm.core.constants import CATEGORIES, TYPES
 
 if TYPE_CHECKING:
     from khm.core.capacity import CapacityPlan, RepCapacity
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 #: The moves table shows this many rows; --format csv/json list every move.
 TABLE_LIMIT = 200
-CELLS = tuple(f"{t}/{c}" for t in ("expand", "keep") for c in "ABCD")
+CELLS = tuple(f"{t}/{c}" for t in TYPES for c in CATEGORIES)
 
 
 def _pct(v: float | None) -> str:

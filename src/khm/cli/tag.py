@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from khm.cli.common import TodayOption, format_option, kctx, resolve_today
+from khm.core.constants import CATEGORIES
 from khm.errors import UsageError
 
 if TYPE_CHECKING:
@@ -317,14 +318,14 @@ def _print_run(res: TagResult, rows: list[dict[str, Any]]) -> None:
         row: dict[str, Any] = {"type": t, **cats, "total": sum(cats.values())}
         matrix.append(row)
     totals: dict[str, Any] = {"type": "total"}
-    for cat in ("A", "B", "C", "D"):
+    for cat in CATEGORIES:
         totals[cat] = sum(res.counts[t][cat] for t in res.counts)
     totals["total"] = sum(v for k, v in totals.items() if k != "type")
     matrix.append(totals)
     c.print(
         rich_table(
             matrix,
-            [Column("type")] + [Column(x, justify="right") for x in ("A", "B", "C", "D", "total")],
+            [Column("type")] + [Column(x, justify="right") for x in (*CATEGORIES, "total")],
             title=f"Accounts by type × category{' (after the run)' if res.dry_run else ''}",
         )
     )

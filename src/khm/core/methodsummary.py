@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from khm.core.calendar import human_weeks_per_year
-from khm.method import CATEGORIES, TYPES, Method
+from khm.core.constants import CATEGORIES, TYPES
+from khm.method import Method
 
 
 def human_effort_per_year(method: Method, account_type: str, category: str) -> float:

@@ -43,10 +43,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from khm.core.calendar import WEEKDAYS, HolidayDates, human_days_in_week
+from khm.core.constants import TYPES
 from khm.core.due import first_due
 from khm.core.period import week_label
 from khm.core.triggers import Prefilter, TagEvent, TriggerFacts, TriggerHit, fire
-from khm.method import TYPES, Interval, Method
+from khm.method import Interval, Method
 
 #: Overdue first; a trigger item ranks like a due one (lateness 0 unless merged with a
 #: due item), so the list follows the stated priority exactly.

@@ -34,8 +34,9 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
+from khm.core.constants import CATEGORIES, TYPES
 from khm.core.period import Period, week_label
-from khm.method import CATEGORIES, TYPES, CalendarRules, Interval, Method
+from khm.method import CalendarRules, Interval, Method
 
 REPORT_KINDS: tuple[str, ...] = ("coverage", "neglected", "portfolio", "workload", "movement")
 STATUSES: tuple[str, ...] = ("on_time", "late", "missed", "open")

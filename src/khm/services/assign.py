@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from khm.core.assign import DEFAULT_TOLERANCE, AssignAccount, AssignRep, plan_assignment
 from khm.core.capacity import LoadTable
+from khm.core.constants import ROLES
 
 if TYPE_CHECKING:
     from khm.method import Method
@@ -191,7 +192,7 @@ def _assign_accounts(
 
 def _summary(result: AssignResult) -> dict[str, Any]:
     spread: dict[str, dict[str, float]] = {}
-    for role in ("expand", "keep", "any"):
+    for role in ROLES:
         reps = [r for r in result.reps if r.role == role and r.capacity > 0]
         if not reps:
             continue

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from khm.core.constants import CATEGORIES, ROLES, TYPES
 from khm.errors import ConflictError, NotFoundError, UsageError
 
 if TYPE_CHECKING:
@@ -29,9 +30,6 @@ if TYPE_CHECKING:
     from khm.store.db import Store
     from khm.store.models import Account, Rep, TagChange, Touch
 
-ROLES: tuple[str, ...] = ("expand", "keep", "any")
-TYPES: tuple[str, ...] = ("expand", "keep")
-CATEGORIES: tuple[str, ...] = ("A", "B", "C", "D")
 ACCOUNT_SORTS: tuple[str, ...] = ("key", "name", "revenue", "category")
 RECENT_TOUCHES = 10
 

@@ -15,8 +15,9 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from khm.core.classify import AccountFacts, classify, share_group_sizes, skipped_rules
+from khm.core.constants import CATEGORIES, TYPES
 from khm.errors import NotFoundError, UsageError
-from khm.method import CATEGORIES, TYPES, Method
+from khm.method import Method
 
 if TYPE_CHECKING:
     from khm.store.db import Store
