@@ -67,14 +67,6 @@ class RepFacts:
 
 
 @dataclass(frozen=True)
-class TouchFact:
-    account_id: int
-    kind: str
-    day: date
-    rep: str | None
-
-
-@dataclass(frozen=True)
 class TagChangeFact:
     account_id: int
     field: str
@@ -154,13 +146,6 @@ def no_human_shift(rules: CalendarRules) -> Callable[[int], int]:
 
 
 # --------------------------------------------------------------------------- the due-event simulation
-
-
-@dataclass(frozen=True)
-class DueEvent:
-    due: date
-    status: str  # on_time | late | missed | open
-    done: date | None  # the touch that answered it (on time or late)
 
 
 def simulate(
@@ -251,42 +236,6 @@ def simulate(
             k += 1  # missed (or still open): the chain goes on
             known = d_next
     return counts
-
-
-def replay(
-    *,
-    interval: Interval,
-    grace_days: int,
-    last_before: date | None,
-    first: date,
-    touches: Iterable[date],
-    period: Period,
-    today: date,
-    shift: Callable[[int], int] | None = None,
-) -> list[DueEvent]:
-    """The due events of one (account, kind) in the period, one by one (for tests and
-    explanations). Same rules as :func:`simulate`."""
-    events: list[tuple[int, str]] = []
-    ords = sorted({t.toordinal() for t in touches if last_before is None or t > last_before})
-    simulate(
-        interval=interval,
-        grace_days=grace_days,
-        last_before=last_before.toordinal() if last_before else None,
-        first=first.toordinal(),
-        touches=ords,
-        start=period.start.toordinal(),
-        end=period.end.toordinal(),
-        today=today.toordinal(),
-        shift=shift,
-        events=events,
-    )
-    out = []
-    for d, status in events:
-        done = None
-        if status in ("on_time", "late"):
-            done = date.fromordinal(next(t for t in ords if t >= d))
-        out.append(DueEvent(date.fromordinal(d), status, done))
-    return out
 
 
 # --------------------------------------------------------------------------- coverage and planned work
