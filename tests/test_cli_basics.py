@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from khm import __version__
 from khm.cli.main import app
 
@@ -177,3 +179,17 @@ def test_method_check_json_error_envelope(cli, tmp_path: Path):
 def test_bad_database_url_is_a_clean_error(cli):
     r = cli("--db", "nosuchdialect://x/y", "db", "status", code=6)
     assert "Error:" in r.stderr
+
+
+def test_the_process_entry_sets_the_garbage_collector_policy_once(monkeypatch):
+    import gc
+
+    from khm.cli.main import run
+
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "disable", lambda: calls.append("disable"))
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    with pytest.raises(SystemExit) as exc:
+        run(["--help"])
+    assert exc.value.code == 0
+    assert calls == ["disable", "freeze"]  # off for the command, frozen at exit

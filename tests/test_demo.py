@@ -339,18 +339,6 @@ def test_round_robin_owners_take_turns_within_each_role():
         generate(seed=2, today=TODAY, accounts=10, owners="random")
 
 
-def test_first_activities_fall_where_the_planner_spreads_them(demo):
-    from khm.core.due import first_due
-    from khm.demo import _first_due
-
-    for a in demo.accounts[:200]:
-        for kind, interval in METHOD.cadence_for(a.expected_type, a.expected_category).items():
-            for anchor in (a.tagged_on, a.created, TODAY):
-                assert _first_due(anchor, a.key, kind, interval) == first_due(
-                    anchor, a.key, kind, interval
-                )
-
-
 def test_slugify_makes_ascii_keys():
     assert slugify("Bjørn Ærø A/S") == "bjorn-aero-a-s"
     assert slugify("Õunapuu OÜ") == "ounapuu-ou"

@@ -226,26 +226,138 @@ def test_every_carried_item_is_listed_later_when_the_rep_does_the_work(book, sta
         monday += timedelta(days=7)
 
 
-@SETTINGS
-@given(
-    st.text(min_size=1, max_size=12),
-    st.sampled_from(["1d", "10d", "2w", "1m", "2m", "quarterly", "6m", "yearly"]),
-    st.dates(date(2020, 1, 1), date(2030, 1, 1)),
-    st.dictionaries(st.sampled_from(KINDS), st.dates(date(2020, 1, 1), date(2030, 1, 1))),
-    st.sampled_from(KINDS),
-)
-def test_the_planners_memoised_due_dates_equal_core_due(key, iv, anchor, last, kind):
-    from khm.core.planner import _Rules
-    from khm.method import Interval
+INTERVALS = ["1d", "10d", "2w", "3w", "1m", "2m", "quarterly", "6m", "yearly", "13m"]
 
-    interval = Interval.parse(iv)
-    rules = _Rules(M)
-    grace = M.grace.grace_days(interval)
-    for _ in range(2):  # cold and memoised
-        got = rules.due(kind, interval, grace, key, anchor, last)
-        assert got == due_for(
-            kind, interval, account_key=key, anchor=anchor, last_by_kind=last, method=M
+
+@st.composite
+def methods(draw):
+    """The default method with a random cadence (kinds and intervals per type/category),
+    a random grace rule, and no triggers (trigger items are not cadence due dates)."""
+    from khm.method import GraceRule, Interval
+
+    cadence = {
+        t: {
+            c: {
+                k: Interval.parse(draw(st.sampled_from(INTERVALS)))
+                for k in draw(st.lists(st.sampled_from(KINDS), unique=True, max_size=4))
+            }
+            for c in "ABCD"
+        }
+        for t in ("expand", "keep")
+    }
+    grace = GraceRule(
+        fraction=draw(st.sampled_from([0, 0.1, 0.25, 0.5, 1])),
+        minimum=Interval.parse(draw(st.sampled_from(["1d", "3d", "1w", "2w"]))),
+    )
+    base = draw(st.sampled_from([M, OPEN]))
+    return base.model_copy(update={"cadence": cadence, "grace": grace, "triggers": []})
+
+
+def _touch_due_on(interval, target: date) -> date:
+    """The latest touch whose next due date (``interval`` later) is on or before ``target``."""
+    t = target - timedelta(days=round(interval.days) + 3)
+    while interval.add_to(t + timedelta(days=1)) <= target:
+        t += timedelta(days=1)
+    return t
+
+
+@st.composite
+def books_near(draw, method, monday: date, ref: date, max_accounts: int = 6):
+    """Books whose touches fall due near the week's edges and the end of a grace period
+    on ``ref``; anchors anywhere in the two years before."""
+    sunday = monday + timedelta(days=6)
+    accounts, touches = [], {}
+    for i in range(draw(st.integers(1, max_accounts))):
+        key = f"K{i:02d}"
+        acc = PlanAccount(
+            key=key,
+            name=key,
+            type=draw(st.sampled_from(["expand", "keep"])),
+            category=draw(st.sampled_from("ABCD")),
+            owner="ola",
+            country=draw(st.sampled_from([None, "NO", "SE"])),
+            anchor=draw(st.dates(sunday - timedelta(days=800), sunday + timedelta(days=10))),
         )
+        accounts.append(acc)
+        touched = {}
+        for kind, iv in method.cadence_for(acc.type, acc.category).items():
+            how = draw(st.sampled_from(["never", "near_ref", "near_week", "after", "any"]))
+            grace = method.grace.grace_days(iv)
+            if how == "near_ref":
+                touched[kind] = _touch_due_on(
+                    iv, ref - timedelta(days=grace + draw(st.integers(-2, 2)))
+                )
+            elif how == "near_week":
+                edge = draw(st.sampled_from([monday, sunday]))
+                touched[kind] = _touch_due_on(iv, edge + timedelta(days=draw(st.integers(-2, 2))))
+            elif how == "after":
+                touched[kind] = sunday + timedelta(days=draw(st.integers(1, 30)))
+            elif how == "any":
+                touched[kind] = draw(st.dates(sunday - timedelta(days=800), sunday))
+        touches[key] = touched
+    return accounts, touches, draw(st.sampled_from([0, 2, 6, 12]))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data(), methods(), mondays, st.integers(0, 6))
+def test_the_planners_fast_path_lists_exactly_what_core_due_says_is_due(
+    data, method, monday, today_offset
+):
+    """plan_week (cutoffs, memoised due dates, inlined first dates) against the plain
+    definition, :func:`khm.core.due.schedule`: the same activities are due by Sunday,
+    with the same due date, last touch, status, days overdue, lateness and backlog."""
+    from khm.core.due import schedule
+
+    today = monday + timedelta(days=today_offset)
+    accounts, touches, capacity = data.draw(books_near(method, monday, today))
+    sunday = monday + timedelta(days=6)
+    plan = run(accounts, touches, capacity, monday, today, method=method)
+    rep = plan.rep("ola")
+    where = placed(rep)
+    for acc in accounts:
+        seen = {k: d for k, d in touches[acc.key].items() if d <= sunday}
+        want = {
+            d.kind: d
+            for d in schedule(
+                account_key=acc.key,
+                account_type=acc.type,
+                category=acc.category,
+                anchor=acc.anchor,
+                last_by_kind=seen,
+                method=method,
+            )
+            if d.due <= sunday
+        }
+        got = {kind for (key, kind) in where if key == acc.key}
+        assert got == set(want), acc.key
+    for item in (*rep.items, *rep.carried, *rep.paused):
+        d = want_for(item, accounts, touches, method, sunday)
+        assert item.due == d.due
+        assert item.last_touch == d.last_touch
+        assert item.status == ("overdue" if d.is_overdue_on(plan.ref) else "due")
+        assert item.days_overdue == (d.days_late(plan.ref) if item.status == "overdue" else 0)
+        assert item.lateness == d.lateness(plan.ref)
+        # a covered kind folded into the item: the item was due before the week when
+        # any of its kinds was
+        assert item.backlog == any(
+            want_for(item, accounts, touches, method, sunday, k).due < monday
+            for k in (item.kind, *item.covers)
+        )
+        assert item.interval == str(d.interval)
+
+
+def want_for(item, accounts, touches, method, sunday, kind=None):
+    """The definition's Due for the item's kind (or ``kind``) of its account."""
+    acc = next(a for a in accounts if a.key == item.account)
+    kind = kind or item.kind
+    return due_for(
+        kind,
+        method.cadence_for(acc.type, acc.category)[kind],
+        account_key=acc.key,
+        anchor=acc.anchor,
+        last_by_kind={k: d for k, d in touches[acc.key].items() if d <= sunday},
+        method=method,
+    )
 
 
 @SETTINGS

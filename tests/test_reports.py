@@ -4,19 +4,20 @@ numbers are worked out by hand in the comments."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from khm.core.period import parse_period
+from khm.core.period import Period, parse_period
 from khm.core.reports import (
     add_interval,
     count_chain,
     direction_of,
     no_human_shift,
-    replay,
     simulate,
 )
 from khm.method import Interval, default_method
@@ -24,6 +25,49 @@ from khm.method import Interval, default_method
 M = default_method()
 NOV = parse_period("2026-11", date(2026, 12, 31))
 LATE_TODAY = date(2026, 12, 31)
+
+
+@dataclass(frozen=True)
+class DueEvent:
+    due: date
+    status: str  # on_time | late | missed | open
+    done: date | None  # the touch that answered it (on time or late)
+
+
+def replay(
+    *,
+    interval: Interval,
+    grace_days: int,
+    last_before: date | None,
+    first: date,
+    touches: Iterable[date],
+    period: Period,
+    today: date,
+    shift: Callable[[int], int] | None = None,
+) -> list[DueEvent]:
+    """The due events of one (account, kind) in the period, one by one: :func:`simulate`
+    with its events, as dates."""
+    events: list[tuple[int, str]] = []
+    ords = sorted({t.toordinal() for t in touches if last_before is None or t > last_before})
+    simulate(
+        interval=interval,
+        grace_days=grace_days,
+        last_before=last_before.toordinal() if last_before else None,
+        first=first.toordinal(),
+        touches=ords,
+        start=period.start.toordinal(),
+        end=period.end.toordinal(),
+        today=today.toordinal(),
+        shift=shift,
+        events=events,
+    )
+    out = []
+    for d, status in events:
+        done = None
+        if status in ("on_time", "late"):
+            done = date.fromordinal(next(t for t in ords if t >= d))
+        out.append(DueEvent(date.fromordinal(d), status, done))
+    return out
 
 
 def _replay(interval: str, grace: int, last: date | None, touches, today=LATE_TODAY, **kw):
@@ -408,20 +452,48 @@ def test_empty_database_reports_nothing_asked_and_passes_fail_under(cli):
     assert data["sections"]["coverage"]["totals"]["coverage_pct"] is None
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
-    key=st.text(min_size=1, max_size=12),
-    kind=st.sampled_from(sorted(M.activities)),
-    iv=st.sampled_from(["10d", "2w", "1m", "quarterly", "6m", "yearly"]),
-    anchor=st.dates(date(2020, 1, 1), date(2030, 12, 31)),
+    iv=st.sampled_from(["10d", "2w", "1m", "2m", "quarterly", "6m", "yearly"]),
+    last_off=st.integers(1, 400),
+    offsets=st.lists(st.integers(0, 45), max_size=6),
+    today_off=st.integers(-10, 60),
 )
-def test_first_due_ordinal_agrees_with_the_due_module(key, kind, iv, anchor):
-    from khm.core.due import first_due
-    from khm.core.reports import first_due_ordinal
+def test_each_due_date_of_the_replay_follows_core_due(iv, last_off, offsets, today_off):
+    """The replay's due dates are core.due's: the first after a touch is
+    ``due_for(...).due`` from that touch (later ones the chain after a miss), and an event
+    is on time exactly when its touch came before ``Due.overdue_from``."""
+    from khm.core.due import Due, due_for
 
     interval = Interval.parse(iv)
-    want = first_due(anchor, key, kind, interval)
-    assert date.fromordinal(first_due_ordinal(anchor.toordinal(), key, kind, interval)) == want
+    grace = M.grace.grace_days(interval)
+    last = NOV.start - timedelta(days=last_off)
+    touches = sorted({NOV.start + timedelta(days=o) for o in offsets})
+    today = NOV.end + timedelta(days=today_off)
+    events = replay(
+        interval=interval,
+        grace_days=grace,
+        last_before=last,
+        first=date(2000, 1, 1),
+        touches=touches,
+        period=NOV,
+        today=today,
+    )
+    seen: set[date] = set()  # touches whose first due date inside the period was checked
+    for e in events:
+        newest = max(t for t in [last, *touches] if t < e.due)
+        want = due_for(
+            "call", interval, account_key="K", anchor=last, last_by_kind={"call": newest}, method=M
+        )
+        assert e.due in [interval.add_to(newest, k) for k in range(1, 60)]  # on its chain
+        if newest not in seen and want.due >= NOV.start:
+            assert e.due == want.due
+        seen.add(newest)
+        at = Due("call", interval, newest, e.due, grace)
+        if e.status == "on_time":
+            assert e.done is not None and not at.is_overdue_on(e.done)
+        if e.status == "late":
+            assert e.done is not None and at.is_overdue_on(e.done)
 
 
 # --------------------------------------------------------------------------- the memoised book replay
@@ -476,8 +548,8 @@ _PERIODS = [
 def _books(draw):
     """A small book whose accounts share anchors, touch days and owners (so the memo of
     simulate_accounts is hit), with covering kinds, untagged accounts and old touches."""
+    from khm.core.constants import CATEGORIES, TYPES
     from khm.core.reports import AccountFacts
-    from khm.method import CATEGORIES, TYPES
 
     period = draw(st.sampled_from(_PERIODS))
     start, end = period.start.toordinal(), period.end.toordinal()

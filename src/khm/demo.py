@@ -44,11 +44,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from khm.core.constants import CATEGORIES, TYPES
+from khm.core.due import first_due
 from khm.demo_names import NameGenerator
-from khm.method import Interval, Method, default_method, stable_fraction
+from khm.method import Method, default_method
 
 if TYPE_CHECKING:
     from khm.core.planner import WeeklyPlan
@@ -672,9 +673,9 @@ _RULE_RUN = "rule run"
 
 def _neighbour(rng: random.Random, category: str) -> str:
     """A category one step up or down."""
-    i = "ABCD".index(category) if category in ("A", "B", "C", "D") else 3
+    i = CATEGORIES.index(category) if category in CATEGORIES else 3
     steps = [j for j in (i - 1, i + 1) if 0 <= j <= 3]
-    return "ABCD"[rng.choice(steps)]
+    return CATEGORIES[rng.choice(steps)]
 
 
 def _tag_history(
@@ -884,7 +885,7 @@ def _assign_owners(
     if not team:
         return
     by_role: dict[str, list[DemoRep]] = {
-        role: [r for r in team if r.role in (role, "any")] for role in ("expand", "keep")
+        role: [r for r in team if r.role in (role, "any")] for role in TYPES
     }
     from khm.core.capacity import LoadTable
 
@@ -916,7 +917,7 @@ def _round_robin(team: list[DemoRep], accs: list[DemoAccount]) -> None:
     unowned stay unowned."""
     pools = {
         role: [r.handle for r in team if r.role in (role, "any")] or [r.handle for r in team]
-        for role in ("expand", "keep")
+        for role in TYPES
     }
     turn = {"expand": 0, "keep": 0}
     for a in accs:
@@ -942,19 +943,6 @@ def _expected_touches_per_year(accs: list[DemoAccount], method: Method) -> float
         for _kind, interval in method.cadence_for(a.expected_type, a.expected_category).items():
             total += interval.per_year
     return total
-
-
-@lru_cache(maxsize=4096)
-def _span_days(anchor: date, interval: Interval) -> int:
-    return (interval.add_to(anchor) - anchor).days
-
-
-def _first_due(anchor: date, key: str, kind: str, interval: Interval) -> date:
-    """:func:`khm.core.due.first_due`, with the interval's length cached per anchor (the
-    same dates, tested; most accounts share a handful of anchors)."""
-    return anchor + timedelta(
-        days=math.floor(stable_fraction(key, kind) * _span_days(anchor, interval))
-    )
 
 
 class _Sim:
@@ -987,7 +975,7 @@ class _Sim:
         self.diligence = {r.handle: _DILIGENCE[i % len(_DILIGENCE)] for i, r in enumerate(team)}
         self.role_reps: dict[str, list[str]] = {
             role: [r.handle for r in team if r.role in (role, "any")] or [r.handle for r in team]
-            for role in ("expand", "keep")
+            for role in TYPES
         }
         self.broadcasts = {
             "newsletter": _broadcast_dates(start, today, 1, 2),  # 2nd Tuesday of the month
@@ -1050,7 +1038,7 @@ class _Sim:
                 # (from the day the account got its present tags), so the simulated
                 # team follows the lists it would have been given
                 anchor = a.tagged_on or a.first_tagged or start
-                last = _first_due(anchor, a.key, kind, interval).toordinal() - base - step
+                last = first_due(anchor, a.key, kind, interval).toordinal() - base - step
                 while True:
                     due = last + step
                     u = rng.random()
@@ -1059,7 +1047,7 @@ class _Sim:
                         when = due + rng.randint(-spread, spread)
                     elif u < dil.on_time + dil.late:
                         # late: past the grace period by up to six weeks
-                        grace = max(7, round(step / 4))
+                        grace = method.grace.grace_days(interval)
                         when = due + grace + rng.randint(1, max(2, min(42, step // 2)))
                     else:
                         when = due + round(step * rng.uniform(0.9, 1.4))  # a cycle missed

@@ -33,8 +33,6 @@ from khm.errors import MethodError
 AccountType = Literal["expand", "keep"]
 Category = Literal["A", "B", "C", "D"]
 Mode = Literal["human", "digital"]
-TYPES: tuple[str, ...] = ("expand", "keep")
-CATEGORIES: tuple[str, ...] = ("A", "B", "C", "D")
 METHOD_VERSION = 1
 
 # --------------------------------------------------------------------------- intervals

@@ -110,17 +110,15 @@ def report(
     result = build_report(c.store(), c.method(), k, per, day, rep)
 
     from khm.render import report as view
-    from khm.services import paused_gc
 
-    with paused_gc():
-        if fmt == "csv" and k == "all":
-            assert output is not None
-            for name, text in view.csv_sections(result):
-                _write(output / f"{name}.csv", text)
-        elif output is not None:
-            _write(output, view.render_text(result, fmt))
-        else:
-            view.write_report(result, fmt)
+    if fmt == "csv" and k == "all":
+        assert output is not None
+        for name, text in view.csv_sections(result):
+            _write(output / f"{name}.csv", text)
+    elif output is not None:
+        _write(output, view.render_text(result, fmt))
+    else:
+        view.write_report(result, fmt)
 
     if fail_under is not None:
         cov = result.overall_coverage

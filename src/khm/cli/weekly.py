@@ -72,7 +72,6 @@ def weekly(
     per listed item (with its week and rep), no envelope. Rules: docs/weekly.md.
     """
     from khm.errors import UsageError
-    from khm.services import paused_gc
     from khm.services.weekly import parse_iso_week
 
     if ics_kind not in ("todo", "event"):
@@ -82,8 +81,7 @@ def weekly(
     day = resolve_today(today)
     k = kctx(ctx)
     method = k.method()
-    with paused_gc():  # the plan and its rendering: many small objects, no cycles
-        _weekly(k, method, day, week, rep, fmt, out_dir, include_empty, ics_kind)
+    _weekly(k, method, day, week, rep, fmt, out_dir, include_empty, ics_kind)
 
 
 def _weekly(

@@ -28,6 +28,7 @@ from operator import attrgetter
 from typing import Any
 
 from khm.core.capacity import ROLE_TAKES
+from khm.core.constants import TYPES
 from khm.errors import ConflictError
 
 #: Rebalancing stops once every rep is within this fraction of its target load.
@@ -159,7 +160,7 @@ def plan_assignment(
         if w is not None:
             why[a.key] = w
             needing[a.type] += 1
-    for t in ("expand", "keep"):
+    for t in TYPES:
         n = needing.get(t, 0)
         if n and not any(t in ROLE_TAKES[r.role] for r in eligible.values()):
             raise ConflictError(

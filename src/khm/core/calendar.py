@@ -6,13 +6,16 @@ the ``holidays`` package (imported on first use, cached per country and year).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date, timedelta
 from functools import lru_cache
 
 from khm.method import CalendarRules
 
 WEEKDAYS = 5
+
+#: Public holidays of a country in a year (ISO code, year) -> dates.
+HolidayDates = Callable[[str, int], Collection[date]]
 
 
 @lru_cache(maxsize=512)
@@ -39,38 +42,38 @@ def is_human_day(d: date, rules: CalendarRules, country: str | None = None) -> b
     return _is_open(d, rules, holiday_dates(hc, d.year) if hc else frozenset())
 
 
-def _is_open(d: date, rules: CalendarRules, closed: frozenset[date]) -> bool:
+def _is_open(d: date, rules: CalendarRules, closed: Collection[date]) -> bool:
     """A weekday, not in ``closed`` (public holidays), outside every no-human period."""
     return d.weekday() < WEEKDAYS and d not in closed and not rules.in_no_human_period(d)
 
 
 def human_days_in_week(
-    monday: date, rules: CalendarRules, country: str | None = None
+    monday: date,
+    rules: CalendarRules,
+    country: str | None = None,
+    holidays: HolidayDates | None = None,
 ) -> list[date]:
-    return [
-        d
-        for d in (monday + timedelta(days=i) for i in range(WEEKDAYS))
-        if is_human_day(d, rules, country)
-    ]
-
-
-def human_week_fraction(monday: date, rules: CalendarRules) -> float:
-    """Share of the week's weekdays open for human work (no-human periods only)."""
-    days = [monday + timedelta(days=i) for i in range(WEEKDAYS)]
-    return sum(1 for d in days if not rules.in_no_human_period(d)) / WEEKDAYS
+    """The human days (:func:`is_human_day`) of the week starting ``monday``.
+    ``holidays(country, year)`` gives the public holidays (default :func:`holiday_dates`;
+    the weekly planner passes a cached reader so it need not load the ``holidays``
+    package)."""
+    hc = holiday_country(rules, country)
+    read = holidays or holiday_dates
+    week = (monday + timedelta(days=i) for i in range(WEEKDAYS))
+    return [d for d in week if _is_open(d, rules, read(hc, d.year) if hc else ())]
 
 
 def human_weeks_per_year(
     rules: CalendarRules,
     country: str | None = None,
     year: int = 2026,
-    holidays: Callable[[str, int], frozenset[date]] | None = None,
+    holidays: HolidayDates | None = None,
 ) -> float:
     """Weeks of human working time in a year: open weekdays / 5. ``holidays(country,
     year)`` gives the public holidays (default :func:`holiday_dates`; the commands pass
     a cached reader so they need not load the ``holidays`` package)."""
     hc = holiday_country(rules, country)
-    closed = (holidays or holiday_dates)(hc, year) if hc else frozenset()
+    closed = (holidays or holiday_dates)(hc, year) if hc else ()
     d = date(year, 1, 1)
     open_days = 0
     one = timedelta(days=1)

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from khm.core.calendar import human_weeks_per_year
-from khm.method import CATEGORIES, TYPES, Method
+from khm.core.constants import CATEGORIES, ROLES, TYPES
+from khm.method import Method
 
 DEFAULT_YEAR = 2026
 #: decimals a load per account is stated with (method check, capacity's cells)
@@ -336,13 +337,12 @@ def _roles_and_verdict(
     total_capacity: float,
 ) -> tuple[list[RoleNeed], bool, str]:
     caps = {
-        role: sum(r.capacity for r in reps if r.role == role and r.capacity > 0)
-        for role in ("expand", "keep", "any")
+        role: sum(r.capacity for r in reps if r.role == role and r.capacity > 0) for role in ROLES
     }
     n_any = sum(1 for r in reps if r.role == "any")
     roles: list[RoleNeed] = []
     means: dict[str, float] = {}
-    for role in ("expand", "keep"):
+    for role in TYPES:
         mean = _mean_capacity(method, reps, role)
         means[role] = mean
         roles.append(

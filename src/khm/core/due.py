@@ -11,7 +11,10 @@ The rules (PRODUCT.md, "The weekly list, precisely"):
 * It is overdue once more than the grace period has passed since the due date:
   grace = max(fraction x interval, minimum), rounded to whole days.
 
-The planner, ``khm account show`` and the reports all use these functions, so they agree.
+``khm account show`` and the demo call these functions. The weekly planner
+(:mod:`khm.core.planner`) and the coverage replay (:mod:`khm.core.reports`) keep fast
+paths for big books; property tests hold each of them to these functions
+(tests/test_planner_props.py, tests/test_reports.py).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from khm.method import Interval, Method, stable_fraction
 
@@ -59,10 +63,15 @@ class Due:
         return self.days_late(day) / self.interval.days
 
 
+@lru_cache(maxsize=8192)
+def _span_days(anchor: date, interval: Interval) -> int:
+    # a book shares a handful of anchors (import days), and Interval.add_to is slow
+    return (interval.add_to(anchor) - anchor).days
+
+
 def first_due(anchor: date, account_key: str, kind: str, interval: Interval) -> date:
     """The spread first due date of a never-touched kind: anchor + [0, interval)."""
-    span = interval.add_to(anchor) - anchor
-    offset = math.floor(stable_fraction(account_key, kind) * span.days)
+    offset = math.floor(stable_fraction(account_key, kind) * _span_days(anchor, interval))
     return anchor + timedelta(days=offset)
 
 

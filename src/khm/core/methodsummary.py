@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from khm.core.capacity import DEFAULT_YEAR, LOAD_DECIMALS, LoadTable
-from khm.method import CATEGORIES, TYPES, Method
+from khm.core.constants import CATEGORIES, TYPES
+from khm.method import Method
 
 
 def summarise(method: Method, year: int = DEFAULT_YEAR) -> dict[str, Any]:

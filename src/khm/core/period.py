@@ -26,7 +26,8 @@ class Period:
         return self.start <= d <= self.end
 
 
-_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
+#: ``2026-W48`` or ``2026W48`` (any case, surrounding spaces allowed)
+WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 _YEAR = re.compile(r"^(\d{4})$")
@@ -44,9 +45,25 @@ def _quarter(year: int, q: int) -> Period:
     return Period(start, end, f"{year}-Q{q}")
 
 
+def monday_of(d: date) -> date:
+    """The Monday of the ISO week containing ``d``."""
+    return d - timedelta(days=d.weekday())
+
+
+def week_label(d: date) -> str:
+    """The ISO week containing ``d``, as ``2026-W48``."""
+    y, w, _ = d.isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+def week_monday(year: int, week: int) -> date:
+    """The Monday of ISO week ``week`` of ``year``; ``ValueError`` when there is none."""
+    return date.fromisocalendar(year, week, 1)
+
+
 def _week(year: int, week: int) -> Period:
-    monday = date.fromisocalendar(year, week, 1)
-    return Period(monday, monday + timedelta(days=6), f"{year}-W{week:02d}")
+    monday = week_monday(year, week)
+    return Period(monday, monday + timedelta(days=6), week_label(monday))
 
 
 def _parse_day(text: str) -> date:
@@ -69,11 +86,10 @@ def parse_period(text: str, today: date) -> Period:
     t = text.strip()
     low = t.lower()
     if low in ("last-week", "this-week"):
-        monday = today - timedelta(days=today.weekday())
+        monday = monday_of(today)
         if low == "last-week":
             monday -= timedelta(days=7)
-        y, w, _ = monday.isocalendar()
-        return _week(y, w)
+        return Period(monday, monday + timedelta(days=6), week_label(monday))
     if low in ("last-month", "this-month"):
         first = today.replace(day=1)
         if low == "last-month":
@@ -97,7 +113,7 @@ def parse_period(text: str, today: date) -> Period:
         if end < start:
             raise ValueError(f"period {text!r}: ends before it starts")
         return Period(start, end, f"{start.isoformat()}..{end.isoformat()}")
-    if m := _WEEK.match(t):
+    if m := WEEK.match(t):
         try:
             return _week(int(m.group(1)), int(m.group(2)))
         except ValueError:

@@ -36,23 +36,23 @@ cannot be planned). No database, no clock, no terminal. The rules (docs/weekly.m
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from khm.core.calendar import holiday_country, human_days_in_week
-from khm.core.due import Due
+from khm.core.calendar import WEEKDAYS, HolidayDates, human_days_in_week
+from khm.core.constants import TYPES
+from khm.core.due import first_due
+from khm.core.period import week_label
 from khm.core.triggers import Prefilter, TagEvent, TriggerFacts, TriggerHit, fire
-from khm.method import Interval, Method, stable_fraction
+from khm.method import Interval, Method
 
 #: Overdue first; a trigger item ranks like a due one (lateness 0 unless merged with a
 #: due item), so the list follows the stated priority exactly.
 STATUS_RANK = {"overdue": 0, "trigger": 1, "due": 1}
-TYPE_RANK = {"expand": 0, "keep": 1}
-WEEKDAYS = 5
+TYPE_RANK = {t: i for i, t in enumerate(TYPES)}
 _EPS = 1e-9
 
 
@@ -210,25 +210,13 @@ class WeeklyPlan:
         raise KeyError(handle)
 
 
-def week_label(monday: date) -> str:
-    y, w, _ = monday.isocalendar()
-    return f"{y}-W{w:02d}"
-
-
 # --------------------------------------------------------------------------- planning
 
 
-#: Public holidays of a country in a year (ISO code, year) -> dates.
-HolidayDates = Callable[[str, int], Collection[date]]
-
-
 class _Calendar:
-    """Human days per country for one week, computed once per country.
-
-    By default :func:`khm.core.calendar.human_days_in_week` decides; a caller may pass
-    ``holiday_dates`` (the same dates, e.g. from a cache) to avoid loading the holiday
-    calendars: the rule is the same (a weekday, outside every no-human period, not a
-    public holiday of the account's country by the method's ``calendar.holidays``)."""
+    """Human days per country for one week (:func:`khm.core.calendar.human_days_in_week`),
+    computed once per country. ``holiday_dates`` (the same dates, e.g. from a cache)
+    spares loading the holiday calendars."""
 
     def __init__(
         self, method: Method, monday: date, holiday_dates: HolidayDates | None = None
@@ -241,19 +229,9 @@ class _Calendar:
     def days(self, country: str | None) -> tuple[date, ...]:
         got = self._days.get(country)
         if got is None:
-            rules = self.method.calendar
-            if self.holiday_dates is None:
-                got = tuple(human_days_in_week(self.monday, rules, country))
-            else:
-                hc = holiday_country(rules, country)
-                week = (self.monday + timedelta(days=i) for i in range(WEEKDAYS))
-                got = tuple(
-                    d
-                    for d in week
-                    if not rules.in_no_human_period(d)
-                    and not (hc and d in self.holiday_dates(hc, d.year))
-                )
-            self._days[country] = got
+            got = self._days[country] = tuple(
+                human_days_in_week(self.monday, self.method.calendar, country, self.holiday_dates)
+            )
         return got
 
 
@@ -321,7 +299,8 @@ def cutoff(interval: Interval, sunday: date) -> date:
 class _Rules:
     """The method, precomputed for speed: covering kinds, cadences with grace, and a
     memo of ``Interval.add_to`` (a relativedelta per call is the planner's hot spot).
-    Due dates follow :func:`khm.core.due.due_for` exactly (a property test compares)."""
+    Due dates follow :mod:`khm.core.due` exactly (a property test compares whole plans
+    with :func:`khm.core.due.schedule`)."""
 
     def __init__(self, method: Method) -> None:
         self.method = method
@@ -334,7 +313,6 @@ class _Rules:
         }
         self._cadence: dict[tuple[str | None, str | None], tuple[_Step, ...]] = {}
         self._memo: dict[Interval, dict[date, date]] = {}
-        self._span: dict[tuple[str, date], int] = {}
         self.every: dict[Interval, str] = {}
         self._kind_info: dict[tuple[str, str | None], tuple[str, str, float, str]] = {}
         self._cutoffs: dict[date, dict[str, date]] = {}
@@ -409,34 +387,6 @@ class _Rules:
             self._cadence[key] = got
         return got
 
-    def due_date(
-        self, step: _Step, key: str, anchor: date, last: Mapping[str, date]
-    ) -> tuple[date, date | None]:
-        """(due date, last touch of the kind or a kind covering it)."""
-        if len(step.covering) == 1:
-            lt = last.get(step.kind)
-        else:
-            lt = None
-            for k in step.covering:
-                d = last.get(k)
-                if d is not None and (lt is None or d > lt):
-                    lt = d
-        if lt is not None:
-            due = step.memo.get(lt)
-            if due is None:
-                due = step.memo[lt] = step.interval.add_to(lt)
-            return due, lt
-        return self.first_due(step, key, anchor), None
-
-    def first_due(self, step: _Step, key: str, anchor: date) -> date:
-        """The spread first due date of a kind never touched on the account
-        (:func:`khm.core.due.first_due`)."""
-        skey = (step.text or str(step.interval), anchor)
-        span = self._span.get(skey)
-        if span is None:
-            span = self._span[skey] = (step.interval.add_to(anchor) - anchor).days
-        return anchor + timedelta(days=math.floor(stable_fraction(key, step.kind) * span))
-
     def week_steps(
         self, account_type: str | None, category: str | None, sunday: date
     ) -> tuple[tuple[str, tuple[str, ...] | None, date, _Step], ...]:
@@ -455,25 +405,6 @@ class _Rules:
                 flat.append((step.kind, None if step.single else step.covering, cut, step))
             got = self._week_steps[key] = tuple(flat)
         return got
-
-    def due(
-        self,
-        kind: str,
-        interval: Interval,
-        grace: int,
-        key: str,
-        anchor: date,
-        last: Mapping[str, date],
-    ) -> Due:
-        step = _Step(
-            kind,
-            interval,
-            grace,
-            self.covering.get(kind, (kind,)),
-            self._memo.setdefault(interval, {}),
-        )
-        due, lt = self.due_date(step, key, anchor, last)
-        return Due(kind, interval, lt, due, grace)
 
 
 def account_items(
@@ -522,7 +453,7 @@ def account_items(
             if due is None:
                 due = step.memo[lt] = step.interval.add_to(lt)
         else:
-            due = rules.first_due(step, acc.key, acc.anchor)
+            due = first_due(acc.anchor, acc.key, kind, step.interval)
             if due > sunday:
                 continue
         late = (ref - due).days

@@ -34,8 +34,9 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
-from khm.core.period import Period
-from khm.method import CATEGORIES, TYPES, CalendarRules, Interval, Method, stable_fraction
+from khm.core.constants import CATEGORIES, TYPES
+from khm.core.period import Period, week_label
+from khm.method import CalendarRules, Interval, Method
 
 REPORT_KINDS: tuple[str, ...] = ("coverage", "neglected", "portfolio", "workload", "movement")
 STATUSES: tuple[str, ...] = ("on_time", "late", "missed", "open")
@@ -63,14 +64,6 @@ class RepFacts:
     name: str
     capacity: float
     active: bool = True
-
-
-@dataclass(frozen=True)
-class TouchFact:
-    account_id: int
-    kind: str
-    day: date
-    rep: str | None
 
 
 @dataclass(frozen=True)
@@ -152,21 +145,7 @@ def no_human_shift(rules: CalendarRules) -> Callable[[int], int]:
     return shift
 
 
-def first_due_ordinal(anchor: int, account_key: str, kind: str, interval: Interval) -> int:
-    """:func:`khm.core.due.first_due` on ordinals (same formula, cached month arithmetic;
-    a test checks that both agree)."""
-    span = add_interval(anchor, interval) - anchor
-    return anchor + math.floor(stable_fraction(account_key, kind) * span)
-
-
 # --------------------------------------------------------------------------- the due-event simulation
-
-
-@dataclass(frozen=True)
-class DueEvent:
-    due: date
-    status: str  # on_time | late | missed | open
-    done: date | None  # the touch that answered it (on time or late)
 
 
 def simulate(
@@ -257,42 +236,6 @@ def simulate(
             k += 1  # missed (or still open): the chain goes on
             known = d_next
     return counts
-
-
-def replay(
-    *,
-    interval: Interval,
-    grace_days: int,
-    last_before: date | None,
-    first: date,
-    touches: Iterable[date],
-    period: Period,
-    today: date,
-    shift: Callable[[int], int] | None = None,
-) -> list[DueEvent]:
-    """The due events of one (account, kind) in the period, one by one (for tests and
-    explanations). Same rules as :func:`simulate`."""
-    events: list[tuple[int, str]] = []
-    ords = sorted({t.toordinal() for t in touches if last_before is None or t > last_before})
-    simulate(
-        interval=interval,
-        grace_days=grace_days,
-        last_before=last_before.toordinal() if last_before else None,
-        first=first.toordinal(),
-        touches=ords,
-        start=period.start.toordinal(),
-        end=period.end.toordinal(),
-        today=today.toordinal(),
-        shift=shift,
-        events=events,
-    )
-    out = []
-    for d, status in events:
-        done = None
-        if status in ("on_time", "late"):
-            done = date.fromordinal(next(t for t in ords if t >= d))
-        out.append(DueEvent(date.fromordinal(d), status, done))
-    return out
 
 
 # --------------------------------------------------------------------------- coverage and planned work
@@ -491,8 +434,8 @@ def simulate_accounts(
             if last is not None and stream and stream[0] <= last:
                 stream = [x for x in stream if x > last]
             if last is None:
-                # first_due_ordinal inlined (stable_fraction of (key, kind), the span of
-                # the first interval after the anchor cached): ~300 000 calls
+                # khm.core.due.first_due inlined on ordinals (stable_fraction of (key,
+                # kind), the span of the first interval after the anchor cached)
                 span = spans.get((anchor, rule))
                 if span is None:
                     span = spans[(anchor, rule)] = add_interval(anchor, interval) - anchor
@@ -674,8 +617,7 @@ def workload_report(
         c = cells.get((rep, monday))
         if c is None:
             md = date.fromordinal(monday)
-            y, w, _ = md.isocalendar()
-            c = cells[(rep, monday)] = WorkloadWeek(rep, f"{y}-W{w:02d}", md)
+            c = cells[(rep, monday)] = WorkloadWeek(rep, week_label(md), md)
         return c
 
     for (owner, monday), (effort, count) in sim.planned.items():

@@ -20,6 +20,8 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from khm.core.constants import ROLES
+
 
 class CellError(ValueError):
     """One cell cannot be read; the message says why (without the place)."""
@@ -325,7 +327,6 @@ def parse_handle(text: str) -> str:
 
 EMAIL_MAX = 320
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.][^@\s]*")
-ROLES: tuple[str, ...] = ("expand", "keep", "any")
 
 
 def parse_email(text: str) -> str:

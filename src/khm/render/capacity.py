@@ -7,7 +7,7 @@ import sys
 from typing import IO, TYPE_CHECKING, Any
 
 from khm.core.capacity import LOAD_DECIMALS
-from khm.method import CATEGORIES, TYPES
+from khm.core.constants import CATEGORIES, TYPES
 from khm.render.assign import pct
 from khm.render.cells import Column
 

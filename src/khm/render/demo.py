@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from khm.core.constants import CATEGORIES
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -68,7 +70,7 @@ def print_summary(console: Console, run: DemoRun) -> None:
         {"type": t, **cells, "total": sum(cells.values())}
         for t, cells in sorted(run.matrix.items(), key=lambda kv: (order.get(kv[0], 2), kv[0]))
     ]
-    cols = [Column("type")] + [Column(c, justify="right") for c in ("A", "B", "C", "D")]
+    cols = [Column("type")] + [Column(c, justify="right") for c in CATEGORIES]
     if any(r["-"] for r in matrix):
         cols.append(Column("-", "untagged", justify="right"))
     cols.append(Column("total", justify="right"))

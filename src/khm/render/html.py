@@ -170,7 +170,7 @@ def _legend_workload() -> str:
 
 
 def _portfolio_matrix(report: Report) -> str:
-    from khm.method import CATEGORIES
+    from khm.core.constants import CATEGORIES
 
     p = report.portfolio
     assert p is not None

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from itertools import repeat
 from typing import IO, TYPE_CHECKING, Any
 
+from khm.core.constants import CATEGORIES
 from khm.render.cells import Column
 
 if TYPE_CHECKING:
@@ -180,7 +181,7 @@ def _print_matrix(c: Console, res: TagResult) -> None:
     """Accounts per type × category, with totals."""
     from khm.render.table import rich_table
 
-    cats = ("A", "B", "C", "D")
+    cats = CATEGORIES
     matrix: list[dict[str, Any]] = [
         {"type": t, **per, "total": sum(per.values())} for t, per in res.counts.items()
     ]

@@ -20,6 +20,7 @@ from khm.core.assign import (
     plan_assignment,
 )
 from khm.core.capacity import LoadTable
+from khm.core.constants import ROLES
 
 if TYPE_CHECKING:
     from khm.method import Method
@@ -40,18 +41,15 @@ def assign_accounts(
 ) -> AssignResult:
     """Owners for the active tagged accounts (see :mod:`khm.core.assign`), written in
     one transaction with a history row per move; ``dry_run`` writes nothing."""
-    from khm.services import paused_gc
-
-    with paused_gc():  # 100k accounts: a million live objects, see tag_accounts
-        return _assign_accounts(
-            store,
-            method,
-            today=today,
-            rebalance=rebalance,
-            dry_run=dry_run,
-            who=who,
-            tolerance=tolerance,
-        )
+    return _assign_accounts(
+        store,
+        method,
+        today=today,
+        rebalance=rebalance,
+        dry_run=dry_run,
+        who=who,
+        tolerance=tolerance,
+    )
 
 
 def _assign_accounts(
@@ -157,7 +155,7 @@ def _assign_accounts(
 
 def _summary(result: AssignResult) -> dict[str, Any]:
     spread: dict[str, dict[str, float]] = {}
-    for role in ("expand", "keep", "any"):
+    for role in ROLES:
         reps = [r for r in result.reps if r.role == role and r.capacity > 0]
         if not reps:
             continue

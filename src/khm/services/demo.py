@@ -12,6 +12,7 @@ import time
 from datetime import date
 from typing import TYPE_CHECKING
 
+from khm.core.constants import CATEGORIES
 from khm.demo import DemoData, DemoRepCount, DemoRun, DemoTagMove
 from khm.errors import ConflictError
 
@@ -217,7 +218,7 @@ def _read_back(store: Store) -> tuple[list[DemoRepCount], dict[str, dict[str, in
     matrix: dict[str, dict[str, int]] = {}
     for t, cat, n in cells:
         row = matrix.setdefault(t or "(untagged)", dict.fromkeys(("A", "B", "C", "D", "-"), 0))
-        row[cat if cat in ("A", "B", "C", "D") else "-"] += n
+        row[cat if cat in CATEGORIES else "-"] += n
     return team, matrix
 
 

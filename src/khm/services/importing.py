@@ -164,19 +164,7 @@ def import_file(
 
     ``method`` gives the activity kinds (touches) and the default capacity (reps); it may
     be None for accounts, which need neither."""
-    import gc
-
-    # A large file makes millions of small objects and none of them cyclic: the cyclic
-    # garbage collector would scan them again and again (a third of the run time).
-    gc_was_on = gc.isenabled()
-    gc.disable()
-    try:
-        return _import_file(
-            store, method, req, path, dry_run, skip_bad, encoding, delimiter, progress
-        )
-    finally:
-        if gc_was_on:
-            gc.enable()
+    return _import_file(store, method, req, path, dry_run, skip_bad, encoding, delimiter, progress)
 
 
 def _import_file(

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from khm.core.constants import CATEGORIES, TYPES
 from khm.core.records import (
     AccountDetail,
     AccountRecord,
@@ -42,8 +43,6 @@ if TYPE_CHECKING:
 
 from khm.io.parse import EMAIL_MAX, PRODUCT_LINE_MAX
 
-TYPES: tuple[str, ...] = ("expand", "keep")
-CATEGORIES: tuple[str, ...] = ("A", "B", "C", "D")
 ACCOUNT_SORTS: tuple[str, ...] = ("key", "name", "revenue", "category")
 RECENT_TOUCHES = 10
 

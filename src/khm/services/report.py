@@ -23,7 +23,6 @@ from khm.core.reports import (
     workload_report,
 )
 from khm.errors import NotFoundError, UsageError
-from khm.services import paused_gc
 
 if TYPE_CHECKING:
     from khm.method import Method
@@ -54,8 +53,7 @@ def build_report(
     """Compute the report ``kind`` (a KIND or ``all``) for ``period`` as seen on ``today``."""
     if kind not in ALL_KINDS:
         raise UsageError(f"report: unknown KIND {kind!r} (use {', '.join(ALL_KINDS)})")
-    with paused_gc():
-        return _build_report(store, method, kind, period, today, rep)
+    return _build_report(store, method, kind, period, today, rep)
 
 
 def _build_report(

@@ -14,9 +14,10 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from khm.core.classify import AccountFacts, classify, share_group_sizes, skipped_rules
+from khm.core.constants import CATEGORIES, TYPES
 from khm.core.tagresult import FieldChange, HistoryResult, ManualKept, TagResult
 from khm.errors import NotFoundError, UsageError
-from khm.method import CATEGORIES, TYPES, Method
+from khm.method import Method
 
 if TYPE_CHECKING:
     from khm.store.db import Store
@@ -152,20 +153,15 @@ def tag_accounts(
 ) -> TagResult:
     """Apply the rules to every active account. With ``keys`` only those accounts are
     written (the ABC shares are still taken over all active accounts)."""
-    from khm.services import paused_gc
-
-    # a first run over a big book builds a million small objects that all live until the
-    # output is written: automatic collections would walk them again and again
-    with paused_gc():
-        return _tag_accounts(
-            store,
-            method,
-            today=today,
-            dry_run=dry_run,
-            who=who,
-            reset_manual=reset_manual,
-            keys=keys,
-        )
+    return _tag_accounts(
+        store,
+        method,
+        today=today,
+        dry_run=dry_run,
+        who=who,
+        reset_manual=reset_manual,
+        keys=keys,
+    )
 
 
 def _tag_accounts(

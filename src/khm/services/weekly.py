@@ -8,13 +8,12 @@ planner (:func:`khm.core.planner.plan_week`). Returns the typed :class:`WeeklyPl
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from khm.core.period import WEEK, monday_of, week_monday
 from khm.core.planner import PlanItem, PlanRep, RepPlan, UnassignedAccount, WeeklyPlan, plan_week
 from khm.errors import ConflictError, NotFoundError, UsageError
-from khm.services import paused_gc
 from khm.services.holidays import HolidayCache
 
 if TYPE_CHECKING:
@@ -38,18 +37,14 @@ __all__ = [
 
 def parse_iso_week(value: str) -> date:
     """``2026-W48`` (or ``2026W48``) -> that ISO week's Monday."""
-    m = re.fullmatch(r"\s*(\d{4})-?W(\d{1,2})\s*", value or "", flags=re.IGNORECASE)
+    m = WEEK.match(value or "")
     if not m:
         raise UsageError(f"--week: {value!r} is not an ISO week (use e.g. 2026-W48)")
     year, week = int(m.group(1)), int(m.group(2))
     try:
-        return date.fromisocalendar(year, week, 1)
+        return week_monday(year, week)
     except ValueError:
         raise UsageError(f"--week: {value!r}: year {year} has no week {week}") from None
-
-
-def monday_of(d: date) -> date:
-    return d - timedelta(days=d.weekday())
 
 
 def _find_rep(reps: list[PlanRep], handle: str) -> PlanRep:
@@ -110,8 +105,7 @@ def build_weekly(
     for ``rep`` only. Unknown rep: NotFoundError; inactive rep: ConflictError; a bad week:
     UsageError. ``background`` runs the all-reps touch query in a thread (default: when
     the database allows it; the plan is the same either way)."""
-    with paused_gc():
-        return _build_weekly(store, method, today=today, week=week, rep=rep, background=background)
+    return _build_weekly(store, method, today=today, week=week, rep=rep, background=background)
 
 
 def _build_weekly(

@@ -11,8 +11,6 @@ from sqlmodel import Field, SQLModel
 
 from khm.store.tables import utcnow
 
-__all__ = ["Account", "Rep", "TagChange", "Touch", "utcnow"]
-
 
 class Rep(SQLModel, table=True):
     __tablename__ = "rep"
@@ -94,3 +92,52 @@ class TagChange(SQLModel, table=True):
 
 
 __all__ = ["Account", "Rep", "TagChange", "Touch", "utcnow"]
+
+#: The order of the tables in :mod:`khm.store.tables`.
+LIGHT_ORDER = (Account, Rep, Touch, TagChange)
+GENERATED_BEGIN = (
+    "# --- generated from khm.store.models by `python -m khm.store.models`: do not edit ---\n"
+)
+GENERATED_END = "# --- end of generated code ---\n"
+
+
+def light_tables_code() -> str:
+    """The Core ``table()`` clauses of :mod:`khm.store.tables`, written from these models:
+    every column, in order, with its type family (String for VARCHAR(n) and AutoString)."""
+    names = {  # type family (SQLAlchemy's visit name) -> the sqlalchemy type to name
+        "integer": "Integer",
+        "string": "String",
+        "float": "Float",
+        "boolean": "Boolean",
+        "datetime": "DateTime",
+        "date": "Date",
+        "json": "JSON",
+    }
+    out: list[str] = []
+    for model in LIGHT_ORDER:
+        t: Any = model.__table__
+        out.append(f"{t.name.upper()} = table(\n")
+        out.append(f'    "{t.name}",\n')
+        for c in t.columns:
+            family = names[c.type._type_affinity.__visit_name__.lower()]
+            out.append(f'    column("{c.name}", {family}),\n')
+        out.append(")\n\n")
+    consts = ", ".join(m.__table__.name.upper() for m in LIGHT_ORDER)  # type: ignore[attr-defined]
+    out.append(f"TABLES = ({consts})\n")
+    return "".join(out)
+
+
+def light_tables_module(current: str) -> str:
+    """``current`` (the text of tables.py) with its generated block written afresh."""
+    head, rest = current.split(GENERATED_BEGIN, 1)
+    _, tail = rest.split(GENERATED_END, 1)
+    return head + GENERATED_BEGIN + light_tables_code() + GENERATED_END + tail
+
+
+if __name__ == "__main__":  # pragma: no cover - regenerates src/khm/store/tables.py
+    from pathlib import Path
+
+    from khm.store import tables
+
+    path = Path(tables.__file__)
+    path.write_text(light_tables_module(path.read_text(encoding="utf-8")), encoding="utf-8")

@@ -4,7 +4,11 @@ The bulk commands (``khm tag``, ``khm assign``, ``khm capacity``, ``khm weekly``
 select, update and insert with SQLAlchemy Core; building the sqlmodel classes (and importing sqlmodel and
 the ORM) costs more start-up than a small book's whole run. These ``table()`` clauses name
 the same tables and columns with the same types, so a statement compiles to the same SQL
-on SQLite and PostgreSQL. A test checks them against the models.
+on SQLite and PostgreSQL.
+
+The models are the definition: the block between the "generated" lines is written from
+them by ``python -m khm.store.models`` (never by hand), and a test fails when it differs
+from what the models give.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+# --- generated from khm.store.models by `python -m khm.store.models`: do not edit ---
 ACCOUNT = table(
     "account",
     column("id", Integer),
@@ -82,6 +87,7 @@ TAG_CHANGE = table(
 )
 
 TABLES = (ACCOUNT, REP, TOUCH, TAG_CHANGE)
+# --- end of generated code ---
 
 
 class Columns:
