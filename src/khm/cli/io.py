@@ -5,7 +5,6 @@ Thin: parse the options, call :mod:`khm.services.importing`, render. See docs/im
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -113,86 +112,6 @@ DelimiterOpt = Annotated[
 ]
 
 
-class _RichProgress:
-    """A progress bar on stderr for large files, only when stderr is a terminal."""
-
-    THRESHOLD = 5000
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self._progress: Any = None
-        self._task: Any = None
-
-    def start(self, total: int, label: str = "") -> None:
-        if self._progress is not None:  # a new phase: reuse the bar
-            self._progress.update(
-                self._task, total=total, completed=0, description=label or self.label
-            )
-            return
-        if total < self.THRESHOLD or not sys.stderr.isatty():
-            return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-        from khm.render import get_console
-
-        self._progress = Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=get_console(stderr=True),
-            transient=True,
-        )
-        self._progress.start()
-        self._task = self._progress.add_task(label or self.label, total=total)
-
-    def advance(self, n: int) -> None:
-        if self._progress is not None:
-            self._progress.advance(self._task, n)
-
-    def stop(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
-
-
-def _print_report(report: Any, fmt: str) -> None:
-    from khm.render import envelope, json_dumps
-
-    if fmt == "json":
-        typer.echo(json_dumps(envelope("import", **report.as_dict())))
-        return
-    verb = "Would import" if report.dry_run else "Imported"
-    typer.echo(
-        f"{verb} {report.entity} from {report.path} ({report.encoding}, "
-        f"{report.delimiter}-separated, {report.rows} rows)"
-    )
-    mapping = ", ".join(
-        f"{f} = {col[1:]!r} (--set)" if col.startswith("=") else f"{f} ← {col}"
-        for f, col in report.mapping.items()
-    )
-    typer.echo(f"  fields: {mapping}")
-    if report.ignored_columns:
-        typer.echo(f"  ignored columns: {', '.join(report.ignored_columns)}")
-    typer.echo(
-        f"  inserted {report.inserted}, updated {report.updated}, "
-        f"unchanged {report.unchanged}, bad {report.bad}"
-    )
-    if report.dry_run:
-        typer.echo("  dry run: nothing was written")
-    for w in report.warnings[:20]:
-        typer.echo(f"Warning: {w}", err=True)
-    if len(report.warnings) > 20:
-        typer.echo(f"Warning: ... and {len(report.warnings) - 20} more warnings", err=True)
-    if report.bad:
-        what = "would be skipped" if report.dry_run else "skipped"
-        typer.echo(f"{report.bad} bad row{'s' if report.bad != 1 else ''} {what}:", err=True)
-        for p in report.problems[:20]:
-            typer.echo(f"  {p}", err=True)
-        if len(report.problems) > 20:
-            typer.echo(f"  ... and {len(report.problems) - 20} more", err=True)
-
-
 def _make_import(entity: str, key_help: str) -> Any:
     def command(
         ctx: typer.Context,
@@ -211,6 +130,7 @@ def _make_import(entity: str, key_help: str) -> Any:
         fmt: str = format_option(("table", "json")),
     ) -> None:
         from khm.io.cells import parse_spec
+        from khm.render.importing import ImportProgress, write_import_report
         from khm.services.importing import import_file
 
         spec = parse_spec(
@@ -227,7 +147,7 @@ def _make_import(entity: str, key_help: str) -> Any:
         # Accounts need nothing from the method file (kinds and capacity are for touches
         # and reps): skip reading and validating it.
         method = None if entity == "accounts" else k.method()
-        progress = _RichProgress(f"Checking {entity}")
+        progress = ImportProgress(f"Checking {entity}")
         try:
             report = import_file(
                 k.store(),
@@ -242,7 +162,7 @@ def _make_import(entity: str, key_help: str) -> Any:
             )
         finally:
             progress.stop()
-        _print_report(report, fmt)
+        write_import_report(report, fmt)
 
     return command
 

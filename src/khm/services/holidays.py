@@ -72,8 +72,9 @@ class HolidayCache:
             return
         try:
             from khm.render import atomic_write_text
+            from khm.render.json import dumps
 
-            atomic_write_text(self.path, json.dumps(self._data, sort_keys=True))
+            atomic_write_text(self.path, dumps(self._data, indent=False))
             self._dirty = False
         except OSError:
             pass

@@ -1,0 +1,92 @@
+"""What ``khm import`` shows: a progress bar on stderr for large files, and the import's
+report (counts, the column mapping, warnings and bad rows; JSON when asked)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+def _echo(text: str, err: bool = False) -> None:
+    print(text, file=sys.stderr if err else sys.stdout)
+
+
+class ImportProgress:
+    """A progress bar on stderr for large files, only when stderr is a terminal."""
+
+    THRESHOLD = 5000
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._progress: Any = None
+        self._task: Any = None
+
+    def start(self, total: int, label: str = "") -> None:
+        if self._progress is not None:  # a new phase: reuse the bar
+            self._progress.update(
+                self._task, total=total, completed=0, description=label or self.label
+            )
+            return
+        if total < self.THRESHOLD or not sys.stderr.isatty():
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        from khm.render import get_console
+
+        self._progress = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=get_console(stderr=True),
+            transient=True,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task(label or self.label, total=total)
+
+    def advance(self, n: int) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task, n)
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+def write_import_report(report: Any, fmt: str) -> None:
+    """What an import did (or would do, with --dry-run): counts, mapping, warnings, bad rows."""
+    if fmt == "json":
+        from khm.render import json as j
+
+        j.write(sys.stdout, j.envelope("import", **report.as_dict()))
+        return
+    verb = "Would import" if report.dry_run else "Imported"
+    _echo(
+        f"{verb} {report.entity} from {report.path} ({report.encoding}, "
+        f"{report.delimiter}-separated, {report.rows} rows)"
+    )
+    mapping = ", ".join(
+        f"{f} = {col[1:]!r} (--set)" if col.startswith("=") else f"{f} ← {col}"
+        for f, col in report.mapping.items()
+    )
+    _echo(f"  fields: {mapping}")
+    if report.ignored_columns:
+        _echo(f"  ignored columns: {', '.join(report.ignored_columns)}")
+    _echo(
+        f"  inserted {report.inserted}, updated {report.updated}, "
+        f"unchanged {report.unchanged}, bad {report.bad}"
+    )
+    if report.dry_run:
+        _echo("  dry run: nothing was written")
+    for w in report.warnings[:20]:
+        _echo(f"Warning: {w}", err=True)
+    if len(report.warnings) > 20:
+        _echo(f"Warning: ... and {len(report.warnings) - 20} more warnings", err=True)
+    if report.bad:
+        what = "would be skipped" if report.dry_run else "skipped"
+        _echo(f"{report.bad} bad row{'s' if report.bad != 1 else ''} {what}:", err=True)
+        for p in report.problems[:20]:
+            _echo(f"  {p}", err=True)
+        if len(report.problems) > 20:
+            _echo(f"  ... and {len(report.problems) - 20} more", err=True)
