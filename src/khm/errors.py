@@ -23,6 +23,7 @@ class ExitCode(IntEnum):
     DATABASE = 6  # the database cannot be opened or migrated
     CONFLICT = 7  # the request contradicts the data (duplicate key, no rep of a role, ...)
     BELOW_THRESHOLD = 8  # a report's coverage is under --fail-under
+    MAIL_FAILED = 9  # khm weekly --mail: one or more reps' messages were not sent
 
 
 class KhmError(Exception):
@@ -77,3 +78,10 @@ class ConflictError(KhmError):
 class BelowThresholdError(KhmError):
     exit_code = ExitCode.BELOW_THRESHOLD
     kind = "below_threshold"
+
+
+class MailError(KhmError):
+    """``khm weekly --mail``: some messages were not sent (the others were)."""
+
+    exit_code = ExitCode.MAIL_FAILED
+    kind = "mail_failed"

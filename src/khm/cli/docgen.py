@@ -77,6 +77,8 @@ def generate() -> str:
         "DATABASE": "the database cannot be opened or migrated",
         "CONFLICT": "the request contradicts the data (duplicate key, no rep of a role, ...)",
         "BELOW_THRESHOLD": "a report's coverage is under --fail-under",
+        "MAIL_FAILED": "`khm weekly --mail`: one or more reps' messages were not sent "
+        "(each is reported; the others were sent)",
     }
     for code in ExitCode:
         lines.append(f"| {int(code)} | {code.name} | {meaning.get(code.name, '')} |")

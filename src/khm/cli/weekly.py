@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from khm.cli.common import KhmContext
     from khm.method import Method
+    from khm.services.mail import SmtpSettings
 
 
 def weekly(
@@ -52,7 +53,9 @@ def weekly(
     ] = None,
     include_empty: Annotated[
         bool,
-        typer.Option("--include-empty", help="With --out-dir: also write reps with nothing due."),
+        typer.Option(
+            "--include-empty", help="With --out-dir or --mail: also reps with nothing due."
+        ),
     ] = False,
     ics_kind: Annotated[
         str,
@@ -62,6 +65,24 @@ def weekly(
             "(all-day events; Google Calendar, Outlook).",
         ),
     ] = "todo",
+    mail: Annotated[
+        bool,
+        typer.Option(
+            "--mail",
+            help="E-mail each rep their list (one message, text and HTML) through the SMTP "
+            "server of KHM_SMTP_HOST, _PORT, _FROM, _USER, _PASSWORD, _TLS (or [smtp] in "
+            "config.toml, without the password). Reps with nothing due are skipped unless "
+            "--include-empty; a rep without an e-mail address counts as failed.",
+        ),
+    ] = False,
+    mail_dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--mail-dry-run",
+            help="Like --mail, but write each message to --out-dir as <handle>-<week>.eml "
+            "and send nothing (no SMTP server needed).",
+        ),
+    ] = False,
 ) -> None:
     """The week's follow-up list per rep: what to do with which account, and why.
 
@@ -78,9 +99,13 @@ def weekly(
         raise UsageError(f"--ics-kind: {ics_kind!r} is not one of todo, event")
     if week is not None:
         parse_iso_week(week)  # a bad week fails before the database is opened
+    settings = _mail_settings(ctx, out_dir, mail_dry_run) if mail or mail_dry_run else None
     day = resolve_today(today)
     k = kctx(ctx)
     method = k.method()
+    if settings is not None:
+        _mail(k, method, day, week, rep, settings, out_dir, include_empty)
+        return
     _weekly(k, method, day, week, rep, fmt, out_dir, include_empty, ics_kind)
 
 
@@ -119,6 +144,61 @@ def _weekly(
     render(plan, fmt, ics_kind=ics_kind)
 
 
+def _mail_settings(ctx: typer.Context, out_dir: Path | None, dry_run: bool) -> SmtpSettings:
+    """Refuse what cannot work, and read the SMTP settings, before the database opens."""
+    import os
+
+    from khm.cli.common import config_dir
+    from khm.errors import UsageError
+    from khm.services.mail import load_settings
+
+    source = ctx.get_parameter_source("fmt")  # typer's own click: compare by name
+    if source is not None and source.name != "DEFAULT":
+        raise UsageError("--mail sends text and HTML: drop --format")
+    if dry_run and out_dir is None:
+        raise UsageError("--mail-dry-run needs --out-dir DIR for the .eml files")
+    if not dry_run and out_dir is not None:
+        raise UsageError("--mail sends, --out-dir writes: add --mail-dry-run to write .eml files")
+    return load_settings(os.environ, config_dir() / "config.toml", need_host=not dry_run)
+
+
+def _mail(
+    k: KhmContext,
+    method: Method,
+    day: date,
+    week: str | None,
+    rep: str | None,
+    settings: SmtpSettings,
+    out_dir: Path | None,
+    include_empty: bool,
+) -> None:
+    from datetime import datetime
+
+    from khm.errors import MailError
+    from khm.render.mail import summary_lines
+    from khm.services.mail import mail_weekly
+    from khm.services.weekly import build_weekly
+
+    plan = build_weekly(k.store(), method, today=day, week=week, rep=rep)
+    now = datetime.now().astimezone()
+    done = mail_weekly(plan, settings, include_empty=include_empty, now=now, out_dir=out_dir)
+    for line in summary_lines(done, include_empty=include_empty):
+        typer.echo(line)
+    failed = [o.rep for o in done if o.failed]
+    if failed:
+        tried = sum(1 for o in done if o.status != "skipped")
+        raise MailError(f"{len(failed)} of {tried} message(s) not sent: {', '.join(failed)}")
+
+
+EXIT_CODES_HELP = """\
+Exit codes: 0 every list written or sent; 2 bad command line (bad --week, --mail with
+--format, missing or invalid KHM_SMTP_* settings); 3 --out-dir cannot be written, or an
+invalid config.toml (a password in it); 4 invalid method file; 5 --rep names no rep;
+6 database cannot be opened; 7 --rep names an inactive rep; 9 --mail: one or more
+messages not sent (each rep's reason is printed; the others were sent); 1 a bug.
+"""
+
+
 def register(app: typer.Typer) -> None:
     """Adds ``khm weekly`` to the root app."""
-    app.command("weekly")(weekly)
+    app.command("weekly", epilog=" ".join(EXIT_CODES_HELP.split()))(weekly)

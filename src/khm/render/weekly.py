@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from khm.core.planner import PlanItem, RepPlan, WeeklyPlan
 
-FORMATS = ("table", "json", "jsonl", "csv", "markdown", "ics")
+FORMATS = ("table", "json", "jsonl", "csv", "markdown", "ics", "html")
 EXTENSIONS = {
     "table": "txt",
     "json": "json",
@@ -27,6 +27,7 @@ EXTENSIONS = {
     "csv": "csv",
     "markdown": "md",
     "ics": "ics",
+    "html": "html",
 }
 
 CSV_COLUMNS = (
@@ -383,6 +384,10 @@ def render(
         from khm.render.ics import weekly_ics
 
         out.write(weekly_ics(plan, chosen, kind=ics_kind))
+    elif fmt == "html":  # the page of khm.render.weekly_html, also each rep's mail
+        from khm.render.weekly_html import render_html
+
+        out.write(render_html(plan, None if whole else chosen))
     else:
         render_table(plan, chosen, unassigned=whole, file=out)
 
