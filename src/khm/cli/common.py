@@ -6,6 +6,7 @@ Nothing heavy is imported at module level: ``khm --help`` must stay fast.
 
 from __future__ import annotations
 
+import contextvars
 import os
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,6 +22,21 @@ if TYPE_CHECKING:
     from khm.store.db import Store
 
 METHOD_ENV = "KHM_METHOD"
+
+_output_format: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "khm_output_format", default="table"
+)
+
+
+def set_output_format(fmt: str) -> None:
+    """The format this command writes; an expected error is written as JSON when "json"."""
+    _output_format.set(fmt)
+
+
+def output_format() -> str:
+    return _output_format.get()
+
+
 TODAY_ENV = "KHM_TODAY"
 
 
@@ -104,8 +120,6 @@ def _format_callback(allowed: tuple[str, ...]) -> Any:
             v = "markdown"
         if v not in allowed:
             raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}")
-        from khm.cli.main import set_output_format
-
         set_output_format(v)
         return v
 

@@ -8,7 +8,6 @@ was asked for, and their named exit code. Set ``KHM_RAISE_ERRORS=1`` to get trac
 
 from __future__ import annotations
 
-import contextvars
 import os
 import sys
 from pathlib import Path
@@ -18,20 +17,13 @@ import typer
 from typer.core import TyperGroup
 
 from khm import __version__
+from khm.cli.common import output_format, set_output_format
 from khm.errors import ExitCode, KhmError
-
-_output_format: contextvars.ContextVar[str] = contextvars.ContextVar(
-    "khm_output_format", default="table"
-)
-
-
-def set_output_format(fmt: str) -> None:
-    _output_format.set(fmt)
 
 
 def report_error(exc: KhmError) -> None:
     """Print an expected error: JSON envelope when JSON was asked for, else one line on stderr."""
-    if _output_format.get() == "json":
+    if output_format() == "json":
         from khm.render import error_envelope, json_dumps
 
         sys.stdout.write(
@@ -51,7 +43,7 @@ class KhmGroup(TyperGroup):
     """The root group: the one place where expected errors turn into exit codes."""
 
     def invoke(self, ctx: Any) -> Any:
-        _output_format.set("table")
+        set_output_format("table")
         try:
             return super().invoke(ctx)
         except KhmError as exc:

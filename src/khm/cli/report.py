@@ -126,7 +126,7 @@ def report(
             cov = build_report(c.store(), c.method(), "coverage", per, day, rep).overall_coverage
         value = 100.0 if cov is None else cov
         if value < fail_under:
-            from khm.cli.main import set_output_format
+            from khm.cli.common import set_output_format
 
             # the report is already on stdout: the threshold message goes to stderr only,
             # so JSON output stays one parseable document

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from khm.core.report_result import Report
-    from khm.render.report import Table
+    from khm.render.report_data import Table
 
 STATUS_LABEL = {"on_time": "on time", "late": "late", "missed": "missed", "open": "open"}
 
@@ -271,7 +271,7 @@ SECTION_TITLES = {
 
 
 def render_html(report: Report) -> str:
-    from khm.render.report import section_tables
+    from khm.render.report_data import section_tables
 
     p = report.period
     what = "all sections" if report.kind == "all" else report.kind
