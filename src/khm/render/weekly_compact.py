@@ -106,8 +106,8 @@ def compact_list(rep: RepPlan, *, shown_carried: int = SHOWN_CARRIED) -> Compact
     """The rows, notes and tactics of ``rep``'s list (human items first, then digital,
     each in the planner's priority order)."""
     notes: dict[str, int] = {}
-    tactics: dict[tuple[str, str | None, str], str] = {}
-    titles: set[str] = set()
+    # (activity, tactic) -> label, the account types, the triggers that set the tactic
+    tactics: dict[tuple[str, str], tuple[str, list[str], tuple[str, ...]]] = {}
 
     def listed(item: PlanItem) -> CompactRow:
         extra = extra_reasons(item)
@@ -116,23 +116,31 @@ def compact_list(rep: RepPlan, *, shown_carried: int = SHOWN_CARRIED) -> Compact
             text = "; ".join(one_line(r) for r in extra)
             note = f"[{notes.setdefault(text, len(notes) + 1)}]"
         tactic = one_line(item.tactic)
-        if tactic and (item.kind, item.type, tactic) not in tactics:
-            title = one_line(item.label) + (f" ({item.type})" if item.type else "")
-            if title in titles:  # a trigger's own tactic for this activity and type
-                title += " — " + ", ".join(item.triggers)
-            titles.add(title)
-            tactics[(item.kind, item.type, tactic)] = title
+        if tactic:
+            label, types, _ = tactics.setdefault(
+                (item.kind, tactic), (one_line(item.label), [], item.triggers)
+            )
+            if item.type and item.type not in types:
+                types.append(item.type)
         return _row(item, note)
 
     human = tuple(listed(i) for i in rep.items if i.mode == "human")
     digital = tuple(listed(i) for i in rep.items if i.mode != "human")
+    titles: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for (_, tactic), (label, types, triggers) in tactics.items():
+        title = label + (f" ({', '.join(types)})" if types else "")
+        if title in seen:  # a trigger's own tactic for this activity and type
+            title += " — " + ", ".join(one_line(t) for t in triggers)
+        seen.add(title)
+        titles.append((title, tactic))
     return CompactList(
         human=human,
         digital=digital,
         carried=tuple(_row(i, "") for i in rep.carried[:shown_carried]),
         carried_count=len(rep.carried),
         notes=tuple(notes),
-        tactics=tuple((title, t) for (_, _, t), title in tactics.items()),
+        tactics=tuple(titles),
     )
 
 
