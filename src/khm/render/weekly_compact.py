@@ -117,9 +117,9 @@ def compact_list(rep: RepPlan, *, shown_carried: int = SHOWN_CARRIED) -> Compact
             note = f"[{notes.setdefault(text, len(notes) + 1)}]"
         tactic = one_line(item.tactic)
         if tactic:
-            label, types, _ = tactics.setdefault(
+            types = tactics.setdefault(
                 (item.kind, tactic), (one_line(item.label), [], item.triggers)
-            )
+            )[1]
             if item.type and item.type not in types:
                 types.append(item.type)
         return _row(item, note)
@@ -207,23 +207,31 @@ def _table(
     *,
     header: bool = True,
 ) -> Any:
-    from rich.table import Table
+    """The rows as one rich Text, a line each: every cell cut to its column's width (with
+    "…") and padded, so no line wraps; overdue lines red. (Laid out here, not by a rich
+    Table: the same result, without the per-cell layout work on a list of thousands.)"""
+    from rich.cells import set_cell_size
     from rich.text import Text
 
     titles = {"name": "account", "tc": "type/cat", "last_touch": "last touch", "note": ""}
-    table = Table(
-        box=None,
-        padding=(0, GAP // 2),
-        pad_edge=False,
-        show_header=header,
-        header_style="bold",
-        expand=False,
-    )
-    for k in keys:
-        table.add_column(titles.get(k, k), width=widths[k], no_wrap=True, overflow="ellipsis")
-    for r in rows:
-        table.add_row(*(Text(getattr(r, k)) for k in keys), style="red" if r.overdue else None)
-    return table
+    gap = " " * GAP
+    last = keys[-1]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            clip(c, widths[k]) if k == last else set_cell_size(clip(c, widths[k]), widths[k])
+            for k, c in zip(keys, cells, strict=True)
+        ]
+        return gap.join(parts).rstrip()
+
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    lines = []
+    if header:
+        lines.append((line([titles.get(k, k) for k in keys]), "bold"))
+    lines += [(line([getattr(r, k) for k in keys]), "red" if r.overdue else None) for r in rows]
+    for n, (s, style) in enumerate(lines):
+        text.append(s + ("\n" if n < len(lines) - 1 else ""), style=style)
+    return text
 
 
 def _keys(width: int, *, human: bool, notes: bool) -> list[str]:
