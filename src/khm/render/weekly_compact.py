@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
+    from khm.core.account_week import AccountWeek
     from khm.core.planner import PlanItem, RepPlan, WeeklyPlan
-    from khm.services.weekly import AccountWeek
 
 #: how many carried items are listed (all of them are counted; JSON lists every one)
 SHOWN_CARRIED = 3

@@ -9,10 +9,10 @@ planner (:func:`khm.core.planner.plan_week`). Returns the typed :class:`WeeklyPl
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from khm.core.account_week import AccountWeek
 from khm.core.planner import PlanItem, PlanRep, RepPlan, UnassignedAccount, WeeklyPlan, plan_week
 from khm.errors import ConflictError, NotFoundError, UsageError
 from khm.services import paused_gc
@@ -185,24 +185,6 @@ def _build_weekly(
     )
     holidays.save()
     return plan
-
-
-@dataclass(frozen=True)
-class AccountWeek:
-    """``khm weekly --account KEY``: one account's items of the week (listed, carried to
-    next week, paused), or why it has none (``problem``: it cannot be planned)."""
-
-    key: str
-    name: str
-    type: str | None
-    category: str | None
-    owner: str | None
-    rep: str | None  # whose list was looked at
-    plan: WeeklyPlan
-    listed: tuple[PlanItem, ...] = ()
-    carried: tuple[PlanItem, ...] = ()
-    paused: tuple[PlanItem, ...] = ()
-    problem: str | None = None
 
 
 def account_week(
