@@ -157,9 +157,12 @@ def test_table_shows_headers_rows_and_escapes_markup(cli, book):
     assert "ola (Ola Nordmann) — week 2026-W48 (Mon 23 Nov – Sun 29 Nov 2026)" in out
     assert "capacity" in out and "used" in out
     assert "[bold]Ærø Ålesund 🚀[/bold]" in out  # shown, not interpreted
-    assert "overdue" in out and "On-site visit (human)" in out
+    assert "overdue" in out and "On-site visit" in out and "Tactics" in out
     assert "Unassigned: 3 account(s)" in out
     assert "idle (Nothing To Do)" in out and "Nothing due this week." in out
+    wide = weekly(cli, "--wide").stdout
+    assert "On-site visit (human)" in wide and "[bold]Ærø Ålesund 🚀[/bold]" in wide
+    assert "Unassigned: 3 account(s)" in wide
 
 
 def test_overdue_rows_are_red_in_a_colour_terminal(cli, book, monkeypatch):
@@ -232,9 +235,10 @@ def test_include_empty_writes_every_rep_in_every_format(cli, book, tmp_path: Pat
     for fmt, ext in (*formats, ("json", "json"), ("jsonl", "jsonl")):
         out = tmp_path / fmt
         weekly(cli, "-f", fmt, "--out-dir", str(out), "--include-empty")
-        assert sorted(p.name for p in out.iterdir()) == [
-            f"{h}-{WEEK}.{ext}" for h in ("idle", "kari", "ola")
-        ]
+        subscriptions = [f"{h}.ics" for h in ("idle", "kari", "ola")] if fmt == "ics" else []
+        assert sorted(p.name for p in out.iterdir()) == sorted(
+            [f"{h}-{WEEK}.{ext}" for h in ("idle", "kari", "ola")] + subscriptions
+        )
     text = (tmp_path / "table" / f"ola-{WEEK}.txt").read_text(encoding="utf-8")
     assert "[bold]Ærø Ålesund 🚀[/bold]" in text and "\x1b[" not in text
 

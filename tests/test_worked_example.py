@@ -194,5 +194,8 @@ def test_the_worked_example_table_reads_like_the_docs(cli, example):
     out = cli("weekly", "--week", "2026-W32", "--today", "2026-08-03").stdout
     assert "ola (Ola Nordmann) — week 2026-W32" in out
     assert "capacity 4/4 used · +2 carried to next week (4 effort) · 2 from earlier weeks" in out
-    assert "overdue 21 days" in out
-    assert "Visit (human) + call" in out
+    assert "overdue 21d" in out
+    assert "Visit + call" in out
+    wide = cli("weekly", "--week", "2026-W32", "--today", "2026-08-03", "--wide").stdout
+    assert "overdue 21 days" in wide
+    assert "Visit (human) + call" in wide

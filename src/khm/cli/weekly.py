@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from khm.cli.common import TodayOption, format_option, kctx, resolve_today
-from khm.render.weekly import FORMATS, render, write_files
+from khm.render.weekly import FORMATS, render, write_files, write_subscriptions
 
 if TYPE_CHECKING:
     from datetime import date
@@ -83,6 +83,20 @@ def weekly(
             "and send nothing (no SMTP server needed).",
         ),
     ] = False,
+    wide: Annotated[
+        bool,
+        typer.Option(
+            "--wide", help="Table and Markdown: every column (tactic and reason on each line)."
+        ),
+    ] = False,
+    account: Annotated[
+        str | None,
+        typer.Option(
+            "--account",
+            help="One account's items of the week in full (tactic, reasons), or why none.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """The week's follow-up list per rep: what to do with which account, and why.
 
@@ -90,7 +104,10 @@ def weekly(
     expand before keep); human work within each rep's capacity, the rest carried to next
     week and counted; no human work in no-human periods and on the account's public
     holidays. `--format csv` is the plan export; `--format jsonl` writes one JSON object
-    per listed item (with its week and rep), no envelope. Rules: docs/weekly.md.
+    per listed item (with its week and rep), no envelope. In a terminal the list is
+    compact (one line per item, the tactics once under it); `--wide` shows every
+    column. With `--out-dir` and `--format ics`, `<handle>.ics` holds this week and the
+    next, for a calendar to subscribe to. Rules: docs/weekly.md.
     """
     from khm.errors import UsageError
     from khm.services.weekly import parse_iso_week
@@ -99,14 +116,24 @@ def weekly(
         raise UsageError(f"--ics-kind: {ics_kind!r} is not one of todo, event")
     if week is not None:
         parse_iso_week(week)  # a bad week fails before the database is opened
+    if wide and fmt not in ("table", "markdown"):
+        raise UsageError(f"--wide: only with --format table or markdown, not {fmt}")
+    if account is not None and (fmt != "table" or out_dir is not None):
+        raise UsageError("--account: shows one account in the terminal (no --format, --out-dir)")
     settings = _mail_settings(ctx, out_dir, mail_dry_run) if mail or mail_dry_run else None
     day = resolve_today(today)
     k = kctx(ctx)
     method = k.method()
+    if account is not None:
+        from khm.render.weekly_compact import render_account
+        from khm.services.weekly import account_week
+
+        render_account(account_week(k.store(), method, key=account, today=day, week=week, rep=rep))
+        return
     if settings is not None:
         _mail(k, method, day, week, rep, settings, out_dir, include_empty)
         return
-    _weekly(k, method, day, week, rep, fmt, out_dir, include_empty, ics_kind)
+    _weekly(k, method, day, week, rep, fmt, out_dir, include_empty, ics_kind, wide)
 
 
 def _weekly(
@@ -119,21 +146,37 @@ def _weekly(
     out_dir: Path | None,
     include_empty: bool,
     ics_kind: str,
+    wide: bool,
 ) -> None:
+    from datetime import timedelta
+
+    from khm.core.planner import week_label
     from khm.services.weekly import build_weekly
 
     plan = build_weekly(k.store(), method, today=day, week=week, rep=rep)
     if out_dir is not None:
+        subscribed: list[tuple[Path, int]] = []
         try:
             written, skipped = write_files(
-                plan, fmt, out_dir, include_empty=include_empty, ics_kind=ics_kind
+                plan, fmt, out_dir, include_empty=include_empty, ics_kind=ics_kind, wide=wide
             )
+            if fmt == "ics":  # <handle>.ics: this week and the next, for a subscription
+                following = build_weekly(
+                    k.store(),
+                    method,
+                    today=day,
+                    week=week_label(plan.monday + timedelta(days=7)),
+                    rep=rep,
+                )
+                subscribed = write_subscriptions(plan, following, out_dir, ics_kind=ics_kind)
         except OSError as exc:
             from khm.errors import InputError
 
             raise InputError(f"--out-dir {out_dir}: cannot write: {exc.strerror}") from None
         for path, r in written:
             typer.echo(f"wrote {path} ({len(r.items)} items)")
+        for path, n in subscribed:
+            typer.echo(f"wrote {path} ({n} items, this week and next: for a subscription)")
         if skipped:
             typer.echo(
                 f"skipped {len(skipped)} rep(s) with nothing due: "
@@ -141,7 +184,7 @@ def _weekly(
                 + " (use --include-empty to write them too)"
             )
         return
-    render(plan, fmt, ics_kind=ics_kind)
+    render(plan, fmt, ics_kind=ics_kind, wide=wide)
 
 
 def _mail_settings(ctx: typer.Context, out_dir: Path | None, dry_run: bool) -> SmtpSettings:

@@ -245,7 +245,9 @@ def _display_columns() -> list[Any]:
     ]
 
 
-def _rep_summary(rep: RepPlan) -> str:
+def _summary_parts(rep: RepPlan) -> list[str]:
+    """The capacity summary under a rep's title, in parts (a narrow terminal breaks the
+    line between parts)."""
     parts = [f"capacity {_num(rep.human_planned)}/{_num(rep.capacity)} used"]
     if rep.capacity != rep.capacity_full:
         parts[0] += f" ({rep.open_days} of 5 days open, full week {_num(rep.capacity_full)})"
@@ -257,13 +259,24 @@ def _rep_summary(rep: RepPlan) -> str:
         parts.append(f"{rep.from_earlier} from earlier weeks")
     if rep.paused:
         parts.append(f"{len(rep.paused)} paused (no human day this week)")
-    return " · ".join(parts)
+    return parts
+
+
+def _rep_summary(rep: RepPlan) -> str:
+    return " · ".join(_summary_parts(rep))
+
+
+def _rep_title_parts(plan: WeeklyPlan, rep: RepPlan) -> list[str]:
+    from khm.render.weekly_compact import one_line
+
+    name, handle = one_line(rep.name), one_line(rep.handle)
+    who = f"{handle} ({name})" if name and name != handle else handle
+    span = f"{plan.monday.strftime('%a %d %b')} – {plan.sunday.strftime('%a %d %b %Y')}"
+    return [who, f"week {plan.week} ({span})"]
 
 
 def _rep_title(plan: WeeklyPlan, rep: RepPlan) -> str:
-    who = f"{rep.handle} ({rep.name})" if rep.name and rep.name != rep.handle else rep.handle
-    span = f"{plan.monday.strftime('%a %d %b')} – {plan.sunday.strftime('%a %d %b %Y')}"
-    return f"{who} — week {plan.week} ({span})"
+    return " — ".join(_rep_title_parts(plan, rep))
 
 
 # --------------------------------------------------------------------------- table, Markdown
@@ -275,12 +288,15 @@ def render_table(
     *,
     unassigned: bool,
     file: IO[str] | None = None,
+    wide: bool = False,
 ) -> None:
-    """Per rep: a title, the capacity summary, then human and digital tables."""
+    """Per rep: the compact list (:mod:`khm.render.weekly_compact`), or with ``wide`` a
+    title, the capacity summary, then human and digital tables of every column."""
     from rich.markup import escape
 
     from khm.render.cells import Column
     from khm.render.table import get_console, rich_table
+    from khm.render.weekly_compact import print_compact, print_unassigned
 
     console = get_console(file=file)
     columns = _display_columns()
@@ -289,6 +305,9 @@ def render_table(
     for n, rep in enumerate(reps):
         if n:
             console.print()
+        if not wide:
+            print_compact(console, plan, rep)
+            continue
         console.print(f"[bold]{escape(_rep_title(plan, rep))}[/bold]")
         console.print(escape(_rep_summary(rep)))
         if not rep.items:
@@ -304,7 +323,9 @@ def render_table(
             rows = [_display_row(i) for i in part]
             styles = ["red" if i.status == "overdue" else None for i in part]
             console.print(rich_table(rows, cols, title=f"{title} ({len(part)})", row_styles=styles))
-    if unassigned and plan.unassigned:
+    if unassigned and plan.unassigned and not wide:
+        print_unassigned(console, plan)
+    elif unassigned and plan.unassigned:
         due = sum(1 for u in plan.unassigned if u.items)
         console.print()
         console.print(
@@ -323,14 +344,20 @@ def render_table(
         )
 
 
-def render_markdown(plan: WeeklyPlan, reps: Sequence[RepPlan], *, unassigned: bool) -> str:
-    """One section per rep, for mail or a wiki."""
+def render_markdown(
+    plan: WeeklyPlan, reps: Sequence[RepPlan], *, unassigned: bool, wide: bool = False
+) -> str:
+    """One section per rep, for mail or a wiki: the compact list, or every column."""
     from khm.render.cells import Column, md_cell
     from khm.render.table import markdown_table
+    from khm.render.weekly_compact import markdown_compact
 
     columns = _display_columns()
     out = [] if reps else [f"No active reps to plan for week {plan.week}.\n"]
     for rep in reps:
+        if not wide:
+            out.append(markdown_compact(plan, rep))
+            continue
         out.append(f"## {md_cell(_rep_title(plan, rep))}\n")
         out.append(md_cell(_rep_summary(rep)) + "\n")
         if rep.items:
@@ -361,9 +388,11 @@ def render(
     *,
     ics_kind: str = "todo",
     file: IO[str] | None = None,
+    wide: bool = False,
 ) -> None:
     """Write the plan in ``fmt`` (one of :data:`FORMATS`) to ``file`` (default stdout).
-    ``reps`` given = those reps only, without the unassigned section (a per-rep file)."""
+    ``reps`` given = those reps only, without the unassigned section (a per-rep file).
+    The table and Markdown are compact unless ``wide``."""
     out = file if file is not None else sys.stdout
     whole = reps is None
     chosen = plan.reps if reps is None else reps
@@ -379,7 +408,7 @@ def render(
 
         write_csv(csv_rows(plan, chosen), [Column(c) for c in CSV_COLUMNS], out)
     elif fmt == "markdown":
-        out.write(render_markdown(plan, chosen, unassigned=whole))
+        out.write(render_markdown(plan, chosen, unassigned=whole, wide=wide))
     elif fmt == "ics":
         from khm.render.ics import weekly_ics
 
@@ -389,7 +418,7 @@ def render(
 
         out.write(render_html(plan, None if whole else chosen))
     else:
-        render_table(plan, chosen, unassigned=whole, file=out)
+        render_table(plan, chosen, unassigned=whole, file=out, wide=wide)
 
 
 def safe_filename(handle: str) -> str:
@@ -397,7 +426,13 @@ def safe_filename(handle: str) -> str:
 
 
 def write_files(
-    plan: WeeklyPlan, fmt: str, out_dir: Path, *, include_empty: bool, ics_kind: str
+    plan: WeeklyPlan,
+    fmt: str,
+    out_dir: Path,
+    *,
+    include_empty: bool,
+    ics_kind: str,
+    wide: bool = False,
 ) -> tuple[list[tuple[Path, RepPlan]], list[RepPlan]]:
     """One file per rep, ``<handle>-<week>.<ext>``, each written atomically with
     :func:`render` for that rep; reps with nothing listed are skipped unless
@@ -413,7 +448,24 @@ def write_files(
             continue
         path = out_dir / f"{safe_filename(rep.handle)}-{plan.week}.{EXTENSIONS[fmt]}"
         buf = io.StringIO()
-        render(plan, fmt, [rep], ics_kind=ics_kind, file=buf)
+        render(plan, fmt, [rep], ics_kind=ics_kind, file=buf, wide=wide)
         atomic_write_text(path, buf.getvalue())
         written.append((path, rep))
     return written, skipped
+
+
+def write_subscriptions(
+    plan: WeeklyPlan, following: WeeklyPlan, out_dir: Path, *, ics_kind: str
+) -> list[tuple[Path, int]]:
+    """``<handle>.ics`` per rep of ``plan``, the file a calendar subscribes to: this week
+    and the next (``following``), rewritten atomically in place every run, also for a
+    rep with nothing listed (the calendar must see items go). Returns (file, entries)."""
+    from khm.render.files import atomic_write_text
+    from khm.render.ics import subscription_entries, subscription_ics
+
+    written = []
+    for rep in plan.reps:
+        path = out_dir / f"{safe_filename(rep.handle)}.ics"
+        atomic_write_text(path, subscription_ics(plan, following, rep.handle, ics_kind))
+        written.append((path, len(subscription_entries(plan, following, rep.handle))))
+    return written

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from khm.core.account_week import AccountWeek
 from khm.core.period import WEEK, monday_of, week_monday
 from khm.core.planner import PlanItem, PlanRep, RepPlan, UnassignedAccount, WeeklyPlan, plan_week
 from khm.errors import ConflictError, NotFoundError, UsageError
@@ -25,10 +26,12 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 __all__ = [
+    "AccountWeek",
     "PlanItem",
     "RepPlan",
     "UnassignedAccount",
     "WeeklyPlan",
+    "account_week",
     "build_weekly",
     "monday_of",
     "parse_iso_week",
@@ -176,3 +179,55 @@ def _build_weekly(
     )
     holidays.save()
     return plan
+
+
+def account_week(
+    store: Store,
+    method: Method,
+    *,
+    key: str,
+    today: date,
+    week: str | None = None,
+    rep: str | None = None,
+) -> AccountWeek:
+    """The account ``key`` in the week's plan of ``rep`` (default: its owner's). An
+    unknown key: NotFoundError."""
+    from khm.store.tagging import find_account
+
+    with store.engine.connect() as conn:
+        row = find_account(conn, key)
+    if row is None:
+        raise NotFoundError(f"--account: account {key!r} not found (see 'khm account list')")
+    who = rep or row.owner
+    try:
+        plan = build_weekly(store, method, today=today, week=week, rep=who)
+    except (ConflictError, NotFoundError):
+        if rep is not None:
+            raise
+        who = None  # an owner that is not an active rep: the plan says why
+        plan = build_weekly(store, method, today=today, week=week)
+    found = {
+        "key": row.key,
+        "name": row.name,
+        "type": row.type,
+        "category": row.category,
+        "owner": row.owner,
+        "rep": plan.reps[0].handle if who is not None and plan.reps else None,
+        "plan": plan,
+    }
+    if row.archived:
+        return AccountWeek(**found, problem="archived (not planned)")
+    for u in plan.unassigned:
+        if u.key == row.key:
+            return AccountWeek(**found, problem=u.problem)
+
+    def mine(items: tuple[PlanItem, ...]) -> tuple[PlanItem, ...]:
+        return tuple(i for i in items if i.account == row.key)
+
+    reps = plan.reps  # one rep's, or every rep's (the account is on its owner's list only)
+    return AccountWeek(
+        **found,
+        listed=tuple(i for r in reps for i in mine(r.items)),
+        carried=tuple(i for r in reps for i in mine(r.carried)),
+        paused=tuple(i for r in reps for i in mine(r.paused)),
+    )
