@@ -11,3 +11,4 @@ python bench/bench_tag_assign.py | tee bench/out/tag_assign.txt
 python bench/bench_weekly.py --db "$DB" --runs 5 | tee bench/out/weekly.txt
 python bench/bench_report.py --db "$DB" --repeat 3 | tee bench/out/report.txt
 python bench/bench_crud.py --db "$DB" --runs 3 | tee bench/out/crud.txt
+python bench/bench_export.py --db "$DB" --runs 3 | tee bench/out/export.txt
