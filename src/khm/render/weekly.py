@@ -129,6 +129,10 @@ def rep_json(rep: RepPlan) -> dict[str, Any]:
         "count": len(rep.items),
         "items": [item_json(i) for i in rep.items],
         "carried": [brief_json(i) for i in rep.carried],
+        "campaigns": [
+            {"activity": c.kind, "label": c.label, "due": c.due, "overdue": c.overdue}
+            for c in rep.campaigns
+        ],
     }
 
 
@@ -259,6 +263,17 @@ def _rep_summary(rep: RepPlan) -> str:
     return " · ".join(parts)
 
 
+def _campaign_lines(rep: RepPlan) -> list[str]:
+    """One header line per campaign kind due for some of the rep's accounts."""
+    return [
+        f"{c.kind}: {c.due} of your accounts due"
+        + (f" ({c.overdue} overdue)" if c.overdue else "")
+        + " — campaign"
+        for c in rep.campaigns
+        if c.due
+    ]
+
+
 def _rep_title(plan: WeeklyPlan, rep: RepPlan) -> str:
     who = f"{rep.handle} ({rep.name})" if rep.name and rep.name != rep.handle else rep.handle
     span = f"{plan.monday.strftime('%a %d %b')} – {plan.sunday.strftime('%a %d %b %Y')}"
@@ -290,6 +305,8 @@ def render_table(
             console.print()
         console.print(f"[bold]{escape(_rep_title(plan, rep))}[/bold]")
         console.print(escape(_rep_summary(rep)))
+        for line in _campaign_lines(rep):
+            console.print(escape(line))
         if not rep.items:
             console.print("Nothing due this week.")
             continue
@@ -332,6 +349,8 @@ def render_markdown(plan: WeeklyPlan, reps: Sequence[RepPlan], *, unassigned: bo
     for rep in reps:
         out.append(f"## {md_cell(_rep_title(plan, rep))}\n")
         out.append(md_cell(_rep_summary(rep)) + "\n")
+        if lines := _campaign_lines(rep):
+            out.append("\n".join(f"- {md_cell(line)}" for line in lines) + "\n")
         if rep.items:
             out.append(markdown_table([_display_row(i) for i in rep.items], columns))
         else:
