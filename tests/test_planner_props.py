@@ -95,7 +95,9 @@ def test_nothing_due_is_lost_each_week(book, monday, today_offset):
     rep = run(accounts, touches, capacity, monday, monday + timedelta(days=today_offset)).rep("ola")
     where = placed(rep)
     expected = set()
-    items = {(i.account, i.kind): i for i in (*rep.items, *rep.carried, *rep.paused, *rep.campaign_items)}
+    items = {
+        (i.account, i.kind): i for i in (*rep.items, *rep.carried, *rep.paused, *rep.campaign_items)
+    }
     for a in accounts:
         last = {k: d for k, d in touches[a.key].items() if d <= sunday}
         for kind, iv in M.cadence_for(a.type, a.category).items():
