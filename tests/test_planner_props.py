@@ -69,9 +69,15 @@ def run(accounts, touches, capacity, monday, today=None, method=M) -> WeeklyPlan
 
 
 def placed(rep) -> dict[tuple[str, str], str]:
-    """(account, kind) -> where it went: listed / carried / paused (covered kinds too)."""
+    """(account, kind) -> where it went: listed / carried / paused / counted as campaign
+    work (covered kinds too)."""
     out = {}
-    for where, items in (("listed", rep.items), ("carried", rep.carried), ("paused", rep.paused)):
+    for where, items in (
+        ("listed", rep.items),
+        ("carried", rep.carried),
+        ("paused", rep.paused),
+        ("campaign", rep.campaign_items),
+    ):
         for it in items:
             for kind in (it.kind, *it.covers):
                 assert (it.account, kind) not in out, "an activity placed twice"
@@ -89,7 +95,9 @@ def test_nothing_due_is_lost_each_week(book, monday, today_offset):
     rep = run(accounts, touches, capacity, monday, monday + timedelta(days=today_offset)).rep("ola")
     where = placed(rep)
     expected = set()
-    items = {(i.account, i.kind): i for i in (*rep.items, *rep.carried, *rep.paused)}
+    items = {
+        (i.account, i.kind): i for i in (*rep.items, *rep.carried, *rep.paused, *rep.campaign_items)
+    }
     for a in accounts:
         last = {k: d for k, d in touches[a.key].items() if d <= sunday}
         for kind, iv in M.cadence_for(a.type, a.category).items():
@@ -109,7 +117,7 @@ def test_nothing_due_is_lost_each_week(book, monday, today_offset):
 
 
 def _item(rep, key_kind) -> PlanItem:
-    for it in (*rep.items, *rep.carried, *rep.paused):
+    for it in (*rep.items, *rep.carried, *rep.paused, *rep.campaign_items):
         if (it.account, it.kind) == key_kind or (
             it.account == key_kind[0] and key_kind[1] in it.covers
         ):
@@ -136,7 +144,7 @@ def test_no_item_for_an_activity_logged_after_its_due_date(book, monday):
     accounts, touches, capacity = book
     sunday = monday + timedelta(days=6)
     rep = run(accounts, touches, capacity, monday).rep("ola")
-    for it in (*rep.items, *rep.carried, *rep.paused):
+    for it in (*rep.items, *rep.carried, *rep.paused, *rep.campaign_items):
         if it.interval is None:
             continue  # trigger-only item
         for kind in (it.kind,):
@@ -330,7 +338,7 @@ def test_the_planners_fast_path_lists_exactly_what_core_due_says_is_due(
         }
         got = {kind for (key, kind) in where if key == acc.key}
         assert got == set(want), acc.key
-    for item in (*rep.items, *rep.carried, *rep.paused):
+    for item in (*rep.items, *rep.carried, *rep.paused, *rep.campaign_items):
         d = want_for(item, accounts, touches, method, sunday)
         assert item.due == d.due
         assert item.last_touch == d.last_touch
@@ -375,3 +383,41 @@ def test_a_last_touch_is_due_by_sunday_exactly_when_on_or_before_the_cutoff(iv, 
     assert interval.add_to(cut) <= sunday < interval.add_to(cut + timedelta(days=1))
     last = cut + timedelta(days=offset)
     assert (interval.add_to(last) <= sunday) == (last <= cut)
+
+
+# the default method with no kind marked as a campaign
+NO_CAMPAIGNS = parse_method(
+    __import__("khm.method", fromlist=["DEFAULT_METHOD_TOML"]).DEFAULT_METHOD_TOML.replace(
+        "campaign = true\n", ""
+    )
+)
+assert M.campaign_kinds == ("newsletter", "webinar") and NO_CAMPAIGNS.campaign_kinds == ()
+
+
+@SETTINGS
+@given(books(), mondays, st.integers(0, 6))
+def test_campaign_items_and_listed_items_are_what_the_list_holds_without_campaigns(
+    book, monday, offset
+):
+    """Marking kinds as campaigns moves their items from the list to the counts: the
+    listed items plus the campaign items are exactly what the planner lists without the
+    flag (nothing lost, nothing doubled), the human work is untouched, and the counts per
+    kind are those items."""
+    accounts, touches, capacity = book
+    today = monday + timedelta(days=offset)
+    flagged = run(accounts, touches, capacity, monday, today).rep("ola")
+    plain = run(accounts, touches, capacity, monday, today, method=NO_CAMPAIGNS).rep("ola")
+    kinds = set(M.campaign_kinds)
+    assert not any(i.kind in kinds for i in flagged.items)
+    assert all(i.kind in kinds for i in flagged.campaign_items)
+    both = [*flagged.items, *flagged.campaign_items]
+    assert len(both) == len(plain.items)
+    assert sorted(both, key=PlanItem.sort_key) == sorted(plain.items, key=PlanItem.sort_key)
+    assert flagged.items == tuple(i for i in plain.items if i.kind not in kinds)
+    assert (flagged.carried, flagged.paused) == (plain.carried, plain.paused)
+    assert plain.campaigns == ()
+    assert [c.kind for c in flagged.campaigns] == list(M.campaign_kinds)
+    for c in flagged.campaigns:
+        mine = [i for i in plain.items if i.kind == c.kind]
+        assert c.due == len(mine)
+        assert c.overdue == sum(1 for i in mine if i.status == "overdue")

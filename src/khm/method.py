@@ -414,6 +414,15 @@ class Activity(_Strict):
     effort: float = Field(default=1.0, gt=0)
     covers: list[str] = Field(default_factory=list)
     tactic: Tactic = Field(default_factory=Tactic)
+    #: sent to a segment at once (a newsletter): counted on the weekly list, not listed
+    #: per account, logged with ``khm log --campaign KIND``
+    campaign: bool = False
+
+    @model_validator(mode="after")
+    def _campaign_is_digital(self) -> Activity:
+        if self.campaign and self.mode != "digital":
+            raise ValueError('campaign = true needs mode = "digital" (a rep does human work)')
+        return self
 
     @field_validator("tactic", mode="before")
     @classmethod
@@ -576,6 +585,11 @@ class Method(_Strict):
     def covering(self, kind: str) -> set[str]:
         """The kinds whose touches reset ``kind``'s timer: itself and every kind covering it."""
         return {kind} | {k for k, a in self.activities.items() if kind in a.covers}
+
+    @property
+    def campaign_kinds(self) -> tuple[str, ...]:
+        """The activity kinds marked ``campaign = true``, in the method's order."""
+        return tuple(k for k, a in self.activities.items() if a.campaign)
 
     def is_human(self, kind: str) -> bool:
         act = self.activities.get(kind)
@@ -749,14 +763,19 @@ label = "Personal e-mail"
 tactic.expand = "Send something useful for their next step (case, offer, invitation), written for them."
 tactic.keep = "Share a tip or result relevant to how they use us."
 
+# campaign = true: sent to a segment at once. The weekly list counts the accounts where
+# it is due instead of listing each one; log it for all of them with
+# khm log --campaign newsletter --due (or --segment keep/B). Digital kinds only.
 [activities.newsletter]
 mode = "digital"
 label = "Newsletter"
+campaign = true
 tactic = "Make sure they receive the newsletter; note what they click."
 
 [activities.webinar]
 mode = "digital"
 label = "Webinar invitation"
+campaign = true
 tactic.expand = "Invite them to the webinar on the product they do not have yet."
 tactic.keep = "Invite them to the webinar that helps them get more out of what they have."
 

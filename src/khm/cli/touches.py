@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from khm.cli.common import LIST_FORMATS, TodayOption, format_option, kctx, parse_date, resolve_today
+from khm.errors import UsageError
 
 touch_app = typer.Typer(help="Logged touches: list and delete.", no_args_is_help=True)
 
@@ -44,6 +45,12 @@ def touch_list(
     limit: Annotated[
         int | None, typer.Option("--limit", "-n", help="At most this many.", show_default=False)
     ] = None,
+    campaign: Annotated[
+        int | None,
+        typer.Option(
+            "--campaign", help="Only the touches of this campaign (its id).", show_default=False
+        ),
+    ] = None,
     today: TodayOption = None,
     fmt: str = format_option(LIST_FORMATS),
 ) -> None:
@@ -60,6 +67,7 @@ def touch_list(
         since=_date(since, "--since", day),
         until=_date(until, "--until", day),
         limit=limit,
+        campaign=campaign,
     )
     touch_list(recs, fmt)
 
@@ -67,14 +75,31 @@ def touch_list(
 @touch_app.command("delete")
 def touch_delete(
     ctx: typer.Context,
-    touch_id: Annotated[int, typer.Argument(metavar="ID", help="The touch's id (khm touch list).")],
+    touch_id: Annotated[
+        int | None,
+        typer.Argument(metavar="ID", help="The touch's id (khm touch list).", show_default=False),
+    ] = None,
+    campaign: Annotated[
+        int | None,
+        typer.Option(
+            "--campaign", help="Delete every touch of this campaign instead.", show_default=False
+        ),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     fmt: str = format_option(("table", "json")),
 ) -> None:
-    """Delete a logged touch (the activity's due date moves back)."""
+    """Delete a logged touch, or a whole campaign (the activity's due date moves back)."""
     from khm.render.records import touch_deleted
     from khm.services.records import delete_touch, get_touch
 
+    if (touch_id is None) == (campaign is None):
+        raise UsageError("touch delete: give a touch ID or --campaign ID (one of them)")
+    if campaign is not None:
+        from khm.cli.campaign import delete_campaign
+
+        delete_campaign(ctx, campaign, yes=yes, fmt=fmt)
+        return
+    assert touch_id is not None
     store = kctx(ctx).store()
     if not yes:
         t = get_touch(store, touch_id)
@@ -89,8 +114,18 @@ def touch_delete(
 
 def log(
     ctx: typer.Context,
-    account: Annotated[str, typer.Argument(help="The account's key.")],
-    kind: Annotated[str, typer.Argument(help="Activity kind of the method (visit, call, ...).")],
+    account: Annotated[
+        str | None,
+        typer.Argument(metavar="ACCOUNT", help="The account's key.", show_default=False),
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="KIND",
+            help="Activity kind of the method (visit, call, ...).",
+            show_default=False,
+        ),
+    ] = None,
     on: Annotated[
         str | None,
         typer.Option(
@@ -100,16 +135,65 @@ def log(
     rep: Annotated[
         str | None,
         typer.Option(
-            "--rep", help="Who did it (default: the account's owner).", show_default=False
+            "--rep",
+            help="Who did it (default: the account's owner); with --campaign: only this "
+            "rep's accounts.",
+            show_default=False,
         ),
     ] = None,
     note: Annotated[
         str | None, typer.Option("--note", help="What was said or agreed.", show_default=False)
     ] = None,
+    campaign: Annotated[
+        str | None,
+        typer.Option(
+            "--campaign",
+            metavar="KIND",
+            help="Log this digital activity for many accounts at once (with --due and/or "
+            "--segment); prints the campaign id.",
+            show_default=False,
+        ),
+    ] = None,
+    due: Annotated[
+        bool,
+        typer.Option(
+            "--due", help="With --campaign: every account where KIND is due this week or earlier."
+        ),
+    ] = False,
+    segment: Annotated[
+        str | None,
+        typer.Option(
+            "--segment",
+            metavar="TYPE/CAT",
+            help="With --campaign: the accounts of a type/category (keep/B; * for any).",
+            show_default=False,
+        ),
+    ] = None,
+    country: Annotated[
+        str | None,
+        typer.Option(
+            "--country", help="With --campaign: only accounts in this country.", show_default=False
+        ),
+    ] = None,
     today: TodayOption = None,
     fmt: str = format_option(("table", "json")),
 ) -> None:
-    """Record a touch with an account; prints when that activity is due next."""
+    """Record a touch with an account; prints when that activity is due next.
+
+    With --campaign KIND: a digital activity for many accounts at once,
+    e.g. khm log --campaign newsletter --due; prints the count and a campaign id.
+    """
+    from khm.cli import campaign as cmp
+
+    if campaign is not None:
+        opts = {"due": due, "segment": segment, "country": country, "rep": rep}
+        cmp.log_campaign(
+            ctx, campaign, args=(account, kind), **opts, on=on, note=note, today=today, fmt=fmt
+        )
+        return
+    cmp.check_single(due, segment, country)
+    if account is None or kind is None:
+        raise UsageError("log: give ACCOUNT and KIND (or --campaign KIND for many accounts)")
     from khm.render.records import touch_logged
     from khm.services.records import log_touch
 

@@ -29,6 +29,10 @@ cannot be planned). No database, no clock, no terminal. The rules (docs/weekly.m
   so it ranks ahead of every item that became due in that week; among carried items the
   lateness ratio grows every week, so each one reaches the front.
 * **Digital** items are always listed; they take no capacity.
+* **Campaigns.** Items of a kind marked ``campaign = true`` (a newsletter, sent to a
+  segment at once) are not listed: each rep's plan counts them per kind
+  (:class:`CampaignCount`) and keeps them apart (``RepPlan.campaign_items``), so the
+  listed items and the campaign items are exactly what would be listed without the flag.
 * **Triggers** (:mod:`khm.core.triggers`) add items with their reason; a trigger for a
   kind that is also due merges into that item (both reasons). Trigger items are human or
   digital by their activity kind and compete for capacity like the others.
@@ -142,6 +146,22 @@ class PlanItem:
 
 
 @dataclass(frozen=True)
+class CampaignCount:
+    """A campaign kind on one rep's list: how many of the rep's accounts it is due for
+    (this week or earlier; triggered ones included) and how many of those are overdue."""
+
+    kind: str
+    label: str
+    due: int
+    overdue: int
+
+    @property
+    def activity(self) -> str:
+        """The activity kind (the JSON field name)."""
+        return self.kind
+
+
+@dataclass(frozen=True)
 class RepPlan:
     handle: str
     name: str
@@ -152,6 +172,8 @@ class RepPlan:
     items: tuple[PlanItem, ...]  # listed, in priority order
     carried: tuple[PlanItem, ...] = ()  # human, due, did not fit: next week
     paused: tuple[PlanItem, ...] = ()  # human, due, no human day for the account
+    campaigns: tuple[CampaignCount, ...] = ()  # per campaign kind of the method
+    campaign_items: tuple[PlanItem, ...] = ()  # due campaign work, not listed (by account)
 
     @property
     def rep(self) -> str:
@@ -700,7 +722,16 @@ def _plan_rep(
     monday: date,
     ref: date,
     countries: list[str | None],
+    method: Method,
 ) -> RepPlan:
+    kinds = method.campaign_kinds
+    if kinds:  # campaign work is counted, not listed (it takes no capacity either)
+        campaign_items = sorted(
+            (i for i in items if i.kind in kinds), key=lambda i: (i.account, i.kind)
+        )
+        items = [i for i in items if i.kind not in kinds]
+    else:
+        campaign_items = []
     home = _home_country(countries)
     open_days = len(cal.days(home))
     capacity = max(rep.capacity, 0.0) * open_days / WEEKDAYS
@@ -754,6 +785,18 @@ def _plan_rep(
         items=tuple(scheduled),
         carried=tuple(carried),
         paused=tuple(paused),
+        campaigns=tuple(_campaign_count(k, method, campaign_items) for k in kinds),
+        campaign_items=tuple(campaign_items),
+    )
+
+
+def _campaign_count(kind: str, method: Method, items: Sequence[PlanItem]) -> CampaignCount:
+    mine = [i for i in items if i.kind == kind]
+    return CampaignCount(
+        kind=kind,
+        label=_label(method, kind),
+        due=len(mine),
+        overdue=sum(1 for i in mine if i.status == "overdue"),
     )
 
 
@@ -859,7 +902,8 @@ def plan_week(
             )
     cal = _Calendar(method, monday, holiday_dates)
     rep_plans = tuple(
-        _plan_rep(by_handle[h], per_rep[h], cal, monday, ref, countries[h]) for h in sorted(per_rep)
+        _plan_rep(by_handle[h], per_rep[h], cal, monday, ref, countries[h], method)
+        for h in sorted(per_rep)
     )
     return WeeklyPlan(
         week=week_label(monday),

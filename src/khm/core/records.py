@@ -312,6 +312,32 @@ class LoggedTouch:
         }
 
 
+@dataclass(frozen=True)
+class CampaignRecord:
+    """A campaign (``khm log --campaign``): one digital activity logged for many accounts
+    in one transaction. ``id`` is None when the selection was empty and nothing was
+    written."""
+
+    id: int | None
+    kind: str
+    label: str
+    date: date
+    count: int  # touches written (one per account), or deleted
+    selection: str  # how the accounts were chosen: "--due --segment keep/B"
+    note: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "activity": self.kind,
+            "label": self.label,
+            "date": self.date,
+            "count": self.count,
+            "selection": self.selection,
+            "note": self.note,
+        }
+
+
 @dataclass
 class ExportRows:
     """What ``khm export`` writes: the rows of one entity, streamed.

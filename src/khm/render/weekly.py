@@ -130,6 +130,10 @@ def rep_json(rep: RepPlan) -> dict[str, Any]:
         "count": len(rep.items),
         "items": [item_json(i) for i in rep.items],
         "carried": [brief_json(i) for i in rep.carried],
+        "campaigns": [
+            {"activity": c.kind, "label": c.label, "due": c.due, "overdue": c.overdue}
+            for c in rep.campaigns
+        ],
     }
 
 
@@ -275,6 +279,17 @@ def _rep_title_parts(plan: WeeklyPlan, rep: RepPlan) -> list[str]:
     return [who, f"week {plan.week} ({span})"]
 
 
+def _campaign_lines(rep: RepPlan) -> list[str]:
+    """One header line per campaign kind due for some of the rep's accounts."""
+    return [
+        f"{c.kind}: {c.due} of your accounts due"
+        + (f" ({c.overdue} overdue)" if c.overdue else "")
+        + " — campaign"
+        for c in rep.campaigns
+        if c.due
+    ]
+
+
 def _rep_title(plan: WeeklyPlan, rep: RepPlan) -> str:
     return " — ".join(_rep_title_parts(plan, rep))
 
@@ -310,6 +325,8 @@ def render_table(
             continue
         console.print(f"[bold]{escape(_rep_title(plan, rep))}[/bold]")
         console.print(escape(_rep_summary(rep)))
+        for line in _campaign_lines(rep):
+            console.print(escape(line))
         if not rep.items:
             console.print("Nothing due this week.")
             continue
@@ -360,6 +377,8 @@ def render_markdown(
             continue
         out.append(f"## {md_cell(_rep_title(plan, rep))}\n")
         out.append(md_cell(_rep_summary(rep)) + "\n")
+        if lines := _campaign_lines(rep):
+            out.append("\n".join(f"- {md_cell(line)}" for line in lines) + "\n")
         if rep.items:
             out.append(markdown_table([_display_row(i) for i in rep.items], columns))
         else:

@@ -267,13 +267,15 @@ def _legend(entries: Sequence[tuple[str, str]], width: int) -> Any:
 def print_header(console: Console, plan: WeeklyPlan, rep: RepPlan) -> None:
     from rich.text import Text
 
-    from khm.render.weekly import _rep_title_parts, _summary_parts
+    from khm.render.weekly import _campaign_lines, _rep_title_parts, _summary_parts
 
     width = console.width
     for line in fit_parts(_rep_title_parts(plan, rep), " — ", width):
         console.print(Text(line, style="bold"), no_wrap=True, overflow="ellipsis")
     for line in fit_parts(_summary_parts(rep), " · ", width):
         console.print(Text(line), no_wrap=True, overflow="ellipsis")
+    for line in _campaign_lines(rep):
+        console.print(Text(clip(line, width)), no_wrap=True, overflow="ellipsis")
 
 
 def print_compact(console: Console, plan: WeeklyPlan, rep: RepPlan) -> None:
@@ -322,9 +324,11 @@ def markdown_compact(plan: WeeklyPlan, rep: RepPlan) -> str:
     in full (a Markdown reader wraps)."""
     from khm.render.cells import Column, md_cell
     from khm.render.table import markdown_table
-    from khm.render.weekly import _rep_summary, _rep_title
+    from khm.render.weekly import _campaign_lines, _rep_summary, _rep_title
 
     out = [f"## {md_cell(_rep_title(plan, rep))}\n", md_cell(_rep_summary(rep)) + "\n"]
+    if lines := _campaign_lines(rep):
+        out.append("\n".join(f"- {md_cell(line)}" for line in lines) + "\n")
     if not rep.items:
         out.append("Nothing due this week.\n")
         return "\n".join(out)

@@ -24,7 +24,7 @@ MAX_ACCOUNTS = 200_000
 #: who the demo's own rule run and assignment are recorded as
 DEMO_WHO = "demo"
 
-_KHM_TABLES = frozenset({"rep", "account", "touch", "tag_change", "alembic_version"})
+_KHM_TABLES = frozenset({"rep", "account", "touch", "campaign", "tag_change", "alembic_version"})
 
 
 def build_demo(

@@ -892,6 +892,7 @@ def list_touches(
     since: date | None = None,
     until: date | None = None,
     limit: int | None = None,
+    campaign: int | None = None,
 ) -> Iterator[TouchRecord]:
     """Touches newest first, streamed; options checked before this returns."""
     from khm.store.lists import TouchFilter, find_account_id, iter_touches
@@ -909,6 +910,10 @@ def list_touches(
             acc_id = find_account_id(conn, account.strip())
         if acc_id is None:
             raise NotFoundError(f"account {account!r} not found (see 'khm account list --all')")
+    if campaign is not None:
+        from khm.services.campaign import get_campaign
+
+        get_campaign(store, campaign)  # NotFoundError for an unknown id
     flt = TouchFilter(
         account_id=acc_id,
         rep=handle,
@@ -916,6 +921,7 @@ def list_touches(
         since=since,
         until=until,
         limit=limit,
+        campaign_id=campaign,
     )
     return _streamed(
         store,

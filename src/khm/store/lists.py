@@ -195,6 +195,7 @@ class TouchFilter:
     since: date | None = None
     until: date | None = None
     limit: int | None = None
+    campaign_id: int | None = None
 
 
 def iter_touches(conn: Connection, flt: TouchFilter) -> Iterator[Any]:
@@ -214,6 +215,8 @@ def iter_touches(conn: Connection, flt: TouchFilter) -> Iterator[Any]:
         q = q.where(Touch.date >= flt.since)
     if flt.until is not None:
         q = q.where(Touch.date <= flt.until)
+    if flt.campaign_id is not None:
+        q = q.where(Touch.campaign_id == flt.campaign_id)
     q = q.order_by(Touch.date.desc(), Touch.id.desc())
     if flt.limit is not None:
         q = q.limit(flt.limit)

@@ -67,7 +67,7 @@ def _clear(conn: Connection) -> None:
 
     from khm.store.models import SQLModel
 
-    for name in ("tag_change", "touch", "account", "rep"):  # children first
+    for name in ("tag_change", "touch", "campaign", "account", "rep"):  # children first
         conn.execute(delete(SQLModel.metadata.tables[name]))
 
 

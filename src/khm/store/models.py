@@ -56,11 +56,27 @@ class Account(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
 
 
+class Campaign(SQLModel, table=True):
+    """One ``khm log --campaign``: a digital activity logged for many accounts at once;
+    its touches point here, so ``khm touch delete --campaign ID`` undoes it."""
+
+    __tablename__ = "campaign"
+    __table_args__ = {"sqlite_autoincrement": True}  # a deleted campaign's id is not reused
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=64)
+    date: date
+    selection: str = Field(default="")  # how the accounts were chosen (--due, --segment ...)
+    note: str | None = Field(default=None)
+    created_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
+
+
 class Touch(SQLModel, table=True):
     __tablename__ = "touch"
     __table_args__ = (
         Index("ix_touch_account_kind_date", "account_id", "kind", "date"),
         Index("ix_touch_date", "date"),
+        Index("ix_touch_campaign_id", "campaign_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -71,6 +87,7 @@ class Touch(SQLModel, table=True):
     note: str | None = Field(default=None)
     source: str = Field(default="manual", max_length=200)
     created_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
 
 
 class TagChange(SQLModel, table=True):
@@ -91,10 +108,10 @@ class TagChange(SQLModel, table=True):
     rule: str | None = Field(default=None)  # which rule decided, or "manual"
 
 
-__all__ = ["Account", "Rep", "TagChange", "Touch", "utcnow"]
+__all__ = ["Account", "Campaign", "Rep", "TagChange", "Touch", "utcnow"]
 
 #: The order of the tables in :mod:`khm.store.tables`.
-LIGHT_ORDER = (Account, Rep, Touch, TagChange)
+LIGHT_ORDER = (Account, Rep, Touch, TagChange, Campaign)
 GENERATED_BEGIN = (
     "# --- generated from khm.store.models by `python -m khm.store.models`: do not edit ---\n"
 )

@@ -71,6 +71,7 @@ TOUCH = table(
     column("note", String),
     column("source", String),
     column("created_at", DateTime),
+    column("campaign_id", Integer),
 )
 
 TAG_CHANGE = table(
@@ -86,7 +87,17 @@ TAG_CHANGE = table(
     column("rule", String),
 )
 
-TABLES = (ACCOUNT, REP, TOUCH, TAG_CHANGE)
+CAMPAIGN = table(
+    "campaign",
+    column("id", Integer),
+    column("kind", String),
+    column("date", Date),
+    column("selection", String),
+    column("note", String),
+    column("created_at", DateTime),
+)
+
+TABLES = (ACCOUNT, REP, TOUCH, TAG_CHANGE, CAMPAIGN)
 # --- end of generated code ---
 
 
