@@ -86,7 +86,17 @@ TAG_CHANGE = table(
     column("rule", String),
 )
 
-TABLES = (ACCOUNT, REP, TOUCH, TAG_CHANGE)
+ABSENCE = table(
+    "absence",
+    column("id", Integer),
+    column("rep", String),
+    column("start_date", Date),
+    column("end_date", Date),
+    column("reason", String),
+    column("created_at", DateTime),
+)
+
+TABLES = (ACCOUNT, REP, TOUCH, TAG_CHANGE, ABSENCE)
 # --- end of generated code ---
 
 
