@@ -251,3 +251,89 @@ def test_default_method_expand_a_load_counts_the_calls_a_visit_covers(cli):
     assert check["calendar"]["human_weeks_per_year"] == 45.0
     assert human_effort_per_year(M, "expand", "A") == pytest.approx(22)
     assert stated["expand/A"] == 0.4889
+
+
+# --------------------------------------------------------------------------- backlog
+
+
+def _seed_lists(store, *, last_touch, capacity: float) -> None:
+    """One rep with ten expand/A accounts, every kind last touched on ``last_touch``."""
+    from datetime import date, datetime
+
+    from khm.store.models import Account, Rep, Touch
+
+    with store.transaction() as s:
+        s.add(Rep(handle="ola", name="Ola", role="expand", capacity=capacity))
+        s.flush()
+        for i in range(10):
+            acc = Account(
+                key=f"A{i}",
+                name=f"A{i} AS",
+                type="expand",
+                category="A",
+                owner="ola",
+                country="NO",
+                tagged_at=datetime(2026, 1, 5),
+            )
+            s.add(acc)
+            s.flush()
+            for kind in M.activities:
+                s.add(
+                    Touch(
+                        account_id=acc.id, rep="ola", kind=kind, date=date.fromisoformat(last_touch)
+                    )
+                )
+
+
+def _capacity_and_list(cli) -> tuple[dict, dict]:
+    cap = json.loads(cli("capacity", "--today", TODAY, "-f", "json").stdout)
+    week = json.loads(cli("weekly", "--today", TODAY, "--rep", "ola", "-f", "json").stdout)
+    return cap, week["reps"][0]
+
+
+def test_capacity_fits_when_the_weekly_list_carries_nothing(cli, store):
+    _seed_lists(store, last_touch="2026-11-16", capacity=40)  # everything done last week
+    cap, rep = _capacity_and_list(cli)
+    assert cap["fits"] is True and cap["verdict"].startswith("fits")
+    assert cap["reps"][0]["backlog"] == 0 and cap["reps"][0]["weeks_to_clear"] == 0
+    assert rep["carried_over"] == 0 and rep["from_earlier"] == 0
+
+
+def test_capacity_is_tight_with_the_weeks_to_clear_when_the_lists_carry_work(cli, store):
+    _seed_lists(store, last_touch="2026-06-02", capacity=8)  # months behind
+    cap, rep = _capacity_and_list(cli)
+    ola = cap["reps"][0]
+    assert rep["carried_over"] > 0  # the list carries work to next week
+    assert ola["effort_per_week"] < ola["capacity"]  # the cadence alone would fit ...
+    assert cap["fits"] is False and cap["verdict"].startswith("tight")  # ... the lists do not
+    assert cap["behind"] == ["ola"]
+    spare = ola["capacity_available"] - ola["effort_per_week"]
+    assert ola["backlog"] > spare
+    assert ola["weeks_to_clear"] == pytest.approx(ola["backlog"] / spare, abs=0.01)
+    assert cap["total"]["backlog"] == pytest.approx(ola["backlog"])
+    table = cli("capacity", "--today", TODAY).stdout
+    assert "tight" in table and "clears in" in table
+
+
+def test_absences_over_the_quarter_take_their_share_of_capacity(cli, store):
+    _seed_lists(store, last_touch="2026-11-16", capacity=40)
+    cli("rep", "away", "ola", "--from", "2026-11-30", "--to", "2026-12-11")  # 10 weekdays
+    ola = json.loads(cli("capacity", "--today", TODAY, "-f", "json").stdout)["reps"][0]
+    assert ola["away_days"] == 10
+    assert ola["capacity_available"] == pytest.approx(40 * (65 - 10) / 65, abs=1e-3)
+    assert ola["capacity"] == 40  # the rep's capacity itself (and assign's) is unchanged
+
+
+def test_weeks_to_clear_and_the_verdict_from_plain_values():
+    from khm.core.capacity import weeks_to_clear
+
+    assert weeks_to_clear(0, 0) == 0
+    assert weeks_to_clear(10, 0) is None
+    assert weeks_to_clear(10, 4) == 2.5
+    m = small_method('[cadence.expand.A]\ncall = "1m"\n')
+    reps = [RepInfo("ola", "expand", 10), RepInfo("kari", "expand", 10)]
+    groups = [LoadGroup("ola", "expand", "A", None, 4), LoadGroup("kari", "expand", "A", None, 4)]
+    assert plan_capacity(m, reps, groups, backlog={"ola": 3}).fits
+    late = plan_capacity(m, reps, groups, backlog={"ola": 30})
+    assert not late.fits and [r.handle for r in late.behind] == ["ola"]
+    assert late.verdict.startswith("tight:") and "ola" in late.verdict

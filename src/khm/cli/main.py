@@ -160,7 +160,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Write accounts, reps or touches as CSV, JSON or JSONL (formula-safe, re-importable).",
     ),
     "account": ("accounts", "Customer accounts: add, show, list, edit, archive."),
-    "rep": ("reps", "Reps: add, show, list, edit."),
+    "rep": ("reps", "Reps: add, show, list, edit, away."),
     "log": ("touches", "Record a touch with an account; prints when that activity is due next."),
     "touch": ("touches", "Logged touches: list and delete."),
     "tag": (

@@ -12,7 +12,7 @@ import typer
 
 from khm.cli.common import LIST_FORMATS, TodayOption, format_option, kctx, resolve_today
 
-rep_app = typer.Typer(help="Reps: add, show, list, edit.", no_args_is_help=True)
+rep_app = typer.Typer(help="Reps: add, show, list, edit, away.", no_args_is_help=True)
 
 HandleArg = Annotated[
     str, typer.Argument(help="The rep's handle: one lower-case word (a-z, 0-9, . _ -).")
@@ -68,7 +68,7 @@ def rep_show(
     today: TodayOption = None,
     fmt: str = format_option(("table", "json")),
 ) -> None:
-    """Show a rep with the accounts owned by type × category and recent touches."""
+    """Show a rep with absences, the accounts owned by type × category, recent touches."""
     from khm.render.records import rep_detail
     from khm.services.records import show_rep
 
@@ -82,13 +82,16 @@ def rep_list(
         str | None, typer.Option("--role", help="expand, keep or any.", show_default=False)
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Include inactive reps.")] = False,
+    today: TodayOption = None,
     fmt: str = format_option(LIST_FORMATS),
 ) -> None:
-    """List reps (active ones unless --all) with the number of accounts each owns."""
+    """List reps (active ones unless --all) with the number of accounts each owns and
+    their current and upcoming absences."""
     from khm.render.records import rep_list
     from khm.services.records import list_reps
 
-    rep_list(list_reps(kctx(ctx).store(), role=role, include_inactive=all_), fmt)
+    store = kctx(ctx).store()
+    rep_list(list_reps(store, role=role, include_inactive=all_, today=resolve_today(today)), fmt)
 
 
 @rep_app.command("edit")
@@ -134,5 +137,8 @@ def rep_edit(
 
 
 def register(app: typer.Typer) -> None:
-    """Adds ``khm rep`` to the root app."""
+    """Adds ``khm rep`` (with ``rep away``, :mod:`khm.cli.away`) to the root app."""
+    from khm.cli import away
+
+    away.register(rep_app)
     app.add_typer(rep_app, name="rep")

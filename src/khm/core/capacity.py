@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 
-from khm.core.calendar import human_weeks_per_year
+from khm.core.calendar import WEEKDAYS, human_weeks_per_year
 from khm.core.constants import CATEGORIES, ROLES, TYPES
 from khm.method import Method
 
@@ -177,10 +177,19 @@ class RepCapacity:
     load: float = 0.0  # effort units per human week
     wrong_role: int = 0  # accounts whose type the rep's role does not take
     untagged: int = 0
+    away_days: int = 0  # weekdays away over the horizon (khm.core.absence)
+    available: float = 0.0  # capacity less the days away, a week on average over the horizon
+    backlog: float = 0.0  # effort of human work already due before this week (waiting)
 
     @property
     def utilisation(self) -> float | None:
         return self.load / self.capacity if self.capacity > 0 else None
+
+    @property
+    def weeks_to_clear(self) -> float | None:
+        """Weeks the backlog takes to clear with what the available capacity leaves
+        over the cadence's load: 0 with no backlog, None when nothing is left over."""
+        return weeks_to_clear(self.backlog, self.available - self.load)
 
 
 @dataclass
@@ -226,10 +235,36 @@ class CapacityPlan:
     total_capacity: float
     fits: bool
     verdict: str
+    horizon_weeks: int = 0  # the weeks the absences are counted over
 
     @property
     def utilisation(self) -> float | None:
         return self.total_load / self.total_capacity if self.total_capacity > 0 else None
+
+    @property
+    def behind(self) -> list[RepCapacity]:
+        """Reps whose lists carry more than a week's work: the backlog does not clear
+        within a week."""
+        return [r for r in self.reps if _behind(r)]
+
+
+def weeks_to_clear(backlog: float, spare: float) -> float | None:
+    """Weeks a ``backlog`` (effort) takes to clear with ``spare`` effort a week: 0 with no
+    backlog, None when there is no spare capacity (it never clears)."""
+    if backlog <= _EPS:
+        return 0.0
+    if spare <= _EPS:
+        return None
+    return backlog / spare
+
+
+def _behind(r: RepCapacity) -> bool:
+    w = r.weeks_to_clear
+    return w is None or w > 1 + _EPS
+
+
+def _weeks_text(w: float | None) -> str:
+    return "never at this capacity" if w is None else f"in {w:.1f} weeks"
 
 
 def _add(target: RepCapacity, g: LoadGroup, table: LoadTable) -> None:
@@ -250,16 +285,46 @@ def plan_capacity(
     *,
     year: int = DEFAULT_YEAR,
     holidays: Callable[[str, int], frozenset[date]] | None = None,
+    backlog: Mapping[str, float] | None = None,
+    away_days: Mapping[str, int] | None = None,
+    horizon_weeks: int = 13,
 ) -> CapacityPlan:
     """Per rep and team: accounts, touches and effort per week, capacity, utilisation;
-    the cells that drive the load; the reps each role needs; a verdict."""
+    the cells that drive the load; the reps each role needs; a verdict.
+
+    ``backlog`` (rep -> effort of human work already due before this week, as the weekly
+    planner measures it) and ``away_days`` (rep -> weekdays away over the next
+    ``horizon_weeks`` weeks) make the verdict see the lists: the available capacity is
+    ``capacity x (1 - away days / (5 x horizon weeks))``; the backlog clears with what it
+    leaves over the load; the team "fits" only when every rep's backlog clears within a
+    week (else "tight")."""
     table = LoadTable(method, year, holidays)
+    backlog = backlog or {}
+    away_days = away_days or {}
+    days = max(horizon_weeks, 1) * WEEKDAYS
     active = {r.handle: r for r in sorted(reps, key=lambda r: r.handle) if r.active}
-    rows = {
-        h: RepCapacity(h, r.name, r.role, r.capacity if r.capacity > 0 else 0.0)
-        for h, r in active.items()
-    }
-    team = RepCapacity("team", "all active reps", "", sum(r.capacity for r in rows.values()))
+    rows = {}
+    for h, r in active.items():
+        cap = r.capacity if r.capacity > 0 else 0.0
+        away = min(max(away_days.get(h, 0), 0), days)
+        rows[h] = RepCapacity(
+            h,
+            r.name,
+            r.role,
+            cap,
+            away_days=away,
+            available=cap * (days - away) / days,
+            backlog=max(backlog.get(h, 0.0), 0.0),
+        )
+    team = RepCapacity(
+        "team",
+        "all active reps",
+        "",
+        sum(r.capacity for r in rows.values()),
+        away_days=sum(r.away_days for r in rows.values()),
+        available=sum(r.available for r in rows.values()),
+        backlog=sum(r.backlog for r in rows.values()),
+    )
     unowned = RepCapacity("unowned", "no active owner", "", 0.0)
     unowned_owners: dict[str, int] = defaultdict(int)
     cells = {(t, c): CellLoad(t, c) for t in TYPES for c in CATEGORIES}
@@ -296,9 +361,23 @@ def plan_capacity(
         cl.share = cl.load / total_load if total_load > 0 else 0.0
     cell_list = sorted(cells.values(), key=lambda c: (-c.load, c.type, c.category))
 
+    # the verdict weighs the capacity the reps have over the horizon (less days away)
+    available = [replace(r, capacity=rows[r.handle].available) for r in active.values()]
     roles, fits, verdict = _roles_and_verdict(
-        method, list(active.values()), role_load, role_accounts, total_load, team.capacity
+        method, available, role_load, role_accounts, total_load, team.available
     )
+    behind = [r for r in rows.values() if _behind(r)]
+    if fits and behind:
+        fits = False
+        slow = max(behind, key=lambda r: (r.weeks_to_clear is None, r.weeks_to_clear or 0.0))
+        verdict = (
+            f"tight: the cadence takes {verdict.removeprefix('fits: ')}, but {len(behind)} rep"
+            f"{'s' if len(behind) != 1 else ''}' lists carry more than a week's work "
+            f"(backlog {team.backlog:.1f} effort; {slow.handle}'s clears "
+            f"{_weeks_text(slow.weeks_to_clear)})"
+        )
+    elif not fits and team.backlog > _EPS:
+        verdict += f"; backlog {team.backlog:.1f} effort, clears {_weeks_text(team.weeks_to_clear)}"
     return CapacityPlan(
         reps=list(rows.values()),
         team=team,
@@ -311,6 +390,7 @@ def plan_capacity(
         total_capacity=team.capacity,
         fits=fits,
         verdict=verdict,
+        horizon_weeks=horizon_weeks,
     )
 
 

@@ -20,7 +20,7 @@ cannot be planned). No database, no clock, no terminal. The rules (docs/weekly.m
   accounts without one are *paused*: counted, not listed; they are still due next week.
 * **Capacity.** Human items fill the rep's capacity for the week, in effort units:
   ``capacity x open weekdays / 5`` (open = human days of the rep's home country, the most
-  common country of the rep's accounts). Items are taken in *selection order* (work that
+  common country of the rep's accounts, less the days the rep is away). Items are taken in *selection order* (work that
   was already due before this week first, then the priority above) and each one that
   fits is listed (first fit); the rest are *carried*: counted, listed in a later week.
   An item heavier than the rep's whole weekly capacity is listed on its own when it is
@@ -46,7 +46,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from khm.core.calendar import WEEKDAYS, HolidayDates, human_days_in_week
+from khm.core.absence import open_days as open_days_of
+from khm.core.absence import week_capacity
+from khm.core.calendar import HolidayDates, human_days_in_week
 from khm.core.constants import TYPES
 from khm.core.due import first_due
 from khm.core.period import week_label
@@ -83,6 +85,7 @@ class PlanRep:
     capacity: float = 10.0
     active: bool = True
     email: str | None = None
+    away: frozenset[date] = frozenset()  # weekdays away (khm.core.absence): closed days
 
 
 # --------------------------------------------------------------------------- output
@@ -168,12 +171,13 @@ class RepPlan:
     email: str | None
     capacity_full: float  # the rep's weekly capacity
     capacity: float  # this week's capacity (scaled by open weekdays)
-    open_days: int  # weekdays open for human work (rep's home country)
+    open_days: int  # weekdays open for human work (rep's home country, less days away)
     items: tuple[PlanItem, ...]  # listed, in priority order
     carried: tuple[PlanItem, ...] = ()  # human, due, did not fit: next week
     paused: tuple[PlanItem, ...] = ()  # human, due, no human day for the account
     campaigns: tuple[CampaignCount, ...] = ()  # per campaign kind of the method
     campaign_items: tuple[PlanItem, ...] = ()  # due campaign work, not listed (by account)
+    away_days: int = 0  # human days of the week the rep is away
 
     @property
     def rep(self) -> str:
@@ -733,8 +737,9 @@ def _plan_rep(
     else:
         campaign_items = []
     home = _home_country(countries)
-    open_days = len(cal.days(home))
-    capacity = max(rep.capacity, 0.0) * open_days / WEEKDAYS
+    days = open_days_of(cal.days(home), rep.away)
+    open_days = len(days)
+    capacity = week_capacity(rep.capacity, open_days)
     # One sort by priority (account and kind make every key unique, so the order is
     # total); selection order is then the backlog, then the rest, each in that order.
     ordered = sorted(items, key=PlanItem.sort_key)
@@ -769,7 +774,7 @@ def _plan_rep(
         (id(orig), final)
         for orig, final in zip(
             [i for i in backlog + fresh if id(i) not in carried_ids],
-            _suggest_days(listed, cal, start),
+            _suggest_days(listed, cal, start, rep.away),
             strict=True,
         )
     )
@@ -787,6 +792,7 @@ def _plan_rep(
         paused=tuple(paused),
         campaigns=tuple(_campaign_count(k, method, campaign_items) for k in kinds),
         campaign_items=tuple(campaign_items),
+        away_days=len(cal.days(home)) - open_days,
     )
 
 
@@ -800,13 +806,16 @@ def _campaign_count(kind: str, method: Method, items: Sequence[PlanItem]) -> Cam
     )
 
 
-def _suggest_days(listed: list[PlanItem], cal: _Calendar, start: date) -> list[PlanItem]:
+def _suggest_days(
+    listed: list[PlanItem], cal: _Calendar, start: date, away: frozenset[date] = frozenset()
+) -> list[PlanItem]:
     """Spread the listed human items over the week: each goes to the least loaded human
-    day of its account on or after max(start, due date) (earliest on a tie)."""
+    day of its account on or after max(start, due date) (earliest on a tie), not a day
+    the rep is away (unless the account has no other)."""
     load: dict[date, float] = {}
     out = []
     for it in listed:
-        days = cal.days(it.country)
+        days = open_days_of(cal.days(it.country), away) or cal.days(it.country)
         options = (
             [d for d in days if d >= max(start, it.due)]
             or [d for d in days if d >= start]

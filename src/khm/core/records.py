@@ -5,10 +5,12 @@ shape (the versioned contract of ``--format json``); tables and columns live in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+
+from khm.core.absence import Absence
 
 
 @dataclass(slots=True)  # not frozen: built 100k times per list, frozen init is slow
@@ -100,9 +102,10 @@ class RepRecord:
     created_at: datetime
     updated_at: datetime
     accounts: int = 0  # active accounts owned
+    away: tuple[Absence, ...] = ()  # current and upcoming absences, by start
 
     @classmethod
-    def of(cls, r: Any, accounts: int = 0) -> RepRecord:
+    def of(cls, r: Any, accounts: int = 0, away: Sequence[Absence] = ()) -> RepRecord:
         assert r.id is not None
         return cls(
             id=r.id,
@@ -115,6 +118,7 @@ class RepRecord:
             created_at=r.created_at,
             updated_at=r.updated_at,
             accounts=accounts,
+            away=tuple(away),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -128,6 +132,7 @@ class RepRecord:
             "accounts": self.accounts,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            "away": [a.as_dict() for a in self.away],
         }
 
 

@@ -29,6 +29,10 @@ def _rep_row(r: RepCapacity) -> dict[str, Any]:
             "effort_per_week": round(r.load, 2),
             "capacity": r.capacity,
             "utilisation": None if r.utilisation is None else round(r.utilisation, 4),
+            "away_days": r.away_days,
+            "capacity_available": round(r.available, 4),
+            "backlog": round(r.backlog, 4),
+            "weeks_to_clear": None if r.weeks_to_clear is None else round(r.weeks_to_clear, 2),
         }
     )
     return row
@@ -90,6 +94,8 @@ def write_capacity(plan: CapacityPlan, fmt: str, out: IO[str] | None = None) -> 
                 "capacity",
                 verdict=plan.verdict,
                 fits=plan.fits,
+                horizon_weeks=plan.horizon_weeks,
+                behind=[r.handle for r in plan.behind],
                 count=len(plan.reps),
                 reps=[_rep_json(_rep_row(r), r) for r in plan.reps],
                 team=_rep_json(_rep_row(plan.team), plan.team),
@@ -105,6 +111,9 @@ def write_capacity(plan: CapacityPlan, fmt: str, out: IO[str] | None = None) -> 
                     "capacity": plan.total_capacity,
                     "utilisation": plan.utilisation,
                     "untagged": plan.untagged,
+                    "capacity_available": plan.team.available,
+                    "backlog": plan.team.backlog,
+                    "weeks_to_clear": plan.team.weeks_to_clear,
                 },
                 cells=_cells(plan),
                 roles=_roles(plan),
@@ -133,14 +142,29 @@ def _print_capacity(plan: CapacityPlan, out: IO[str]) -> None:
         Column("effort_per_week", "effort/wk", justify="right"),
         Column("capacity", justify="right"),
         Column("utilisation_pct", "util.", justify="right"),
+        Column("away_days", "away", justify="right"),
+        Column("backlog", justify="right"),
+        Column("clears", "clears in", justify="right"),
     ]
 
     def row(r: RepCapacity, **over: Any) -> dict[str, Any]:
-        return {**_rep_row(r), "utilisation_pct": pct(r.utilisation), **over}
+        w = r.weeks_to_clear
+        clears = "never" if w is None else "-" if not r.backlog else f"{w:.1f} wk"
+        base = {**_rep_row(r), "backlog": round(r.backlog, 1), "clears": clears}
+        return {**base, "utilisation_pct": pct(r.utilisation), **over}
 
     table_rows = [*(row(r) for r in plan.reps), row(plan.team, rep="TEAM", role="")]
     if plan.unowned.accounts:
-        table_rows.append(row(plan.unowned, rep="(unowned)", capacity=None))
+        table_rows.append(
+            row(
+                plan.unowned,
+                rep="(unowned)",
+                capacity=None,
+                away_days=None,
+                backlog=None,
+                clears="",
+            )
+        )
     c.print(
         rich_table(
             table_rows,
@@ -190,4 +214,9 @@ def _print_capacity(plan: CapacityPlan, out: IO[str]) -> None:
         )
     if plan.untagged:
         c.print(f"{plan.untagged} account(s) without type/category count as no work: khm tag.")
+    if plan.team.away_days:
+        c.print(
+            f"Absences over the next {plan.horizon_weeks} weeks: {plan.team.away_days} day(s) "
+            f"away; capacity available {plan.team.available:.1f} of {plan.team.capacity:g} a week."
+        )
     c.print(f"Verdict: {plan.verdict}")

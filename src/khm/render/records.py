@@ -44,6 +44,7 @@ REP_COLUMNS = (
     Column("capacity", justify="right"),
     Column("active"),
     Column("accounts", justify="right"),
+    Column("away"),
 )
 TOUCH_COLUMNS = (
     Column("id", justify="right"),
@@ -276,8 +277,11 @@ def account_detail(d: AccountDetail, fmt: str) -> None:
 
 
 def rep_row(r: RepRecord) -> dict[str, Any]:
-    """The list columns of a rep, for tables and CSV (its JSON item has the same keys)."""
-    return r.as_dict()
+    """The list columns of a rep, for tables and CSV (its JSON item has the same keys;
+    ``away`` is the absences as text there, ``7–11 Dec``)."""
+    from khm.render.absence import away_text
+
+    return {**r.as_dict(), "away": away_text(r.away)}
 
 
 def rep_list(records: Iterable[RepRecord], fmt: str, out: IO[str] | None = None) -> int:
@@ -309,6 +313,13 @@ def rep_result(rec: RepRecord, fmt: str, headline: str, notes: list[str] | None 
         c.print(f"  {escape(n)}")
 
 
+def _away_lines(r: RepRecord) -> str:
+    """The current and upcoming absences, with their reasons, or ``-``."""
+    from khm.render.absence import away_text
+
+    return ", ".join(away_text([a]) + (f" ({a.reason})" if a.reason else "") for a in r.away) or "-"
+
+
 def rep_detail(d: RepDetail, fmt: str) -> None:
     """``rep show``: the rep, its accounts by type × category, its recent touches."""
     if fmt == "json":
@@ -329,6 +340,7 @@ def rep_detail(d: RepDetail, fmt: str) -> None:
         ("role", r.role),
         ("capacity", f"{text_value(r.capacity)} effort units a week"),
         ("active", "yes" if r.active else "no"),
+        ("away", _away_lines(r)),
         ("accounts", str(d.total)),
         (
             "touches",

@@ -121,6 +121,7 @@ def rep_json(rep: RepPlan) -> dict[str, Any]:
         "capacity": _num(rep.capacity),
         "capacity_full": _num(rep.capacity_full),
         "open_days": rep.open_days,
+        "away_days": rep.away_days,
         "human_planned": _num(rep.human_planned),
         "carried_over": rep.carried_over,
         "carried_effort": _num(rep.carried_effort),
@@ -255,6 +256,8 @@ def _summary_parts(rep: RepPlan) -> list[str]:
     parts = [f"capacity {_num(rep.human_planned)}/{_num(rep.capacity)} used"]
     if rep.capacity != rep.capacity_full:
         parts[0] += f" ({rep.open_days} of 5 days open, full week {_num(rep.capacity_full)})"
+    if rep.away_days:
+        parts.append(f"away {rep.away_days} day{'' if rep.away_days == 1 else 's'}")
     if rep.carried_over:
         parts.append(
             f"+{rep.carried_over} carried to next week ({_num(rep.carried_effort)} effort)"

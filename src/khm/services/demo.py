@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from khm.core.constants import CATEGORIES
 from khm.demo import DemoData, DemoRepCount, DemoRun, DemoTagMove
 from khm.errors import ConflictError
+from khm.store.tables import TABLES
 
 if TYPE_CHECKING:
     from khm.method import Method
@@ -24,7 +25,8 @@ MAX_ACCOUNTS = 200_000
 #: who the demo's own rule run and assignment are recorded as
 DEMO_WHO = "demo"
 
-_KHM_TABLES = frozenset({"rep", "account", "touch", "campaign", "tag_change", "alembic_version"})
+#: khm's own tables (every table of the models) and Alembic's
+_KHM_TABLES = frozenset({t.name for t in TABLES} | {"alembic_version"})
 
 
 def build_demo(

@@ -770,22 +770,30 @@ def edit_rep(
 
 
 def list_reps(
-    store: Store, *, role: str | None = None, include_inactive: bool = False
+    store: Store,
+    *,
+    role: str | None = None,
+    include_inactive: bool = False,
+    today: date | None = None,
 ) -> Iterator[RepRecord]:
-    """Reps by handle with the number of active accounts each owns, streamed."""
+    """Reps by handle with the number of active accounts each owns and their current and
+    upcoming absences (not ended before ``today``; default: none read), streamed."""
+    from khm.store.absences import absences_between
     from khm.store.lists import iter_reps
 
     rl = validate_role(role) if role is not None else None
-    return _streamed(
-        store,
-        lambda conn: (
-            RepRecord.of(r, int(r.accounts))
-            for r in iter_reps(conn, role=rl, include_inactive=include_inactive)
-        ),
-    )
+
+    def rows(conn: Connection) -> Iterator[RepRecord]:
+        away = absences_between(conn, today, date.max) if today is not None else {}
+        for r in iter_reps(conn, role=rl, include_inactive=include_inactive):
+            yield RepRecord.of(r, int(r.accounts), away.get(r.handle, ()))
+
+    return _streamed(store, rows)
 
 
 def show_rep(store: Store, handle: str, today: date, recent_days: int = 28) -> RepDetail:
+    from khm.core.absence import current_and_upcoming
+    from khm.store.absences import absences_of
     from khm.store.queries import get_rep, owned_counts, rep_touch_stats
 
     h = normalise_handle(handle, "HANDLE")
@@ -795,8 +803,9 @@ def show_rep(store: Store, handle: str, today: date, recent_days: int = 28) -> R
             raise NotFoundError(f"rep {h!r} not found (see 'khm rep list --all')")
         counts = owned_counts(s, h)
         n, last = rep_touch_stats(s, h, today - timedelta(days=recent_days - 1))
+        away = current_and_upcoming(absences_of(s.connection(), h), today)
         return RepDetail(
-            rep=RepRecord.of(rep, sum(counts.values())),
+            rep=RepRecord.of(rep, sum(counts.values()), away),
             counts=counts,
             touches_recent=n,
             recent_days=recent_days,

@@ -20,6 +20,8 @@ from khm.services.holidays import HolidayCache
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from sqlalchemy.engine import Connection
+
     from khm.method import Method
     from khm.store.db import Store
 
@@ -85,6 +87,22 @@ class _InBackground(Generic[T]):
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]
+
+
+def _with_absences(
+    conn: Connection, reps: list[PlanRep], monday: date, sunday: date
+) -> list[PlanRep]:
+    """The reps with the week's away days (closed days for their human work)."""
+    from dataclasses import replace
+
+    from khm.core.absence import away_days
+    from khm.store.absences import absences_between
+
+    away = absences_between(conn, monday, sunday)
+    return [
+        replace(r, away=away_days(away[r.handle], monday, sunday)) if r.handle in away else r
+        for r in reps
+    ]
 
 
 def _can_query_in_background(store: Store) -> bool:
@@ -155,6 +173,7 @@ def _build_weekly(
                 )
             owner = found.handle
             reps = [found]
+        reps = _with_absences(conn, reps, monday, sunday)
         accounts, id_key = planning.load_accounts(conn, owner=owner, with_metrics=needs_metrics)
         if touches_job is None:
             touches = planning.last_touches(conn, id_key, until=sunday, owner=owner)

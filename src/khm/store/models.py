@@ -108,10 +108,24 @@ class TagChange(SQLModel, table=True):
     rule: str | None = Field(default=None)  # which rule decided, or "manual"
 
 
-__all__ = ["Account", "Campaign", "Rep", "TagChange", "Touch", "utcnow"]
+class Absence(SQLModel, table=True):
+    """A rep away from ``start_date`` to ``end_date`` (both included; khm.core.absence)."""
+
+    __tablename__ = "absence"
+    __table_args__ = (Index("ix_absence_rep_end", "rep", "end_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    rep: str = Field(max_length=64, foreign_key="rep.handle")
+    start_date: date
+    end_date: date
+    reason: str | None = Field(default=None)
+    created_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
+
+
+__all__ = ["Absence", "Account", "Campaign", "Rep", "TagChange", "Touch", "utcnow"]
 
 #: The order of the tables in :mod:`khm.store.tables`.
-LIGHT_ORDER = (Account, Rep, Touch, TagChange, Campaign)
+LIGHT_ORDER = (Account, Rep, Touch, TagChange, Campaign, Absence)
 GENERATED_BEGIN = (
     "# --- generated from khm.store.models by `python -m khm.store.models`: do not edit ---\n"
 )

@@ -97,7 +97,17 @@ CAMPAIGN = table(
     column("created_at", DateTime),
 )
 
-TABLES = (ACCOUNT, REP, TOUCH, TAG_CHANGE, CAMPAIGN)
+ABSENCE = table(
+    "absence",
+    column("id", Integer),
+    column("rep", String),
+    column("start_date", Date),
+    column("end_date", Date),
+    column("reason", String),
+    column("created_at", DateTime),
+)
+
+TABLES = (ACCOUNT, REP, TOUCH, TAG_CHANGE, CAMPAIGN, ABSENCE)
 # --- end of generated code ---
 
 
