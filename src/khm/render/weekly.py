@@ -13,6 +13,14 @@ import re
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
+from khm.render.weekly_text import (
+    campaign_lines,
+    figure,
+    rep_summary,
+    rep_title,
+    status_text,
+)
+
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from pathlib import Path
@@ -52,12 +60,6 @@ CSV_COLUMNS = (
 )
 
 
-def _num(x: float) -> float | int:
-    """An effort or capacity figure: a whole number as an int, else two decimals."""
-    i = int(x)
-    return i if i == x else round(x, 2)
-
-
 # --------------------------------------------------------------------------- JSON
 
 
@@ -80,7 +82,7 @@ def item_json(item: PlanItem) -> dict[str, Any]:
         "activity": item.kind,
         "label": item.label,
         "mode": item.mode,
-        "effort": _num(item.effort),
+        "effort": figure(item.effort),
         "status": item.status,
         "due": item.due,
         "days_overdue": item.days_overdue,
@@ -105,7 +107,7 @@ def brief_json(item: PlanItem) -> dict[str, Any]:
         "account": item.account,
         "name": item.name,
         "activity": item.kind,
-        "effort": _num(item.effort),
+        "effort": figure(item.effort),
         "status": item.status,
         "due": item.due,
         "days_overdue": item.days_overdue,
@@ -118,16 +120,16 @@ def rep_json(rep: RepPlan) -> dict[str, Any]:
         "rep": rep.handle,
         "name": rep.name,
         "email": rep.email,
-        "capacity": _num(rep.capacity),
-        "capacity_full": _num(rep.capacity_full),
+        "capacity": figure(rep.capacity),
+        "capacity_full": figure(rep.capacity_full),
         "open_days": rep.open_days,
         "away_days": rep.away_days,
-        "human_planned": _num(rep.human_planned),
+        "human_planned": figure(rep.human_planned),
         "carried_over": rep.carried_over,
-        "carried_effort": _num(rep.carried_effort),
+        "carried_effort": figure(rep.carried_effort),
         "from_earlier": rep.from_earlier,
         "paused": len(rep.paused),
-        "paused_effort": _num(rep.paused_effort),
+        "paused_effort": figure(rep.paused_effort),
         "count": len(rep.items),
         "items": [item_json(i) for i in rep.items],
         "carried": [brief_json(i) for i in rep.carried],
@@ -201,7 +203,7 @@ def csv_rows(plan: WeeklyPlan, reps: Sequence[RepPlan]) -> Iterator[dict[str, An
                 "activity": it.kind,
                 "label": it.label,
                 "mode": it.mode,
-                "effort": _num(it.effort),
+                "effort": figure(it.effort),
                 "status": it.status,
                 "due": it.due,
                 "days_overdue": it.days_overdue,
@@ -213,12 +215,6 @@ def csv_rows(plan: WeeklyPlan, reps: Sequence[RepPlan]) -> Iterator[dict[str, An
             }
 
 
-def _status_text(item: PlanItem) -> str:
-    if item.status == "overdue":
-        return f"overdue {item.days_overdue} day{'s' if item.days_overdue != 1 else ''}"
-    return item.status
-
-
 def _display_row(it: PlanItem) -> dict[str, Any]:
     activity = f"{it.label} ({it.mode})"
     if it.covers:
@@ -227,7 +223,7 @@ def _display_row(it: PlanItem) -> dict[str, Any]:
         "account": f"{it.account} — {it.name}" if it.name and it.name != it.account else it.account,
         "tc": f"{it.type or '?'}/{it.category or '?'}",
         "activity": activity,
-        "status": _status_text(it),
+        "status": status_text(it),
         "day": it.day.strftime("%a %d %b") if it.day else "",
         "last_touch": it.last_touch.isoformat() if it.last_touch else "never",
         "tactic": it.tactic,
@@ -248,53 +244,6 @@ def _display_columns() -> list[Any]:
         Column("tactic"),
         Column("reason"),
     ]
-
-
-def _summary_parts(rep: RepPlan) -> list[str]:
-    """The capacity summary under a rep's title, in parts (a narrow terminal breaks the
-    line between parts)."""
-    parts = [f"capacity {_num(rep.human_planned)}/{_num(rep.capacity)} used"]
-    if rep.capacity != rep.capacity_full:
-        parts[0] += f" ({rep.open_days} of 5 days open, full week {_num(rep.capacity_full)})"
-    if rep.away_days:
-        parts.append(f"away {rep.away_days} day{'' if rep.away_days == 1 else 's'}")
-    if rep.carried_over:
-        parts.append(
-            f"+{rep.carried_over} carried to next week ({_num(rep.carried_effort)} effort)"
-        )
-    if rep.from_earlier:
-        parts.append(f"{rep.from_earlier} from earlier weeks")
-    if rep.paused:
-        parts.append(f"{len(rep.paused)} paused (no human day this week)")
-    return parts
-
-
-def _rep_summary(rep: RepPlan) -> str:
-    return " · ".join(_summary_parts(rep))
-
-
-def _rep_title_parts(plan: WeeklyPlan, rep: RepPlan) -> list[str]:
-    from khm.render.weekly_compact import one_line
-
-    name, handle = one_line(rep.name), one_line(rep.handle)
-    who = f"{handle} ({name})" if name and name != handle else handle
-    span = f"{plan.monday.strftime('%a %d %b')} – {plan.sunday.strftime('%a %d %b %Y')}"
-    return [who, f"week {plan.week} ({span})"]
-
-
-def _campaign_lines(rep: RepPlan) -> list[str]:
-    """One header line per campaign kind due for some of the rep's accounts."""
-    return [
-        f"{c.kind}: {c.due} of your accounts due"
-        + (f" ({c.overdue} overdue)" if c.overdue else "")
-        + " — campaign"
-        for c in rep.campaigns
-        if c.due
-    ]
-
-
-def _rep_title(plan: WeeklyPlan, rep: RepPlan) -> str:
-    return " — ".join(_rep_title_parts(plan, rep))
 
 
 # --------------------------------------------------------------------------- table, Markdown
@@ -326,9 +275,9 @@ def render_table(
         if not wide:
             print_compact(console, plan, rep)
             continue
-        console.print(f"[bold]{escape(_rep_title(plan, rep))}[/bold]")
-        console.print(escape(_rep_summary(rep)))
-        for line in _campaign_lines(rep):
+        console.print(f"[bold]{escape(rep_title(plan, rep))}[/bold]")
+        console.print(escape(rep_summary(rep)))
+        for line in campaign_lines(rep):
             console.print(escape(line))
         if not rep.items:
             console.print("Nothing due this week.")
@@ -378,9 +327,9 @@ def render_markdown(
         if not wide:
             out.append(markdown_compact(plan, rep))
             continue
-        out.append(f"## {md_cell(_rep_title(plan, rep))}\n")
-        out.append(md_cell(_rep_summary(rep)) + "\n")
-        if lines := _campaign_lines(rep):
+        out.append(f"## {md_cell(rep_title(plan, rep))}\n")
+        out.append(md_cell(rep_summary(rep)) + "\n")
+        if lines := campaign_lines(rep):
             out.append("\n".join(f"- {md_cell(line)}" for line in lines) + "\n")
         if rep.items:
             out.append(markdown_table([_display_row(i) for i in rep.items], columns))

@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
+from khm.render.weekly_text import one_line
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -34,15 +36,6 @@ LAST_TOUCH_FROM = 100
 KEY_FROM = 140
 #: blank between two columns in a terminal
 GAP = 2
-
-# C0 and C1 control characters (newlines, tabs, ESC) would break a line or drive the
-# terminal: each reads as a space.
-_CONTROL = dict.fromkeys([*range(32), *range(127, 160)], " ")
-
-
-def one_line(text: str | None) -> str:
-    """User text for one line of a list: control characters become spaces."""
-    return (text or "").translate(_CONTROL)
 
 
 @dataclass(frozen=True)
@@ -145,9 +138,9 @@ def compact_list(rep: RepPlan, *, shown_carried: int = SHOWN_CARRIED) -> Compact
 
 
 def carried_title(rep: RepPlan, shown: int) -> str:
-    from khm.render.weekly import _num
+    from khm.render.weekly_text import figure
 
-    text = f"Carried to next week: {rep.carried_over} ({_num(rep.carried_effort)} effort)"
+    text = f"Carried to next week: {rep.carried_over} ({figure(rep.carried_effort)} effort)"
     if shown < rep.carried_over:
         text += f", the first {shown} (-f json lists all)"
     return text
@@ -267,14 +260,14 @@ def _legend(entries: Sequence[tuple[str, str]], width: int) -> Any:
 def print_header(console: Console, plan: WeeklyPlan, rep: RepPlan) -> None:
     from rich.text import Text
 
-    from khm.render.weekly import _campaign_lines, _rep_title_parts, _summary_parts
+    from khm.render.weekly_text import campaign_lines, rep_title_parts, summary_parts
 
     width = console.width
-    for line in fit_parts(_rep_title_parts(plan, rep), " — ", width):
+    for line in fit_parts(rep_title_parts(plan, rep), " — ", width):
         console.print(Text(line, style="bold"), no_wrap=True, overflow="ellipsis")
-    for line in fit_parts(_summary_parts(rep), " · ", width):
+    for line in fit_parts(summary_parts(rep), " · ", width):
         console.print(Text(line), no_wrap=True, overflow="ellipsis")
-    for line in _campaign_lines(rep):
+    for line in campaign_lines(rep):
         console.print(Text(clip(line, width)), no_wrap=True, overflow="ellipsis")
 
 
@@ -324,10 +317,10 @@ def markdown_compact(plan: WeeklyPlan, rep: RepPlan) -> str:
     in full (a Markdown reader wraps)."""
     from khm.render.cells import Column, md_cell
     from khm.render.table import markdown_table
-    from khm.render.weekly import _campaign_lines, _rep_summary, _rep_title
+    from khm.render.weekly_text import campaign_lines, rep_summary, rep_title
 
-    out = [f"## {md_cell(_rep_title(plan, rep))}\n", md_cell(_rep_summary(rep)) + "\n"]
-    if lines := _campaign_lines(rep):
+    out = [f"## {md_cell(rep_title(plan, rep))}\n", md_cell(rep_summary(rep)) + "\n"]
+    if lines := campaign_lines(rep):
         out.append("\n".join(f"- {md_cell(line)}" for line in lines) + "\n")
     if not rep.items:
         out.append("Nothing due this week.\n")
@@ -364,10 +357,10 @@ def markdown_compact(plan: WeeklyPlan, rep: RepPlan) -> str:
 
 
 def _item_lines(item: PlanItem) -> list[tuple[str, str]]:
-    from khm.render.weekly import _num
+    from khm.render.weekly_text import figure
 
     what = f"{activity_text(item)} ({item.mode}"
-    what += f", effort {_num(item.effort)})" if item.mode == "human" else ")"
+    what += f", effort {figure(item.effort)})" if item.mode == "human" else ")"
     status = {
         "overdue": f"overdue {item.days_overdue} days (due {item.due.isoformat()})",
         "trigger": f"trigger (since {item.due.isoformat()})",

@@ -76,7 +76,7 @@ def count_phrase(items: int, overdue: int) -> str:
 
 
 def _item(item: PlanItem) -> str:
-    from khm.render.weekly import _status_text
+    from khm.render.weekly_text import status_text
 
     colour = STATUS_COLOUR.get(item.status, MUTED)
     activity = f"{item.label} ({item.mode})"
@@ -97,7 +97,7 @@ def _item(item: PlanItem) -> str:
         f"<div style='{S_CARD.format(colour=colour)}'>",
         f"<div style='{S_NAME}'>{_e(item.name or item.account)}{key}</div>",
         f"<div style='{S_FACTS}'><span style='{S_BADGE.format(colour=colour)}'>"
-        f"{_e(_status_text(item))}</span> " + " · ".join(facts) + "</div>",
+        f"{_e(status_text(item))}</span> " + " · ".join(facts) + "</div>",
     ]
     if item.tactic:
         parts.append(f"<p style='{S_TEXT}'><b>What to do:</b> {_e(item.tactic)}</p>")
@@ -111,12 +111,12 @@ def _item(item: PlanItem) -> str:
 
 
 def _rep(rep: RepPlan) -> list[str]:
-    from khm.render.weekly import _rep_summary
+    from khm.render.weekly_text import rep_summary
 
     out = [
         f"<h2 style='{S_H2}'>{_e(_who(rep))}</h2>",
         f"<p style='{S_META}'><b style='color:{INK}'>{_e(counts_text(rep))}</b> · "
-        f"{_e(_rep_summary(rep))}</p>",
+        f"{_e(rep_summary(rep))}</p>",
     ]
     if not rep.items:
         out.append(f"<p style='{S_TEXT}'>Nothing due this week.</p>")
