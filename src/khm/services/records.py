@@ -920,9 +920,11 @@ def list_touches(
         if acc_id is None:
             raise NotFoundError(f"account {account!r} not found (see 'khm account list --all')")
     if campaign is not None:
-        from khm.services.campaign import get_campaign
+        from khm.store.campaigns import get_campaign
 
-        get_campaign(store, campaign)  # NotFoundError for an unknown id
+        with store.engine.connect() as conn:
+            if get_campaign(conn, campaign) is None:
+                raise NotFoundError(f"--campaign: campaign {campaign} not found")
     flt = TouchFilter(
         account_id=acc_id,
         rep=handle,
