@@ -79,7 +79,7 @@ def build_demo(
         )
         tagged = tag_accounts(store, method, today=today, dry_run=False, who=DEMO_WHO)
         assigned = assign_accounts(
-            store, method, today=today, rebalance=True, dry_run=False, who=DEMO_WHO
+            store, method, today=today, rebalance=False, dry_run=False, who=DEMO_WHO
         )
         weekly = build_weekly(store, method, today=today, rep=rep)
         _pin_timestamps(store, data, today)
