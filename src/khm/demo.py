@@ -21,14 +21,25 @@ How the data is made, so the method has something real to work on:
   tags with a reason), and since the last rule run a few accounts moved again, so the
   demo's own ``khm tag`` has real work and the tag-change triggers fire.
 * **Owners**: reps own accounts of their role, balanced by the weekly human load the
-  cadence implies relative to their capacity; about 5 % of the accounts have no owner.
-* **Touches**: each rep keeps the cadence imperfectly. An activity never done before is
-  first done where khm's planner spreads it; then most happen around their due date,
-  some after the grace period, a few a whole cycle late; about 10 % of the accounts were
-  neglected for months (some of them get nothing at all, not even the newsletter).
+  cadence implies (:class:`khm.core.capacity.LoadTable`) relative to their capacity, so
+  the reps who keep up sit at about 70-95 % of capacity; about 5 % of the accounts have
+  no owner. One rep is behind (``BEHIND_REP``): she took over more accounts than she has
+  time for (``BEHIND_UTILISATION`` of her capacity), so ``khm capacity`` shows her over
+  100 % and ``khm assign --rebalance`` has something to even out. The demo team is one
+  expand rep, two reps who take either type (role ``any``) and two keep reps: for a book
+  of 700 accounts that keeps each weekly list near 20-30 items.
+* **Touches**: the team follows the lists khm would have given it. An activity never
+  done before is first done where khm's planner spreads it; then most are done in the
+  week they fall due, a few carried one to three weeks, very few a whole cycle late, so
+  each rep's first list holds this week's work and a few items overdue by days or weeks.
+  The rep behind does her human work late by weeks to months (her e-mails go out) and
+  let some accounts slide for months (some of them get nothing at all, not even the
+  newsletter): ``khm report neglected`` and the coverage report show it. Accounts nobody
+  owns are kept by whoever has time, late by weeks. Generated teams (``reps=N``, for
+  benchmarks) have no rep behind and about 10 % of the accounts neglected throughout.
   Human touches fall on working days of the account's country (no weekends, no public
   holidays, nothing in the method's no-human periods such as July and Christmas); work
-  that falls due in a no-human period is done just before it or right after it.
+  that falls due in a no-human period is done in the weeks before it or after it.
   Newsletters and webinar invitations go out on fixed dates to everyone on the list;
   personal e-mails follow their cadence on weekdays all year.
 """
@@ -91,21 +102,21 @@ STAGES: tuple[tuple[str, float], ...] = (
     ("churned", 0.04),
 )
 
-#: The demo team: handle, name, e-mail, role, weekly capacity in effort units. A book of
-#: about 700 accounts, three quarters of them keep, needs two expand and three keep reps for
-#: each weekly list to stay near 20 items.
+#: The demo team: handle, name, e-mail, role, weekly capacity in effort units. Expand
+#: accounts ask for more items per unit of load (e-mails every two weeks or month), so two
+#: reps take either type and the lists come out even (each near 20-30 items).
 DEMO_REPS: tuple[tuple[str, str, str, str, float], ...] = (
     ("asa", "Åsa Lindqvist", "asa.lindqvist@example.com", "expand", 14.0),
-    ("bjorn", "Bjørn Østergaard", "bjorn.ostergaard@example.com", "any", 16.0),
-    ("paivi", "Päivi Mäkinen", "paivi.makinen@example.com", "expand", 14.0),
-    ("mette", "Mette Kjær", "mette.kjaer@example.com", "keep", 17.0),
-    ("sigga", "Sigríður Þórsdóttir", "sigga.thorsdottir@example.com", "keep", 14.0),
+    ("bjorn", "Bjørn Østergaard", "bjorn.ostergaard@example.com", "any", 17.0),
+    ("paivi", "Päivi Mäkinen", "paivi.makinen@example.com", "any", 15.0),
+    ("mette", "Mette Kjær", "mette.kjaer@example.com", "keep", 18.0),
+    ("sigga", "Sigríður Þórsdóttir", "sigga.thorsdottir@example.com", "keep", 13.0),
 )
 
 #: The rep who is behind: she took over a colleague's book and carries more load than her
-#: capacity (``_OVERLOAD`` times the team's utilisation), so she keeps the method worse
-#: (``_BEHIND``): more overdue, more carried, more neglected accounts. ``khm capacity``
-#: shows her over 100 %, ``khm assign --rebalance`` would even it out.
+#: capacity (``BEHIND_UTILISATION`` of it), so she keeps the method worse (``_BEHIND``):
+#: more overdue, more carried, the neglected accounts. ``khm capacity`` shows her over
+#: 100 %, ``khm assign --rebalance`` would even it out.
 BEHIND_REP = "sigga"
 BEHIND_UTILISATION = 1.15
 

@@ -1,8 +1,10 @@
 """``khm demo``: build the demo team in a database and run the method on it.
 
-generate (:mod:`khm.demo`) → load (:mod:`khm.store.loading`) → tag → assign (rebalanced)
-→ one rep's weekly list, each step the service the command of that name calls; then the
-timestamps the run wrote are pinned so the same seed and day give the same listings.
+generate (:mod:`khm.demo`) → load (:mod:`khm.store.loading`) → tag → assign (owners for
+the accounts without one or of the wrong role; no rebalance, so the rep who is behind
+stays behind and ``khm capacity`` shows it) → one rep's weekly list, each step the
+service the command of that name calls; then the timestamps the run wrote are pinned so
+the same seed and day give the same listings.
 Returns a :class:`khm.demo.DemoRun` for :mod:`khm.render.demo`.
 """
 
