@@ -30,7 +30,7 @@ How the data is made, so the method has something real to work on:
   of 700 accounts that keeps each weekly list near 20-30 items.
 * **Touches**: the team follows the lists khm would have given it. An activity never
   done before is first done where khm's planner spreads it; then most are done in the
-  week they fall due, a few carried one to three weeks, very few a whole cycle late, so
+  week they fall due, a few carried days to weeks, very few a whole cycle late, so
   each rep's first list holds this week's work and a few items overdue by days or weeks.
   The rep behind does her human work late by weeks to months (her e-mails go out) and
   let some accounts slide for months (some of them get nothing at all, not even the
@@ -583,20 +583,20 @@ class _Diligence:
     human_only: bool = False  # digital work is kept as by the first of _DILIGENCE
 
 
-#: the reps who follow their lists, in turn: late means carried a week or three
+#: the reps who follow their lists, in turn: late means carried a few days to three weeks
 _DILIGENCE = (
-    _Diligence(0.95, 0.045, (4, 21)),
-    _Diligence(0.94, 0.05, (4, 21)),
-    _Diligence(0.96, 0.035, (4, 14)),
-    _Diligence(0.94, 0.05, (4, 21)),
-    _Diligence(0.93, 0.06, (4, 28)),
+    _Diligence(0.97, 0.028, (3, 14)),
+    _Diligence(0.96, 0.035, (3, 14)),
+    _Diligence(0.975, 0.022, (3, 10)),
+    _Diligence(0.96, 0.035, (3, 14)),
+    _Diligence(0.955, 0.04, (3, 21)),
 )
 #: the rep who is behind (BEHIND_REP): her human work late by weeks to months, a cycle
 #: missed now and then; she gets her e-mails out like the others
 _BEHIND = _Diligence(0.62, 0.35, (7, 56), neglect=0.6, human_only=True)
 #: accounts nobody owns: whoever has time, late by weeks (``khm assign`` gives them
 #: owners, who find some of them overdue)
-_UNOWNED = _Diligence(0.80, 0.19, (7, 35))
+_UNOWNED = _Diligence(0.85, 0.14, (7, 28))
 
 
 def generate(
