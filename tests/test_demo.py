@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from khm.demo import (
+    BEHIND_REP,
     COUNTRIES,
     PRODUCT_LINES,
     TRICKY_ACCOUNTS,
@@ -56,9 +57,9 @@ def test_another_seed_gives_another_book(demo):
     assert [a.name for a in other.accounts[:50]] != [a.name for a in demo.accounts[:50]]
 
 
-def test_team_has_three_expand_and_two_keep_reps_with_nordic_names(demo):
+def test_team_has_expand_any_and_keep_reps_with_nordic_names(demo):
     assert len(demo.reps) == 5
-    assert Counter(r.role for r in demo.reps) == {"expand": 3, "keep": 2}
+    assert Counter(r.role for r in demo.reps) == {"expand": 1, "any": 2, "keep": 2}
     assert len({r.capacity for r in demo.reps}) >= 4  # capacities differ
     names = " ".join(r.name for r in demo.reps)
     for letter in "åøæ":
@@ -233,7 +234,7 @@ def test_cadence_is_kept_imperfectly_some_accounts_neglected_for_months(demo):
             last_human[t.account_key] = max(last_human.get(t.account_key, t.date), t.date)
     active = [a for a in demo.accounts if not a.archived]
     silent = [a for a in active if a.key not in last or (TODAY - last[a.key]).days > 90]
-    assert 0.02 * len(active) <= len(silent) <= 0.12 * len(active)
+    assert 5 <= len(silent) <= 0.12 * len(active)
     cold = [
         a
         for a in active
@@ -638,7 +639,7 @@ def test_demo_runs_the_method_and_shows_a_weekly_list(cli):
     result = cli("demo", "--today", "2026-11-23", "--rep", "mette")
     out = result.stdout
     assert "khm tag:" in out
-    assert "khm assign --rebalance:" in out
+    assert "khm assign:" in out
     assert "mette (Mette Kjær)" in out
     assert "week 2026-W48" in out
     listed = json.loads(cli("account", "list", "--format", "json").stdout)["items"]
@@ -706,3 +707,106 @@ def test_the_quick_start_can_be_run_twice(cli, monkeypatch, tmp_path: Path):
     s = open_store(path_to_url(demo_db))
     assert row_counts(s)["account"] == 60
     s.dispose()
+
+
+# --------------------------------------------------------------------------- a working team
+
+CAMPAIGN_KINDS = ("newsletter", "webinar")
+
+
+def _first_lists(tmp: Path, seed: int) -> tuple[dict[str, list], dict[str, int], dict[str, float]]:
+    """The demo built for TODAY: per rep the listed items (campaign kinds left out), the
+    carried count and capacity's utilisation."""
+    from khm.services.capacity import capacity_report
+    from khm.services.demo import build_demo
+    from khm.services.weekly import build_weekly
+    from khm.store.db import open_store, path_to_url
+
+    url = path_to_url(tmp / f"team-{seed}.db")
+    build_demo(url, METHOD, today=TODAY, seed=seed, accounts=700, rep="asa")
+    store = open_store(url)
+    try:
+        plan = build_weekly(store, METHOD, today=TODAY)
+        cap = capacity_report(store, METHOD, today=TODAY)
+    finally:
+        store.dispose()
+    items = {r.handle: [i for i in r.items if i.kind not in CAMPAIGN_KINDS] for r in plan.reps}
+    carried = {r.handle: r.carried_over for r in plan.reps}
+    util = {r.handle: r.utilisation or 0.0 for r in cap.reps}
+    return items, carried, util
+
+
+@pytest.fixture(scope="module", params=[42, 7])
+def team(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    return _first_lists(tmp_path_factory.mktemp("team"), request.param)
+
+
+@pytest.mark.slow
+def test_every_rep_gets_a_first_list_of_about_10_to_30_items(team):
+    items, _carried, _util = team
+    assert set(items) == {"asa", "bjorn", "paivi", "mette", "sigga"}
+    for handle, listed in items.items():
+        assert 10 <= len(listed) <= 30, (handle, len(listed))
+
+
+@pytest.mark.slow
+def test_reps_who_keep_up_are_overdue_by_days_or_weeks(team):
+    items, _carried, _util = team
+    for handle, listed in items.items():
+        if handle == BEHIND_REP:
+            continue
+        late = [i.days_overdue for i in listed if i.days_overdue > 60]
+        assert len(late) <= 3, (handle, late)
+        assert any(i.status == "due" for i in listed)
+
+
+@pytest.mark.slow
+def test_one_rep_is_visibly_behind(team):
+    items, carried, _util = team
+    behind = items[BEHIND_REP]
+    others = [h for h in items if h != BEHIND_REP]
+
+    def long_overdue(h: str) -> int:
+        return sum(1 for i in items[h] if i.days_overdue > 60)
+
+    assert carried[BEHIND_REP] >= 12
+    assert all(carried[BEHIND_REP] > 2 * carried[h] for h in others)
+    assert long_overdue(BEHIND_REP) >= 5
+    assert all(long_overdue(BEHIND_REP) > long_overdue(h) for h in others)
+    assert sum(1 for i in behind if i.status == "overdue") > 5
+
+
+@pytest.mark.slow
+def test_capacity_agrees_with_the_first_lists(team):
+    """A rep capacity says fits (utilisation up to 100 %) carries little; the rep over
+    capacity is the one who carries a lot."""
+    _items, carried, util = team
+    over = {h for h, u in util.items() if u > 1.0}
+    assert over == {BEHIND_REP}
+    assert all(0.6 <= util[h] <= 0.95 for h in util if h not in over)
+    for handle in util:
+        if handle in over:
+            assert carried[handle] >= 12
+        else:
+            assert carried[handle] <= 8, (handle, carried[handle])
+
+
+def test_the_rep_behind_owns_more_load_than_capacity_and_the_neglected_accounts(demo):
+    from khm.core.capacity import LoadTable
+
+    table = LoadTable(METHOD)
+    load: Counter[str] = Counter()
+    for a in demo.accounts:
+        if not a.archived and a.owner:
+            load[a.owner] += table.load(a.expected_type, a.expected_category, a.country)
+    cap = {r.handle: r.capacity for r in demo.reps}
+    assert load[BEHIND_REP] > 1.05 * cap[BEHIND_REP]
+    assert all(load[h] < cap[h] for h in cap if h != BEHIND_REP)
+    owners = {a.key: a.owner for a in demo.accounts}
+    assert {owners[k] for k in demo.neglected} <= {BEHIND_REP, None}
+
+
+def test_generated_teams_have_no_rep_behind_and_neglect_everywhere():
+    data = generate(seed=3, today=TODAY, accounts=600, reps=6)
+    owners = {a.key: a.owner for a in data.accounts}
+    assert len({owners[k] for k in data.neglected} - {None}) >= 3

@@ -21,14 +21,25 @@ How the data is made, so the method has something real to work on:
   tags with a reason), and since the last rule run a few accounts moved again, so the
   demo's own ``khm tag`` has real work and the tag-change triggers fire.
 * **Owners**: reps own accounts of their role, balanced by the weekly human load the
-  cadence implies relative to their capacity; about 5 % of the accounts have no owner.
-* **Touches**: each rep keeps the cadence imperfectly. An activity never done before is
-  first done where khm's planner spreads it; then most happen around their due date,
-  some after the grace period, a few a whole cycle late; about 10 % of the accounts were
-  neglected for months (some of them get nothing at all, not even the newsletter).
+  cadence implies (:class:`khm.core.capacity.LoadTable`) relative to their capacity, so
+  the reps who keep up sit at about 70-95 % of capacity; about 5 % of the accounts have
+  no owner. One rep is behind (``BEHIND_REP``): she took over more accounts than she has
+  time for (``BEHIND_UTILISATION`` of her capacity), so ``khm capacity`` shows her over
+  100 % and ``khm assign --rebalance`` has something to even out. The demo team is one
+  expand rep, two reps who take either type (role ``any``) and two keep reps: for a book
+  of 700 accounts that keeps each weekly list near 20-30 items.
+* **Touches**: the team follows the lists khm would have given it. An activity never
+  done before is first done where khm's planner spreads it; then most are done in the
+  week they fall due, a few carried days to weeks, very few a whole cycle late, so
+  each rep's first list holds this week's work and a few items overdue by days or weeks.
+  The rep behind does her human work late by weeks to months (her e-mails go out) and
+  let some accounts slide for months (some of them get nothing at all, not even the
+  newsletter): ``khm report neglected`` and the coverage report show it. Accounts nobody
+  owns are kept by whoever has time, late by weeks. Generated teams (``reps=N``, for
+  benchmarks) have no rep behind and about 10 % of the accounts neglected throughout.
   Human touches fall on working days of the account's country (no weekends, no public
   holidays, nothing in the method's no-human periods such as July and Christmas); work
-  that falls due in a no-human period is done just before it or right after it.
+  that falls due in a no-human period is done in the weeks before it or after it.
   Newsletters and webinar invitations go out on fixed dates to everyone on the list;
   personal e-mails follow their cadence on weekdays all year.
 """
@@ -42,7 +53,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -88,17 +99,26 @@ STAGES: tuple[tuple[str, float], ...] = (
     ("onboarding", 0.05),
     ("at-risk", 0.07),
     ("dormant", 0.06),
-    ("churned", 0.02),
+    ("churned", 0.04),
 )
 
-#: The demo team: handle, name, e-mail, role, weekly capacity in effort units.
+#: The demo team: handle, name, e-mail, role, weekly capacity in effort units. Expand
+#: accounts ask for more items per unit of load (e-mails every two weeks or month), so two
+#: reps take either type and the lists come out even (each near 20-30 items).
 DEMO_REPS: tuple[tuple[str, str, str, str, float], ...] = (
-    ("asa", "Åsa Lindqvist", "asa.lindqvist@example.com", "expand", 12.0),
-    ("bjorn", "Bjørn Østergaard", "bjorn.ostergaard@example.com", "expand", 10.0),
-    ("paivi", "Päivi Mäkinen", "paivi.makinen@example.com", "expand", 14.0),
-    ("mette", "Mette Kjær", "mette.kjaer@example.com", "keep", 22.0),
-    ("sigga", "Sigríður Þórsdóttir", "sigga.thorsdottir@example.com", "keep", 18.0),
+    ("asa", "Åsa Lindqvist", "asa.lindqvist@example.com", "expand", 14.0),
+    ("bjorn", "Bjørn Østergaard", "bjorn.ostergaard@example.com", "any", 17.0),
+    ("paivi", "Päivi Mäkinen", "paivi.makinen@example.com", "any", 15.0),
+    ("mette", "Mette Kjær", "mette.kjaer@example.com", "keep", 18.0),
+    ("sigga", "Sigríður Þórsdóttir", "sigga.thorsdottir@example.com", "keep", 13.0),
 )
+
+#: The rep who is behind: she took over a colleague's book and carries more load than her
+#: capacity (``BEHIND_UTILISATION`` of it), so she keeps the method worse (``_BEHIND``):
+#: more overdue, more carried, the neglected accounts. ``khm capacity`` shows her over
+#: 100 %, ``khm assign --rebalance`` would even it out.
+BEHIND_REP = "sigga"
+BEHIND_UTILISATION = 1.15
 
 #: Accounts whose names break naive tools: key, name, country, product line.
 TRICKY_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
@@ -110,6 +130,7 @@ TRICKY_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
     ("equals-as", "=Equals Rådgivning AS", "NO", "Analytics"),
 )
 
+#: tricky names whose human work slipped a few weeks ago, so they show up overdue
 _OVERDUE_TRICKY = frozenset({"brackets-ab", "aero-ol", "equals-as"})
 
 _NOTES: dict[str, tuple[str, ...]] = {
@@ -550,18 +571,32 @@ def _broadcast_dates(start: date, end: date, weekday: int, nth: int) -> list[int
 
 @dataclass(frozen=True)
 class _Diligence:
+    """How a rep keeps the cadence: the share of touches done in the week they fall due
+    (as khm's list gives them), the share done late by ``late_days`` after the due date
+    (carried a week or more), the rest a whole cycle late; and how many of the rep's
+    accounts slid for months (``neglect``, times the base share)."""
+
     on_time: float
-    late: float  # the rest is a whole interval late
+    late: float
+    late_days: tuple[int, int]
+    neglect: float = 0.0
+    human_only: bool = False  # digital work is kept as by the first of _DILIGENCE
 
 
+#: the reps who follow their lists, in turn: late means carried a few days to three weeks
 _DILIGENCE = (
-    _Diligence(0.86, 0.12),
-    _Diligence(0.82, 0.14),
-    _Diligence(0.91, 0.08),
-    _Diligence(0.85, 0.12),
-    _Diligence(0.78, 0.18),
+    _Diligence(0.97, 0.028, (3, 14)),
+    _Diligence(0.96, 0.035, (3, 14)),
+    _Diligence(0.975, 0.022, (3, 10)),
+    _Diligence(0.96, 0.035, (3, 14)),
+    _Diligence(0.955, 0.04, (3, 21)),
 )
-_UNOWNED = _Diligence(0.60, 0.30)
+#: the rep who is behind (BEHIND_REP): her human work late by weeks to months, a cycle
+#: missed now and then; she gets her e-mails out like the others
+_BEHIND = _Diligence(0.62, 0.35, (7, 56), neglect=0.6, human_only=True)
+#: accounts nobody owns: whoever has time, late by weeks (``khm assign`` gives them
+#: owners, who find some of them overdue)
+_UNOWNED = _Diligence(0.85, 0.14, (7, 28))
 
 
 def generate(
@@ -603,7 +638,8 @@ def generate(
         a.expected_category = cats.get(a.key, method.categories.fallback)
     history_start = today - timedelta(days=HISTORY_DAYS)
     tag_changes = _tag_history(rng, accs, method, today, history_start)
-    _assign_owners(rng, team, accs, method, unowned_share)
+    behind = BEHIND_REP if reps is None and any(r.handle == BEHIND_REP for r in team) else None
+    _assign_owners(rng, team, accs, method, unowned_share, behind)
     if owners == "round-robin":
         _round_robin(team, accs)
 
@@ -615,14 +651,13 @@ def generate(
             history_days = max(
                 30, min(3 * HISTORY_DAYS, math.ceil(HISTORY_DAYS * 1.3 * touches / per_year))
             )
-    neglected = _pick_neglected(rng, accs, neglected_share)
-    # some tricky names are overdue too, so they show up in the weekly lists
-    neglected |= {k for k in _OVERDUE_TRICKY if any(a.key == k for a in accs)}
+    diligence = _team_diligence(team, behind)
+    neglected = _pick_neglected(rng, accs, neglected_share, diligence)
     seed_text = f"khm-demo:{seed}:{today.isoformat()}"
     out: list[DemoTouch] = []
     for _attempt in range(4):  # lengthen the history until the asked touch count fits
         history_start = today - timedelta(days=history_days)
-        sim = _Sim(seed_text, team, accs, method, history_start, today, neglected)
+        sim = _Sim(seed_text, team, accs, method, history_start, today, neglected, diligence)
         if lazy:
             total = sum(len(sim.touches(a)) for a in accs)
         else:
@@ -693,7 +728,7 @@ def _tag_history(
     Sets each account's loaded state (``type``, ``category``, ``tagged_on``, manual flags)
     and its ``expected_*`` (the tags it has after today's run, manual ones included)."""
     out: list[DemoTagChange] = []
-    adopted = start - timedelta(days=7)
+    adopted = start  # so every touch since the first tags lies in the history
     cat_rule = method.categories.rule
     candidates = [
         a
@@ -740,11 +775,11 @@ def _tag_history(
         t1, c1 = rule_t, rule_c
         if not a.archived:
             u = rng.random()
-            if rule_t == "expand" and u < 0.06:
+            if rule_t == "expand" and u < 0.03:
                 t1 = "keep"  # the pipeline opened after the last rule run
-            elif rule_t == "keep" and u < 0.01:
+            elif rule_t == "keep" and u < 0.006:
                 t1 = "expand"  # the opportunity closed since
-            if rng.random() < 0.025:
+            if rng.random() < 0.012:
                 c1 = _neighbour(rng, rule_c)  # revenue shifted since
         # t0/c0: the first tags; a tenth of the accounts moved once during the year
         t0, c0 = t1, c1
@@ -880,8 +915,10 @@ def _assign_owners(
     accs: list[DemoAccount],
     method: Method,
     unowned_share: float,
+    behind: str | None = None,
 ) -> None:
-    """Each account to a rep of its role with the lowest load/capacity; some stay unowned."""
+    """Each account to a rep of its role with the lowest load/capacity; some stay unowned.
+    The ``behind`` rep is given ``_OVERLOAD`` times the load of the others."""
     if not team:
         return
     by_role: dict[str, list[DemoRep]] = {
@@ -896,10 +933,17 @@ def _assign_owners(
         if a.archived or rng.random() < unowned_share:
             continue
         weighted.append((loads.load(a.expected_type, a.expected_category, None), a))
+    room = {r.handle: max(r.capacity, 1.0) for r in team}
+    if behind is not None:
+        # the team's utilisation, then as much room for the rep behind as puts her there
+        team_load = sum(w for w, _ in weighted)
+        others = sum(room[h] for h in room if h != behind)
+        u = team_load / (others + room[behind] * BEHIND_UTILISATION) if team_load else 1.0
+        room[behind] *= BEHIND_UTILISATION / max(u, 0.1)
     weighted.sort(key=lambda x: (-x[0], x[1].key))
     for w, a in weighted:
         cands = by_role.get(a.expected_type) or team
-        rep = min(cands, key=lambda r: ((load[r.handle] + w) / max(r.capacity, 1.0), r.handle))
+        rep = min(cands, key=lambda r: ((load[r.handle] + w) / room[r.handle], r.handle))
         a.owner = rep.handle
         load[rep.handle] += w
     # archived accounts keep their last owner when they had one
@@ -928,13 +972,33 @@ def _round_robin(team: list[DemoRep], accs: list[DemoAccount]) -> None:
         turn[a.expected_type] += 1
 
 
-def _pick_neglected(rng: random.Random, accs: list[DemoAccount], share: float) -> set[str]:
+def _team_diligence(team: list[DemoRep], behind: str | None) -> dict[str, _Diligence]:
+    """How each rep keeps the cadence. The demo team (``behind`` set): the reps follow
+    their lists and neglect nothing, except the one behind. A generated team (benchmarks):
+    every rep lets some accounts slide, as a big book has it."""
+    out: dict[str, _Diligence] = {}
+    for i, r in enumerate(team):
+        d = _DILIGENCE[i % len(_DILIGENCE)]
+        if behind is None:
+            d = replace(d, neglect=1.0)
+        elif r.handle == behind:
+            d = _BEHIND
+        out[r.handle] = d
+    return out
+
+
+def _pick_neglected(
+    rng: random.Random, accs: list[DemoAccount], share: float, diligence: dict[str, _Diligence]
+) -> set[str]:
     """The accounts whose reps let them slide for months (the small ones more often)."""
-    return {
-        a.key
-        for a in accs
-        if not a.archived and rng.random() < share * _NEGLECT_WEIGHT.get(a.expected_category, 1.0)
-    }
+    out: set[str] = set()
+    for a in accs:
+        if a.archived:
+            continue
+        dil = diligence.get(a.owner, _UNOWNED) if a.owner else _UNOWNED
+        if rng.random() < share * dil.neglect * _NEGLECT_WEIGHT.get(a.expected_category, 1.0):
+            out.add(a.key)
+    return out
 
 
 def _expected_touches_per_year(accs: list[DemoAccount], method: Method) -> float:
@@ -958,6 +1022,7 @@ class _Sim:
         start: date,
         today: date,
         neglected: set[str],
+        diligence: dict[str, _Diligence],
     ) -> None:
         self.seed_text = seed_text
         self.method = method
@@ -972,7 +1037,7 @@ class _Sim:
         self.base = self.days.base
         self.t0 = start.toordinal() - self.base
         self.t_end = today.toordinal() - self.base  # touches strictly before today
-        self.diligence = {r.handle: _DILIGENCE[i % len(_DILIGENCE)] for i, r in enumerate(team)}
+        self.diligence = diligence
         self.role_reps: dict[str, list[str]] = {
             role: [r.handle for r in team if r.role in (role, "any")] or [r.handle for r in team]
             for role in TYPES
@@ -1008,8 +1073,10 @@ class _Sim:
             # nothing human for 3-10 months; about half of them lost all contact (not
             # even the newsletter reaches them), some for most of the year
             stop_human = max(begin, t_end - rng.randint(95, 300))
-            if rng.random() < 0.5 and a.key not in _OVERDUE_TRICKY:
+            if rng.random() < 0.5:
                 stop_all = stop_human = max(begin, t_end - rng.randint(150, 364))
+        elif a.key in _OVERDUE_TRICKY:
+            stop_human = max(begin, t_end - rng.randint(21, 42))  # slipped a few weeks ago
         if a.archived:
             stop_all = stop_human = max(begin, t_end - rng.randint(60, 250))
         dil = self.diligence.get(a.owner, _UNOWNED) if a.owner else _UNOWNED
@@ -1022,6 +1089,7 @@ class _Sim:
             act = method.activities[kind]
             human = act.mode == "human"
             stop = stop_human if human else stop_all
+            kd = _DILIGENCE[0] if dil.human_only and not human else dil
             step = max(1, round(interval.days))
             dates: list[int] = []
             if kind in broadcasts:
@@ -1042,13 +1110,13 @@ class _Sim:
                 while True:
                     due = last + step
                     u = rng.random()
-                    if u < dil.on_time:
-                        spread = min(10, max(1, step // 7))
-                        when = due + rng.randint(-spread, spread)
-                    elif u < dil.on_time + dil.late:
-                        # late: past the grace period by up to six weeks
-                        grace = method.grace.grace_days(interval)
-                        when = due + grace + rng.randint(1, max(2, min(42, step // 2)))
+                    if u < kd.on_time:
+                        # done in the week it falls due: the week khm's list gives it
+                        when = due - (base + due - 1) % 7 + rng.randint(0, 4)
+                        if when <= last:
+                            when = due
+                    elif u < kd.on_time + kd.late:
+                        when = due + rng.randint(*kd.late_days)  # carried, done late
                     else:
                         when = due + round(step * rng.uniform(0.9, 1.4))  # a cycle missed
                     if when < 0:
@@ -1057,8 +1125,12 @@ class _Sim:
                         break
                     if human:
                         snapped = nxt[when]
-                        if snapped - when > 5 and rng.random() < 0.5 and prv[when] > last:
-                            snapped = prv[when]  # done before the summer / Christmas break
+                        if snapped - when > 5:
+                            before = prv[max(prv[when] - rng.randint(0, 14), 0)]
+                            if rng.random() < 0.5 and before > last:
+                                snapped = before  # done in the weeks before the break
+                            else:  # after it, over the weeks the lists spread it
+                                snapped = nxt[min(snapped + rng.randint(0, 20), days.n - 1)]
                         when = snapped
                     else:
                         when = days.next_weekday[when]

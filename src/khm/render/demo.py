@@ -94,10 +94,13 @@ def print_method_run(console: Console, run: DemoRun) -> None:
         )
     if len(moved) > SHOWN_MOVES:
         console.print(f"  ... and {len(moved) - SHOWN_MOVES} more")
-    console.print(
-        f"khm assign --rebalance: {_n(run.owner_moves, 'owner move')}, "
+    line = (
+        f"khm assign: {_n(run.owner_moves, 'owner')} given (no owner or the wrong role), "
         f"load balanced: {'yes' if run.balanced else 'no'}"
     )
+    if not run.balanced:
+        line += " (see khm capacity; khm assign --rebalance evens it out)"
+    console.print(line)
 
 
 def print_weekly(console: Console, run: DemoRun) -> None:
@@ -128,6 +131,7 @@ def next_commands(run: DemoRun, hint_today: date | None) -> list[tuple[str, str]
         (f"{base} capacity{at}", "can this team keep the method?"),
         (f"{base} report coverage{at}", "did the team keep the method?"),
         (f"{base} report neglected{at}", "the accounts not to lose"),
+        (f"{base} assign --rebalance --dry-run", "who would take over from the rep behind"),
         (f"{base} account list --category A --type expand", "the big opportunities"),
         (f"{base} account show {key}{at}", "one account: tags, touches, next due dates"),
         (f"{base} log {key} visit{on} --note 'Met the CFO'", "log a touch; the list moves"),

@@ -1,8 +1,10 @@
 """``khm demo``: build the demo team in a database and run the method on it.
 
-generate (:mod:`khm.demo`) → load (:mod:`khm.store.loading`) → tag → assign (rebalanced)
-→ one rep's weekly list, each step the service the command of that name calls; then the
-timestamps the run wrote are pinned so the same seed and day give the same listings.
+generate (:mod:`khm.demo`) → load (:mod:`khm.store.loading`) → tag → assign (owners for
+the accounts without one or of the wrong role; no rebalance, so the rep who is behind
+stays behind and ``khm capacity`` shows it) → one rep's weekly list, each step the
+service the command of that name calls; then the timestamps the run wrote are pinned so
+the same seed and day give the same listings.
 Returns a :class:`khm.demo.DemoRun` for :mod:`khm.render.demo`.
 """
 
@@ -81,7 +83,7 @@ def build_demo(
         )
         tagged = tag_accounts(store, method, today=today, dry_run=False, who=DEMO_WHO)
         assigned = assign_accounts(
-            store, method, today=today, rebalance=True, dry_run=False, who=DEMO_WHO
+            store, method, today=today, rebalance=False, dry_run=False, who=DEMO_WHO
         )
         weekly = build_weekly(store, method, today=today, rep=rep)
         _pin_timestamps(store, data, today)
