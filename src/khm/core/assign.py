@@ -296,9 +296,12 @@ def _rebalance(
     def excess(o: RepOutcome) -> float:
         return o.load / o.capacity - o.target_utilisation
 
-    # an upper bound on the number of moves keeps a pathological input from looping long
+    # Every move lowers sum((load - target)^2 / capacity), so the loop ends when no move
+    # helps (and a rerun on the result finds none: assign is stable). The bound only keeps a
+    # pathological input from looping long; an account may move more than once (a small
+    # book can shuttle one through a rep on its way), hence the factor.
     reps = list(out.values())
-    for _ in range(len(accs) + 1):
+    for _ in range(8 * (len(accs) + 1)):
         if all(o.within(tolerance) for o in reps):
             return
         ex = {o.handle: excess(o) for o in reps}
