@@ -118,6 +118,12 @@ class ImportSpec:
     date_format: str | None = None
     decimal: str | None = None  # column decimal separator; None: per column
     source: str = "import"
+    #: cell values read as empty (casefolded); the reading half fills the default set
+    nulls: frozenset[str] = frozenset({""})
+    #: an unknown country refuses the row (default: a warning, imported without a country)
+    strict_countries: bool = False
+    #: touches: the last day a touch may be dated (None: no limit, ``--allow-future``)
+    latest: date | None = None
 
 
 @dataclass(frozen=True)
@@ -291,11 +297,19 @@ def _account_row(
 ) -> None:
     key = values.pop("key")
     folded = key.casefold()
-    if folded in seen:
-        _dup(plan, seen, folded, line, src, f"key {key!r}")
-        return
-    seen[folded] = line
     custom: dict[str, Any] | None = values.pop("custom", None)
+    first = seen.get(folded)
+    if first is not None:
+        # the same row again (an export's repeated line) is read once; a key repeated
+        # with other values is a bad row naming the row it repeats
+        if first[1:] == (key, values, custom):
+            plan.unchanged += 1
+            problem = f"key {key!r} repeats row {first[0]} with the same values: read once"
+            plan.warnings.append(RowIssue(line, src, problem))
+        else:
+            add_bad(plan, line, [RowIssue(line, src, f"key {key!r} repeats row {first[0]}")])
+        return
+    seen[folded] = (line, key, values, custom)
     old = ctx.existing.get(key) if ctx.existing else None
     if old is None:
         assert base is not None
