@@ -6,7 +6,8 @@ no clock (the caller passes ``now``).
 The three entities and their fields:
 
 * ``accounts`` (upsert by ``key``): key, name, country, product_lines, revenue, employees,
-  owner, lifecycle_stage, archived, and ``custom.NAME`` for any other numeric field.
+  owner, lifecycle_stage, archived, ``custom.NAME`` for any other numeric field and
+  ``text.NAME`` for any other text field (sector, region).
 * ``reps`` (upsert by ``handle``): handle, name, email, role, capacity, active.
 * ``touches`` (appended, de-duplicated on account, kind, date, rep, note): account, date,
   kind, rep, note, source.
@@ -25,6 +26,9 @@ from typing import Any
 
 ENTITIES: tuple[str, ...] = ("accounts", "reps", "touches")
 CUSTOM_PREFIX = "custom."
+TEXT_PREFIX = "text."
+#: at most this many characters in one text field (``text.sector``)
+TEXT_MAX = 1000
 MAX_ERRORS_PER_ROW = 10
 KEY_MAX = 200
 
@@ -92,13 +96,15 @@ def field_spec(entity: str, name: str) -> FieldSpec | None:
         return specs[name]
     if entity == "accounts" and name.startswith(CUSTOM_PREFIX) and len(name) > len(CUSTOM_PREFIX):
         return FieldSpec(name, "number", None, False, "a custom numeric field")
+    if entity == "accounts" and name.startswith(TEXT_PREFIX) and len(name) > len(TEXT_PREFIX):
+        return FieldSpec(name, "text", TEXT_MAX, False, "a text field (sector, region)")
     return None
 
 
 def known_fields_text(entity: str) -> str:
     names = list(FIELDS[entity])
     if entity == "accounts":
-        names.append("custom.NAME")
+        names += ["custom.NAME", "text.NAME"]
     return ", ".join(names)
 
 
@@ -196,6 +202,7 @@ _ACCOUNT_DEFAULTS: dict[str, Any] = {
     "revenue": None,
     "employees": None,
     "custom": {},
+    "text": {},
     "owner": None,
     "lifecycle_stage": None,
     "archived": False,
@@ -257,9 +264,12 @@ def insert_constants(entity: str, mapped: Iterable[str]) -> frozenset[str]:
     mapped = set(mapped)
     if entity == "accounts":
         cols = {*_ACCOUNT_DEFAULTS, *_ACCOUNT_INSERT_FIXED, "created_at", "updated_at"}
-        varying = {"key", "name"} | {f for f in mapped if not f.startswith(CUSTOM_PREFIX)}
+        prefixed = (CUSTOM_PREFIX, TEXT_PREFIX)
+        varying = {"key", "name"} | {f for f in mapped if not f.startswith(prefixed)}
         if any(f.startswith(CUSTOM_PREFIX) for f in mapped):
             varying.add("custom")
+        if any(f.startswith(TEXT_PREFIX) for f in mapped):
+            varying.add("text")
         return frozenset(cols - varying)
     if entity == "reps":
         cols = {*_REP_DEFAULTS, "capacity", "created_at", "updated_at"}
@@ -298,18 +308,19 @@ def _account_row(
     key = values.pop("key")
     folded = key.casefold()
     custom: dict[str, Any] | None = values.pop("custom", None)
+    text: dict[str, str] | None = values.pop("text", None)
     first = seen.get(folded)
     if first is not None:
         # the same row again (an export's repeated line) is read once; a key repeated
         # with other values is a bad row naming the row it repeats
-        if first[1:] == (key, values, custom):
+        if first[1:] == (key, values, custom, text):
             plan.unchanged += 1
             problem = f"key {key!r} repeats row {first[0]} with the same values: read once"
             plan.warnings.append(RowIssue(line, src, problem))
         else:
             add_bad(plan, line, [RowIssue(line, src, f"key {key!r} repeats row {first[0]}")])
         return
-    seen[folded] = (line, key, values, custom)
+    seen[folded] = (line, key, values, custom, text)
     old = ctx.existing.get(key) if ctx.existing else None
     if old is None:
         assert base is not None
@@ -319,6 +330,7 @@ def _account_row(
             row["name"] = key
         row["key"] = key
         row["custom"] = custom or {}
+        row["text"] = text or {}
         plan.inserts.append(row)
         return
     changes: dict[str, Any] = {}
@@ -330,6 +342,11 @@ def _account_row(
         merged.update(custom)
         if merged != (old.values.get("custom") or {}):
             changes["custom"] = merged
+    if text:
+        merged_text = dict(old.values.get("text") or {})
+        merged_text.update(text)
+        if merged_text != (old.values.get("text") or {}):
+            changes["text"] = merged_text
     if changes:
         changes["updated_at"] = now
         plan.updates.append((old.id, changes))

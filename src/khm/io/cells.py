@@ -9,6 +9,7 @@ Every value is read by :mod:`khm.io.parse`, the same functions ``account add/edi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,6 +20,7 @@ from khm.core.importer import (
     ENTITIES,
     KEY_FIELDS,
     KEY_MAX,
+    TEXT_PREFIX,
     FieldSpec,
     ImportPlan,
     ImportSpec,
@@ -52,6 +54,9 @@ from khm.io.parse import (
 )
 
 
+_TEXT_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
 def _parse_assignment(text: str, option: str) -> tuple[str, str]:
     if "=" not in text:
         raise UsageError(f"{option} {text!r}: use FIELD=VALUE")
@@ -83,6 +88,13 @@ def parse_spec(
         raise UsageError(f"unknown import target {entity!r} (use {', '.join(ENTITIES)})")
 
     def check_field(name: str, option: str) -> str:
+        if name.startswith(TEXT_PREFIX):  # text.Sector and text.sector: the same field
+            name = TEXT_PREFIX + name[len(TEXT_PREFIX) :].strip().lower()
+            if entity == "accounts" and not _TEXT_NAME.match(name[len(TEXT_PREFIX) :]):
+                raise UsageError(
+                    f"{option}: {name!r}: a text field's name is a word of a-z, 0-9 and _ "
+                    "(e.g. text.sector)"
+                )
         if field_spec(entity, name) is None:
             raise UsageError(
                 f"{option}: unknown {entity} field {name!r} (known: {known_fields_text(entity)})"
@@ -92,14 +104,14 @@ def parse_spec(
     m: dict[str, str] = {}
     for item in maps:
         f, col = _parse_assignment(item, "--map")
-        check_field(f, "--map")
+        f = check_field(f, "--map")
         if f in m:
             raise UsageError(f"--map: field {f!r} is mapped twice ({m[f]!r} and {col!r})")
         m[f] = col.strip()
     c: dict[str, str] = {}
     for item in sets:
         f, val = _parse_assignment(item, "--set")
-        check_field(f, "--set")
+        f = check_field(f, "--set")
         if f in m:
             raise UsageError(f"--set {f}: the field is also mapped to column {m[f]!r}")
         c[f] = val
@@ -182,6 +194,9 @@ def resolve_columns(spec: ImportSpec, header: Sequence[str], path: str) -> Colum
         target = n if spec_f is not None else None
         if target is None and spec.entity == "accounts" and n.startswith("custom_"):
             target = CUSTOM_PREFIX + n[len("custom_") :]
+        if target is None and spec.entity == "accounts" and n[:5] in ("text.", "text_"):
+            name = n[5:]  # khm's own export: text.sector
+            target = TEXT_PREFIX + name if _TEXT_NAME.match(name) else None
         if target and target not in fields and target not in spec.constants:
             fields[target] = i
             auto.append(target)
@@ -501,6 +516,7 @@ def read_cells(
     const_clean = {k: v for k, v in const_values.items() if v is not None}
     has_tuple = any(specs[f] is not None and specs[f].kind == "country" for f, *_ in convs)  # type: ignore[union-attr]
     custom_fields = tuple(f for f in specs if f.startswith(CUSTOM_PREFIX))
+    named_text = tuple(f for f in specs if f.startswith(TEXT_PREFIX))
     finish = {"accounts": _account_key, "reps": _rep_key, "touches": _touch_required}[entity]
     width = len(header)
     nulls = req.nulls
@@ -568,6 +584,10 @@ def read_cells(
                 }
                 if custom:
                     values["custom"] = custom
+            if named_text:
+                text = {f[len(TEXT_PREFIX) :]: values.pop(f) for f in named_text if f in values}
+                if text:
+                    values["text"] = text
             src = finish(req, values, line)
             if type(src) is not str:
                 add_bad(plan, line, src)
