@@ -49,7 +49,7 @@ def refused(cli, snapshot_db, args, *expected: str, code: int = ExitCode.BAD_INP
 
 CRM_EXPORT = (
     "Account ID,Account Name,Billing Country,Annual Revenue,Employees,Sector,Billing Address\n"
-    "001,Acme,United States,1.39E8,#N/A,Energy,\"1 Main St\nSuite 4\nSpringfield\"\n"
+    '001,Acme,United States,1.39E8,#N/A,Energy,"1 Main St\nSuite 4\nSpringfield"\n'
     "002,Globex,NULL,N/A,-,NULL,n/a\n"
     "003,Initech,Cape Verde,None,nan,#N/A,\n"
     "003,Initech,Cape Verde,None,nan,#N/A,\n"
@@ -91,7 +91,9 @@ def test_an_unknown_country_is_a_warning_naming_row_and_value(cli, tmp_path) -> 
     ), data["warnings"]
 
 
-def test_strict_countries_refuses_the_row_and_writes_nothing(cli, seeded, tmp_path, snapshot_db) -> None:
+def test_strict_countries_refuses_the_row_and_writes_nothing(
+    cli, seeded, tmp_path, snapshot_db
+) -> None:
     f = write(tmp_path, "crm.csv", CRM_EXPORT)
     refused(
         cli, snapshot_db, ("import", "accounts", f, *CRM_MAPS, "--strict-countries"),
@@ -99,7 +101,9 @@ def test_strict_countries_refuses_the_row_and_writes_nothing(cli, seeded, tmp_pa
     )  # fmt: skip
 
 
-def test_a_key_repeated_with_other_values_is_still_a_bad_row(cli, seeded, tmp_path, snapshot_db) -> None:
+def test_a_key_repeated_with_other_values_is_still_a_bad_row(
+    cli, seeded, tmp_path, snapshot_db
+) -> None:
     f = write(tmp_path, "a.csv", "key,revenue\nA1,10\nA1,20\n")
     refused(cli, snapshot_db, ("import", "accounts", f), f"{f}:3: key: key 'A1' repeats row 2")
 

@@ -233,7 +233,7 @@ def plan_rows(
 ) -> ImportPlan:
     """Decide, per row, insert / update / unchanged (or bad: a key repeated in the file)."""
     entity = req.entity
-    seen_keys: dict[Any, int] = {}
+    seen_keys: dict[Any, Any] = {}
     finish: Callable[..., None]
     base: dict[str, Any] | None = None
     if entity == "accounts":
@@ -301,7 +301,7 @@ def _account_row(
     values: dict[str, Any],
     line: int,
     src: str,
-    seen: dict[Any, int],
+    seen: dict[Any, Any],  # folded key -> (line, key, values, custom, text)
     now: datetime,
     base: Mapping[str, Any] | None,
 ) -> None:

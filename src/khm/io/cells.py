@@ -53,7 +53,6 @@ from khm.io.parse import (
     unquote_formula,
 )
 
-
 _TEXT_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
