@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from khm.core.importer import Existing, ImportContext
 from khm.errors import InputError, UsageError
 from khm.io.cells import AccountIndex, Lookups, RepIndex, parse_spec
+from khm.io.parse import DEFAULT_NULLS
 from khm.services.importing import plan_import
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -514,10 +515,13 @@ def test_bad_missing_date_cell(cli, seeded, tmp_path, snapshot_db) -> None:
     assert_refused(cli, snapshot_db, ("import", "touches", f), f"{f}:2: date: missing")
 
 
-def test_bad_unknown_country(cli, seeded, tmp_path, snapshot_db) -> None:
+def test_bad_unknown_country_with_strict_countries(cli, seeded, tmp_path, snapshot_db) -> None:
     f = write(tmp_path, "c.csv", "key,country\nA1,SE\nA2,Atlantis\n")
     assert_refused(
-        cli, snapshot_db, ("import", "accounts", f), f"{f}:3: country: unknown country 'Atlantis'"
+        cli,
+        snapshot_db,
+        ("import", "accounts", f, "--strict-countries"),
+        f"{f}:3: country: unknown country 'Atlantis'",
     )
 
 
@@ -696,7 +700,7 @@ def test_core_missing_mapped_column_is_an_input_error() -> None:
 
 _cell_text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30
-).filter(lambda s: s.strip() == s and s[:1] != "'")
+).filter(lambda s: s.strip() == s and s[:1] != "'" and s.casefold() not in DEFAULT_NULLS)
 
 
 @settings(max_examples=60, deadline=None)

@@ -70,7 +70,7 @@ ACCOUNT_VALUES: list[tuple[str, str, float | str]] = [
     ("revenue", "(300)", "'(300)' must not be negative"),
     ("revenue", "-5", "'-5' must not be negative"),
     ("revenue", "abc", "'abc' is not a number"),
-    ("revenue", "nan", "'nan' is not a number"),
+    ("revenue", "inf", "'inf' is not a number"),  # "nan" in a file is empty: test_onboard
     ("revenue", "12abc", "'12abc' is not a number"),
     (
         "revenue",

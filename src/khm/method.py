@@ -340,8 +340,10 @@ class ThresholdOverride(_Strict):
         return self
 
 
-GroupKey = Literal["country", "product_line"]
+#: ``country``, ``product_line`` or an imported text field (``sector``, ``text.sector``)
+GroupKey = str
 _DEFAULT_GROUP_BY: tuple[GroupKey, ...] = ("country", "product_line")
+_GROUP_KEY = re.compile(r"^(?:text\.)?[a-z_][a-z0-9_]*$")
 
 
 class CategoryRule(_Strict):
@@ -352,6 +354,19 @@ class CategoryRule(_Strict):
     thresholds: Thresholds | None = None
     overrides: list[ThresholdOverride] = Field(default_factory=list)
     fallback: Category = "D"
+
+    @field_validator("group_by")
+    @classmethod
+    def _group_keys(cls, value: list[str]) -> list[str]:
+        for g in value:
+            if not _GROUP_KEY.match(g):
+                raise ValueError(
+                    f"{g!r}: group by country, product_line or a text field of the accounts "
+                    "(a-z, 0-9, _; imported with --map text.NAME=COLUMN)"
+                )
+        if len(set(value)) != len(value):
+            raise ValueError("a field is named twice")
+        return value
 
     @model_validator(mode="after")
     def _needs_thresholds(self) -> CategoryRule:

@@ -1,6 +1,4 @@
-"""``khm account``: add, show, list, edit, archive customer accounts (type and category are
-set by ``khm tag``). Thin: parse options, call one function of :mod:`khm.services.records`,
-hand the result to :mod:`khm.render.records`."""
+"""``khm account``: add, show, list, edit, archive (thin over :mod:`khm.services.records`)."""
 
 from __future__ import annotations
 
@@ -9,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from khm.cli.common import LIST_FORMATS, TodayOption, format_option, kctx, resolve_today
+from khm.cli.common import LIST_FORMATS, TodayOption, WhereOpt, format_option, kctx, resolve_today
 
 _HELP = "Customer accounts: add, show, list, edit, archive."
 account_app = typer.Typer(help=_HELP, no_args_is_help=True)
@@ -158,6 +156,7 @@ def account_list(
         str, typer.Option("--sort", help="key, name, revenue (largest first) or category.")
     ] = "key",
     limit: Annotated[int | None, _opt("--limit", "-n", help="At most this many.")] = None,
+    where: WhereOpt = None,
     fmt: str = format_option(LIST_FORMATS),
 ) -> None:
     """List accounts (active ones unless --archived/--all), filtered and sorted."""
@@ -180,6 +179,7 @@ def account_list(
         archived=None if all_ else archived,
         sort=sort.strip().lower(),
         limit=limit,
+        where=where or (),
     )
     account_list(recs, fmt)
 

@@ -169,6 +169,16 @@ def resolve_today(value: str | None) -> date:
     return date.today()
 
 
+WhereOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--where",
+        metavar="FIELD=TEXT",
+        help="Only accounts whose text field FIELD (imported with --map text.FIELD=COLUMN) is "
+        "TEXT, any case (repeatable: all must hold), e.g. --where sector=Energy.",
+        show_default=False,
+    ),
+]
 TodayOption = Annotated[
     str | None,
     typer.Option(

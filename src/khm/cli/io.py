@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from khm.cli.common import format_option, kctx
+from khm.cli.common import TodayOption, format_option, kctx
 
 import_app = typer.Typer(
     name="import",
@@ -111,6 +111,35 @@ DelimiterOpt = Annotated[
     ),
 ]
 
+NullOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--null",
+        metavar="TOKEN",
+        help="A cell value that means empty (repeatable, any case), besides the defaults "
+        "'', NULL, N/A, #N/A, NA, -, None, nan.",
+        show_default=False,
+    ),
+]
+NoNullsOpt = Annotated[
+    bool,
+    typer.Option("--no-default-nulls", help="Read NULL, N/A, #N/A, NA, -, None, nan as values."),
+]
+StrictCountriesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict-countries",
+        help="An unknown country is a bad row (default: a warning; the account gets no country).",
+    ),
+]
+AllowFutureOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-future",
+        help="Touches: import touches dated after today (booked meetings; default: refused).",
+    ),
+]
+
 
 def _make_import(entity: str, key_help: str) -> Any:
     def command(
@@ -127,8 +156,15 @@ def _make_import(entity: str, key_help: str) -> Any:
         delimiter: DelimiterOpt = None,
         dry_run: DryRunOpt = False,
         skip_bad: SkipBadOpt = False,
+        null: NullOpt = None,
+        no_default_nulls: NoNullsOpt = False,
+        strict_countries: StrictCountriesOpt = False,
+        allow_future: AllowFutureOpt = False,
+        today: TodayOption = None,
         fmt: str = format_option(("table", "json")),
     ) -> None:
+        from khm.cli.common import resolve_today
+        from khm.errors import UsageError
         from khm.io.cells import parse_spec
         from khm.render.importing import ImportProgress, write_import_report
         from khm.services.importing import import_file
@@ -142,7 +178,13 @@ def _make_import(entity: str, key_help: str) -> Any:
             scales=scale or (),
             date_format=date_format,
             decimal=decimal,
+            nulls=null or (),
+            default_nulls=not no_default_nulls,
+            strict_countries=strict_countries,
+            latest=None if allow_future or entity != "touches" else resolve_today(today),
         )
+        if allow_future and entity != "touches":
+            raise UsageError("--allow-future: only touches have dates to allow")
         k = kctx(ctx)
         # Accounts need nothing from the method file (kinds and capacity are for touches
         # and reps): skip reading and validating it.

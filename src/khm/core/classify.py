@@ -17,7 +17,9 @@ Accounts without the metric get the method's ``fallback`` category and are liste
 Type: the first rule of ``[types]`` whose conditions all hold decides, else the default.
 A condition's field is looked up in the account's core fields first (``revenue``,
 ``employees``, ``country``, ``lifecycle_stage``, ``category`` — the category just computed
-—, ...), then in its ``custom`` dict of imported fields. ``product_line`` /
+—, ...), then in its ``custom`` dict of imported numbers, then in its ``text`` dict of
+imported text fields (``sector == 'Energy'``; ``text.sector`` names the same field).
+``categories.group_by`` may name a text field too (``["country", "sector"]``). ``product_line`` /
 ``product_lines`` match when any of the account's product lines does (for ``!=`` and
 ``not in``: when all do).
 
@@ -78,6 +80,7 @@ class AccountFacts:
     category: str | None = None
     type_manual: bool = False
     category_manual: bool = False
+    text: Mapping[str, str] = field(default_factory=dict)  # imported text: sector, region
 
     @property
     def product_line(self) -> str | None:
@@ -89,7 +92,14 @@ class AccountFacts:
             return list(self.product_lines)
         if name in CORE_FIELDS:
             return getattr(self, name)
-        return self.custom.get(name)
+        return self.extra(name)
+
+    def extra(self, name: str) -> Any:
+        """An imported field: custom (numbers) first, then text (``text.NAME`` too)."""
+        v = self.custom.get(name)
+        if v is None and self.text:
+            v = self.text.get(name[5:] if name.startswith("text.") else name)
+        return v
 
 
 @dataclass(frozen=True)
@@ -141,6 +151,10 @@ def custom_fields(accounts: Iterable[AccountFacts]) -> set[str]:
     distinct = {id(c): c for c in map(attrgetter("custom"), accounts)}
     for custom in distinct.values():
         out.update(custom.keys())
+    texts = {id(t): t for t in map(attrgetter("text"), accounts) if t}
+    for text in texts.values():
+        out.update(text.keys())
+        out.update(f"text.{k}" for k in text)
     return out
 
 
@@ -161,6 +175,12 @@ def check_rules(method: Method, accounts: Sequence[AccountFacts]) -> None:
             raise MethodError(
                 f"categories.metric: no account has a field {metric!r} "
                 f"(numeric fields: {_field_list(CORE_NUMERIC_FIELDS, known_custom)})"
+            )
+    for g in method.categories.group_by:
+        if g not in ("country", "product_line") and g not in known_custom:
+            raise MethodError(
+                f"categories.group_by: no account has a text field {g!r} (import it with "
+                f"--map text.{g.removeprefix('text.')}=COLUMN, or group by country, product_line)"
             )
     for i, rule in enumerate(method.types.rules):
         for j, cond in enumerate(rule.when):
@@ -223,8 +243,11 @@ def group_key(facts: AccountFacts, rule: CategoryRule) -> tuple[str, ...]:
     for g in rule.group_by:
         if g == "country":
             parts.append((facts.country or _NO_GROUP).upper())
-        else:
+        elif g == "product_line":
             parts.append(facts.product_line or _NO_GROUP)
+        else:  # a text field: groups by its value in any case
+            v = facts.text.get(g[5:] if g.startswith("text.") else g)
+            parts.append(v.strip().casefold() if v else _NO_GROUP)
     return tuple(parts)
 
 
@@ -411,7 +434,7 @@ class TypeDecider:
             elif how == 2:
                 v = getattr(facts, name)
             else:
-                v = facts.custom.get(name)
+                v = facts.extra(name)
             if not isinstance(v, _SCALARS):
                 return self._decide(facts, category)
             key.append(v.__class__)
@@ -434,7 +457,7 @@ class TypeDecider:
                 elif how == 2:
                     value = getattr(facts, name)
                 else:
-                    value = facts.custom.get(name)
+                    value = facts.extra(name)
                 if isinstance(value, _SCALARS):
                     key = (id(cond), value.__class__, value)
                     hit = memo.get(key)

@@ -6,7 +6,8 @@ no clock (the caller passes ``now``).
 The three entities and their fields:
 
 * ``accounts`` (upsert by ``key``): key, name, country, product_lines, revenue, employees,
-  owner, lifecycle_stage, archived, and ``custom.NAME`` for any other numeric field.
+  owner, lifecycle_stage, archived, ``custom.NAME`` for any other numeric field and
+  ``text.NAME`` for any other text field (sector, region).
 * ``reps`` (upsert by ``handle``): handle, name, email, role, capacity, active.
 * ``touches`` (appended, de-duplicated on account, kind, date, rep, note): account, date,
   kind, rep, note, source.
@@ -25,6 +26,9 @@ from typing import Any
 
 ENTITIES: tuple[str, ...] = ("accounts", "reps", "touches")
 CUSTOM_PREFIX = "custom."
+TEXT_PREFIX = "text."
+#: at most this many characters in one text field (``text.sector``)
+TEXT_MAX = 1000
 MAX_ERRORS_PER_ROW = 10
 KEY_MAX = 200
 
@@ -92,13 +96,15 @@ def field_spec(entity: str, name: str) -> FieldSpec | None:
         return specs[name]
     if entity == "accounts" and name.startswith(CUSTOM_PREFIX) and len(name) > len(CUSTOM_PREFIX):
         return FieldSpec(name, "number", None, False, "a custom numeric field")
+    if entity == "accounts" and name.startswith(TEXT_PREFIX) and len(name) > len(TEXT_PREFIX):
+        return FieldSpec(name, "text", TEXT_MAX, False, "a text field (sector, region)")
     return None
 
 
 def known_fields_text(entity: str) -> str:
     names = list(FIELDS[entity])
     if entity == "accounts":
-        names.append("custom.NAME")
+        names += ["custom.NAME", "text.NAME"]
     return ", ".join(names)
 
 
@@ -118,6 +124,12 @@ class ImportSpec:
     date_format: str | None = None
     decimal: str | None = None  # column decimal separator; None: per column
     source: str = "import"
+    #: cell values read as empty (casefolded); the reading half fills the default set
+    nulls: frozenset[str] = frozenset({""})
+    #: an unknown country refuses the row (default: a warning, imported without a country)
+    strict_countries: bool = False
+    #: touches: the last day a touch may be dated (None: no limit, ``--allow-future``)
+    latest: date | None = None
 
 
 @dataclass(frozen=True)
@@ -190,6 +202,7 @@ _ACCOUNT_DEFAULTS: dict[str, Any] = {
     "revenue": None,
     "employees": None,
     "custom": {},
+    "text": {},
     "owner": None,
     "lifecycle_stage": None,
     "archived": False,
@@ -220,7 +233,7 @@ def plan_rows(
 ) -> ImportPlan:
     """Decide, per row, insert / update / unchanged (or bad: a key repeated in the file)."""
     entity = req.entity
-    seen_keys: dict[Any, int] = {}
+    seen_keys: dict[Any, Any] = {}
     finish: Callable[..., None]
     base: dict[str, Any] | None = None
     if entity == "accounts":
@@ -251,9 +264,12 @@ def insert_constants(entity: str, mapped: Iterable[str]) -> frozenset[str]:
     mapped = set(mapped)
     if entity == "accounts":
         cols = {*_ACCOUNT_DEFAULTS, *_ACCOUNT_INSERT_FIXED, "created_at", "updated_at"}
-        varying = {"key", "name"} | {f for f in mapped if not f.startswith(CUSTOM_PREFIX)}
+        prefixed = (CUSTOM_PREFIX, TEXT_PREFIX)
+        varying = {"key", "name"} | {f for f in mapped if not f.startswith(prefixed)}
         if any(f.startswith(CUSTOM_PREFIX) for f in mapped):
             varying.add("custom")
+        if any(f.startswith(TEXT_PREFIX) for f in mapped):
+            varying.add("text")
         return frozenset(cols - varying)
     if entity == "reps":
         cols = {*_REP_DEFAULTS, "capacity", "created_at", "updated_at"}
@@ -285,17 +301,26 @@ def _account_row(
     values: dict[str, Any],
     line: int,
     src: str,
-    seen: dict[Any, int],
+    seen: dict[Any, Any],  # folded key -> (line, key, values, custom, text)
     now: datetime,
     base: Mapping[str, Any] | None,
 ) -> None:
     key = values.pop("key")
     folded = key.casefold()
-    if folded in seen:
-        _dup(plan, seen, folded, line, src, f"key {key!r}")
-        return
-    seen[folded] = line
     custom: dict[str, Any] | None = values.pop("custom", None)
+    text: dict[str, str] | None = values.pop("text", None)
+    first = seen.get(folded)
+    if first is not None:
+        # the same row again (an export's repeated line) is read once; a key repeated
+        # with other values is a bad row naming the row it repeats
+        if first[1:] == (key, values, custom, text):
+            plan.unchanged += 1
+            problem = f"key {key!r} repeats row {first[0]} with the same values: read once"
+            plan.warnings.append(RowIssue(line, src, problem))
+        else:
+            add_bad(plan, line, [RowIssue(line, src, f"key {key!r} repeats row {first[0]}")])
+        return
+    seen[folded] = (line, key, values, custom, text)
     old = ctx.existing.get(key) if ctx.existing else None
     if old is None:
         assert base is not None
@@ -305,6 +330,7 @@ def _account_row(
             row["name"] = key
         row["key"] = key
         row["custom"] = custom or {}
+        row["text"] = text or {}
         plan.inserts.append(row)
         return
     changes: dict[str, Any] = {}
@@ -316,6 +342,11 @@ def _account_row(
         merged.update(custom)
         if merged != (old.values.get("custom") or {}):
             changes["custom"] = merged
+    if text:
+        merged_text = dict(old.values.get("text") or {})
+        merged_text.update(text)
+        if merged_text != (old.values.get("text") or {}):
+            changes["text"] = merged_text
     if changes:
         changes["updated_at"] = now
         plan.updates.append((old.id, changes))

@@ -34,6 +34,7 @@ class AccountRecord:
     archived: bool
     created_at: datetime
     updated_at: datetime
+    text: dict[str, str]  # imported text fields: sector, region (``text.NAME``)
 
     @classmethod
     def of(cls, a: Any) -> AccountRecord:
@@ -59,6 +60,7 @@ class AccountRecord:
             archived=bool(a.archived),
             created_at=a.created_at,
             updated_at=a.updated_at,
+            text=dict(getattr(a, "text", None) or {}),
         )
 
     @property
@@ -87,6 +89,7 @@ class AccountRecord:
             "archived": self.archived,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            "text": dict(self.text),
         }
 
 
@@ -355,3 +358,4 @@ class ExportRows:
     fields: tuple[str, ...]
     rows: Iterator[tuple[Any, ...]]
     custom_fields: tuple[str, ...] = ()
+    text_fields: tuple[str, ...] = ()  # the same for the text fields (``text.NAME``)

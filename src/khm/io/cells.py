@@ -9,6 +9,7 @@ Every value is read by :mod:`khm.io.parse`, the same functions ``account add/edi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,6 +20,7 @@ from khm.core.importer import (
     ENTITIES,
     KEY_FIELDS,
     KEY_MAX,
+    TEXT_PREFIX,
     FieldSpec,
     ImportPlan,
     ImportSpec,
@@ -38,6 +40,7 @@ from khm.io.parse import (
     handle_from,
     is_valid_handle,
     normalise_header,
+    null_tokens,
     parse_bool,
     parse_country,
     parse_date,
@@ -49,6 +52,8 @@ from khm.io.parse import (
     stored_number,
     unquote_formula,
 )
+
+_TEXT_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 def _parse_assignment(text: str, option: str) -> tuple[str, str]:
@@ -72,12 +77,23 @@ def parse_spec(
     date_format: str | None = None,
     decimal: str | None = None,
     source: str = "import",
+    nulls: Sequence[str] = (),
+    default_nulls: bool = True,
+    strict_countries: bool = False,
+    latest: date | None = None,
 ) -> ImportSpec:
     """Build and check an :class:`ImportSpec` from the raw ``--map``/``--set``/... options."""
     if entity not in ENTITIES:
         raise UsageError(f"unknown import target {entity!r} (use {', '.join(ENTITIES)})")
 
     def check_field(name: str, option: str) -> str:
+        if name.startswith(TEXT_PREFIX):  # text.Sector and text.sector: the same field
+            name = TEXT_PREFIX + name[len(TEXT_PREFIX) :].strip().lower()
+            if entity == "accounts" and not _TEXT_NAME.match(name[len(TEXT_PREFIX) :]):
+                raise UsageError(
+                    f"{option}: {name!r}: a text field's name is a word of a-z, 0-9 and _ "
+                    "(e.g. text.sector)"
+                )
         if field_spec(entity, name) is None:
             raise UsageError(
                 f"{option}: unknown {entity} field {name!r} (known: {known_fields_text(entity)})"
@@ -87,14 +103,14 @@ def parse_spec(
     m: dict[str, str] = {}
     for item in maps:
         f, col = _parse_assignment(item, "--map")
-        check_field(f, "--map")
+        f = check_field(f, "--map")
         if f in m:
             raise UsageError(f"--map: field {f!r} is mapped twice ({m[f]!r} and {col!r})")
         m[f] = col.strip()
     c: dict[str, str] = {}
     for item in sets:
         f, val = _parse_assignment(item, "--set")
-        check_field(f, "--set")
+        f = check_field(f, "--set")
         if f in m:
             raise UsageError(f"--set {f}: the field is also mapped to column {m[f]!r}")
         c[f] = val
@@ -126,6 +142,9 @@ def parse_spec(
             )
     if decimal is not None and decimal not in (".", ","):
         raise UsageError(f"--decimal: {decimal!r} must be '.' or ','")
+    for token in nulls:
+        if not token.strip():
+            raise UsageError("--null: the token is empty (empty cells are always empty)")
     return ImportSpec(
         entity=entity,
         maps=m,
@@ -136,6 +155,9 @@ def parse_spec(
         date_format=date_format,
         decimal=decimal,
         source=source,
+        nulls=null_tokens(nulls, defaults=default_nulls),
+        strict_countries=strict_countries,
+        latest=latest,
     )
 
 
@@ -171,6 +193,9 @@ def resolve_columns(spec: ImportSpec, header: Sequence[str], path: str) -> Colum
         target = n if spec_f is not None else None
         if target is None and spec.entity == "accounts" and n.startswith("custom_"):
             target = CUSTOM_PREFIX + n[len("custom_") :]
+        if target is None and spec.entity == "accounts" and n[:5] in ("text.", "text_"):
+            name = n[5:]  # khm's own export: text.sector
+            target = TEXT_PREFIX + name if _TEXT_NAME.match(name) else None
         if target and target not in fields and target not in spec.constants:
             fields[target] = i
             auto.append(target)
@@ -323,21 +348,48 @@ def _number(name: str, decimal: str, scale: float | None) -> Converter:
     return conv
 
 
-def _date(order: str | None, fmt: str | None) -> Converter:
+def _date(order: str | None, fmt: str | None, latest: date | None = None) -> Converter:
     def conv(raw: str) -> date:
         try:
-            return parse_date(raw.strip(), order, fmt)
+            day = parse_date(raw.strip(), order, fmt)
         except AmbiguousDateError as exc:
             raise CellError(
                 f"{exc}, or give --date-format %d/%m/%Y or %m/%d/%Y (no value in the column tells)"
             ) from None
+        if latest is not None and day > latest:
+            raise CellError(
+                f"{day.isoformat()} is in the future (today is {latest.isoformat()}); touches "
+                "record what happened: --allow-future imports booked meetings"
+            )
+        return day
 
     return conv
 
 
-def _column_values(rows: Sequence[tuple[int, list[str]]], idx: int) -> Iterator[str]:
+def _country(strict: bool) -> Converter:
+    """:func:`parse_country`; unless ``strict``, a name that does not map is a warning
+    and the account is imported without a country: ``(None, warning)``."""
+    if strict:
+        return parse_country
+
+    def conv(raw: str) -> tuple[str | None, str | None]:
+        try:
+            return parse_country(raw)
+        except CellError as exc:
+            return None, f"{exc}; imported without a country (--strict-countries refuses the row)"
+
+    return conv
+
+
+def _column_values(
+    rows: Sequence[tuple[int, list[str]]], idx: int, nulls: frozenset[str]
+) -> Iterator[str]:
     """The non-empty cells of one column, lazily (a decision may need only a sample)."""
-    return (r[idx] for _, r in rows if idx < len(r) and r[idx].strip())
+    return (
+        r[idx]
+        for _, r in rows
+        if idx < len(r) and r[idx].strip() and r[idx].strip().casefold() not in nulls
+    )
 
 
 def _converter(
@@ -358,9 +410,11 @@ def _converter(
     if k == "list":
         return split_list
     if k == "country":
-        return parse_country
+        return _country(req.strict_countries)
     if k == "date":
-        return _date(None if req.date_format else decide_date_order(column), req.date_format)
+        order = None if req.date_format else decide_date_order(column)
+        latest = req.latest if spec.name == "date" and req.entity == "touches" else None
+        return _date(order, req.date_format, latest)
     if k == "email":
         return parse_email
     if k == "role":
@@ -432,7 +486,7 @@ def read_cells(
         vmap = dict(req.value_maps.get(f, {})) or None
         column: Iterable[str] = ()
         if fs.kind in ("number", "date"):  # decided per column from its values
-            column = _column_values(rows, idx)
+            column = _column_values(rows, idx, req.nulls)
             if vmap:
                 column = (vmap.get(v.strip().casefold(), v) for v in column)
         if fs.kind == "text" and vmap is None:
@@ -443,11 +497,14 @@ def read_cells(
         fs = specs[f]
         assert fs is not None
         raw2 = req.value_maps.get(f, {}).get(raw.strip().casefold(), raw)
-        if not raw2.strip():
+        if raw2.strip().casefold() in req.nulls:
             const_values[f] = None
             continue
         try:
-            value = _converter(fs, req, look, [raw2], decimal_hint)(raw2)
+            if fs.kind == "country":  # a command-line value: refused, never a warning
+                value = parse_country(raw2)
+            else:
+                value = _converter(fs, req, look, [raw2], decimal_hint)(raw2)
         except CellError as exc:
             raise UsageError(f"--set {f}={raw}: {exc}") from None
         if type(value) is tuple:  # country: (code, warning)
@@ -458,8 +515,12 @@ def read_cells(
     const_clean = {k: v for k, v in const_values.items() if v is not None}
     has_tuple = any(specs[f] is not None and specs[f].kind == "country" for f, *_ in convs)  # type: ignore[union-attr]
     custom_fields = tuple(f for f in specs if f.startswith(CUSTOM_PREFIX))
+    named_text = tuple(f for f in specs if f.startswith(TEXT_PREFIX))
     finish = {"accounts": _account_key, "reps": _rep_key, "touches": _touch_required}[entity]
     width = len(header)
+    nulls = req.nulls
+    # the longest null token: a longer cell is never one (most cells skip the casefold)
+    null_len = max(map(len, nulls))
 
     def good_rows() -> Iterator[Row]:
         warned: set[tuple[str, str]] = set()
@@ -480,7 +541,7 @@ def read_cells(
             values: dict[str, Any] = const_clean.copy()
             for f, idx, max_len in text_fields:
                 t = rec[idx].strip()
-                if t:
+                if t and (len(t) > null_len or t.casefold() not in nulls):
                     if t[0] == "'":
                         t = unquote_formula(t)
                     if max_len and len(t) > max_len:
@@ -494,6 +555,10 @@ def read_cells(
                     raw = vmap.get(raw.strip().casefold(), raw)
                 if not raw or raw.isspace():
                     continue
+                if (
+                    len(raw) <= null_len or raw[0].isspace() or raw[-1].isspace()
+                ) and raw.strip().casefold() in nulls:
+                    continue
                 try:
                     v = conv(raw)
                 except CellError as exc:
@@ -501,11 +566,13 @@ def read_cells(
                         errors = []
                     errors.append(RowIssue(line, f, str(exc)))
                     continue
-                if has_tuple and type(v) is tuple:  # country: (code, warning)
+                if has_tuple and type(v) is tuple:  # country: (code or None, warning)
                     v, warning = v
                     if warning and (f, warning) not in warned:
                         warned.add((f, warning))
                         plan.warnings.append(RowIssue(line, f, warning))
+                    if v is None:
+                        continue
                 values[f] = v
             if errors:
                 add_bad(plan, line, errors)
@@ -516,6 +583,10 @@ def read_cells(
                 }
                 if custom:
                     values["custom"] = custom
+            if named_text:
+                text = {f[len(TEXT_PREFIX) :]: values.pop(f) for f in named_text if f in values}
+                if text:
+                    values["text"] = text
             src = finish(req, values, line)
             if type(src) is not str:
                 add_bad(plan, line, src)

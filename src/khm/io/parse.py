@@ -83,6 +83,23 @@ def _valid_grouping(int_part: str, sep: str) -> bool:
     return bool(_GROUPED.match(int_part.replace(sep, "X")))
 
 
+#: Cell values that read as empty in every field of an import (compared case-insensitively,
+#: after stripping blanks): what CRM and spreadsheet exports write for "no value".
+#: ``--null TOKEN`` adds one, ``--no-default-nulls`` starts from none.
+DEFAULT_NULLS: frozenset[str] = frozenset(
+    t.casefold() for t in ("", "NULL", "null", "N/A", "n/a", "#N/A", "NA", "-", "None", "nan")
+)
+
+
+def null_tokens(extra: Iterable[str] = (), *, defaults: bool = True) -> frozenset[str]:
+    """The tokens an import reads as empty: the defaults (unless turned off) and ``extra``."""
+    base = DEFAULT_NULLS if defaults else frozenset({""})
+    return base | {t.strip().casefold() for t in extra}
+
+
+_SCIENTIFIC = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)[eE][+-]?\d{1,3}$")
+
+
 def parse_number(text: str, decimal: str | None = None) -> float:
     """``"1 234,50"``, ``"1.234,50"`` (decimal ``,``), ``"1,234.50"``, ``"kr 12 000"``,
     ``"€1.2M"``, ``"(300)"`` → float; the one reading of a number for every way in.
@@ -100,6 +117,12 @@ def parse_number(text: str, decimal: str | None = None) -> float:
         else:
             if math.isfinite(value):
                 return value
+    sci = raw.strip()
+    if ("e" in sci or "E" in sci) and _SCIENTIFIC.match(sci):
+        # 1.39E8 (a spreadsheet's large number), 1,39E8 in a decimal-comma column
+        value = float(sci.replace(",", "."))
+        if math.isfinite(value):
+            return value
     if decimal is None:
         decimal = _decimal_of(raw)
     s, negative, factor = _strip_number_decorations(raw)
@@ -527,26 +550,196 @@ COUNTRY_ALIASES: dict[str, str] = {
     "norja": "NO",
     "tanska": "DK",
     "viro": "EE",
+    # English variants CRMs and generated exports write
+    "cape verde": "CV",
+    "swaziland": "SZ",
+    "libyan arab jamahiriya": "LY",
+    "palestinian territory": "PS",
+    "palestinian territories": "PS",
+    "palestine": "PS",
+    "pitcairn islands": "PN",
+    "united states virgin islands": "VI",
+    "us virgin islands": "VI",
+    "u.s. virgin islands": "VI",
+    "british virgin islands": "VG",
+    "svalbard and jan mayen islands": "SJ",
+    "vatican": "VA",
+    "vatican city": "VA",
+    "east timor": "TL",
+    "burma": "MM",
+    "brunei": "BN",
+    "macau": "MO",
+    "dr congo": "CD",
+    "drc": "CD",
+    "congo kinshasa": "CD",
+    "congo brazzaville": "CG",
+    "republic of the congo": "CG",
+    "cabo verde": "CV",
+    "kyrgyz republic": "KG",
+    "ksa": "SA",
+    "east germany": "DE",
+    "west germany": "DE",
+    "soviet union": "SU",
+    "ussr": "SU",
+    "yugoslavia": "YU",
+    "czechoslovakia": "CS",
+    "byelorussia": "BY",
+    "belorussia": "BY",
+    "zaire": "CD",
+    "rhodesia": "ZW",
+    "turkiye": "TR",
+    "the gambia": "GM",
+    "the bahamas": "BS",
+    "micronesia": "FM",
+    "saint martin": "MF",
+    "sint maarten": "SX",
+    # Swedish, Danish, Norwegian and German names
+    "tyskland": "DE",
+    "frankrike": "FR",
+    "frankrig": "FR",
+    "frankreich": "FR",
+    "storbritannien": "GB",
+    "storbritannia": "GB",
+    "großbritannien": "GB",
+    "grossbritannien": "GB",
+    "vereinigtes königreich": "GB",
+    "förenade kungariket": "GB",
+    "vereinigte staaten": "US",
+    "vereinigte staaten von amerika": "US",
+    "förenta staterna": "US",
+    "nederländerna": "NL",
+    "nederlandene": "NL",
+    "niederlande": "NL",
+    "spanien": "ES",
+    "spania": "ES",
+    "italien": "IT",
+    "österrike": "AT",
+    "østrig": "AT",
+    "østerrike": "AT",
+    "polen": "PL",
+    "ryssland": "RU",
+    "rusland": "RU",
+    "russland": "RU",
+    "kina": "CN",
+    "indien": "IN",
+    "belgien": "BE",
+    "tschechien": "CZ",
+    "tjeckien": "CZ",
+    "tjekkiet": "CZ",
+    "tsjekkia": "CZ",
+    "ungarn": "HU",
+    "ungern": "HU",
+    "irland": "IE",
+    "grekland": "GR",
+    "grækenland": "GR",
+    "hellas": "GR",
+    "griechenland": "GR",
+    "litauen": "LT",
+    "lettland": "LV",
+    "letland": "LV",
+    "grönland": "GL",
+    "färöarna": "FO",
+    "färöer": "FO",
+    "færøyene": "FO",
+    "kanada": "CA",
+    "mexiko": "MX",
+    "brasilien": "BR",
+    "sydafrika": "ZA",
+    "südafrika": "ZA",
+    "sydkorea": "KR",
+    "südkorea": "KR",
+    "nordkorea": "KP",
+    "turkiet": "TR",
+    "tyrkiet": "TR",
+    "tyrkia": "TR",
+    "türkei": "TR",
+    "sveits": "CH",
+    "luxemburg": "LU",
+    "australien": "AU",
+    "nya zeeland": "NZ",
+    "neuseeland": "NZ",
+    "förenade arabemiraten": "AE",
+    "saudiarabien": "SA",
+    "saudi-arabien": "SA",
+    "egypten": "EG",
+    "ägypten": "EG",
+    "vitryssland": "BY",
+    "hviderusland": "BY",
+    "hviterussland": "BY",
+    "weißrussland": "BY",
+    "ukraina": "UA",
+    "rumänien": "RO",
+    "rumænien": "RO",
+    "bulgarien": "BG",
+    "kroatien": "HR",
+    "serbien": "RS",
+    "slowakei": "SK",
+    "slovakien": "SK",
+    "slovakiet": "SK",
+    "slowenien": "SI",
+    "slovenien": "SI",
+    "zypern": "CY",
+    "cypern": "CY",
+    "kypros": "CY",
+    "japani": "JP",
+    "saksa": "DE",
+    "ranska": "FR",
+    "venäjä": "RU",
+    "yhdysvallat": "US",
+    "iso-britannia": "GB",
 }
 _CODE_ALIASES = {"UK": "GB", "EL": "GR"}
 #: Aliases that are a guess, however common: mapped with a warning.
 _WARN_ALIASES = {"korea", "america", "england", "scotland", "wales", "northern ireland", "island"}
+_PARENS = re.compile(r"\s*\([^)]*\)")
+_SAINT = re.compile(r"\b(?:st|ste)\b")
 
 
 def _norm_name(text: str) -> str:
-    t = unicodedata.normalize("NFKD", text.casefold())
+    """Matching form of a country name: case, accents, punctuation, ``&``/``and``,
+    ``St.``/``Saint`` and a leading ``the`` alike."""
+    t = unicodedata.normalize("NFKD", text.casefold().replace("&", " and "))
     t = "".join(ch for ch in t if not unicodedata.combining(ch))
-    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", t)).strip()
+    t = re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", t)).strip()
+    t = _SAINT.sub("saint", t)
+    return t[4:] if t.startswith("the ") else t
+
+
+def _name_keys(name: str) -> list[str]:
+    """The matching forms of one name: as written, without a parenthesised part
+    (``Bouvet Island (Bouvetoya)``), and ``Korea, Republic of`` turned around."""
+    out = [_norm_name(name)]
+    bare = _PARENS.sub("", name).strip()
+    if bare and bare != name:
+        out.append(_norm_name(bare))
+    for n in (name, bare):
+        if ", " in n:
+            head, tail = n.split(", ", 1)
+            out.append(_norm_name(f"{tail} {head}"))
+    return [k for k in out if k]
 
 
 @functools.lru_cache(maxsize=1)
 def _country_index() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """(alpha-2 → display name, alpha-3 → alpha-2, normalised name → alpha-2)."""
+    """(alpha-2 → display name, alpha-3 → alpha-2, normalised name → alpha-2).
+
+    Every name pycountry knows: official, common and historic (ISO 3166-3: a former
+    country maps to its successor, ``Zaire`` → CD, or keeps its own code when it has
+    none, ``Netherlands Antilles`` → AN); the part before a comma (``Micronesia,
+    Federated States of``) when no other name shares it; then :data:`COUNTRY_ALIASES`."""
     import pycountry
 
     names: dict[str, str] = {}
     alpha3: dict[str, str] = {}
     by_name: dict[str, str] = {}
+    heads: dict[str, set[str]] = {}
+
+    def index(name: str, code: str) -> None:
+        for k in _name_keys(name):
+            by_name.setdefault(k, code)
+        if ", " in name:
+            heads.setdefault(_norm_name(name.split(", ", 1)[0]), set()).add(code)
+
     for c in pycountry.countries:
         code = str(c.alpha_2)
         names[code] = str(getattr(c, "common_name", None) or c.name)
@@ -554,11 +747,24 @@ def _country_index() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
         for attr in ("name", "official_name", "common_name"):
             n = getattr(c, attr, None)
             if n:
-                by_name[_norm_name(str(n))] = code
-                # "Korea, Republic of" also as "Republic of Korea"
-                if ", " in str(n):
-                    head, tail = str(n).split(", ", 1)
-                    by_name.setdefault(_norm_name(f"{tail} {head}"), code)
+                index(str(n), code)
+    former: dict[str, str] = {}
+    for h in pycountry.historic_countries:
+        old, successor = str(h.alpha_2), str(h.alpha_4)[2:]
+        if successor == "AA":  # the same code lives on (Byelorussian SSR → BY)
+            successor = old
+        if successor not in names:
+            if old in names:  # the code now means another country (GE: Georgia)
+                continue
+            successor = old
+            label = str(h.name).split(", ", 1)[0]
+            former[old] = f"{former[old]} / {label}" if old in former else label
+        index(str(h.name), successor)
+    for code, label in former.items():
+        names.setdefault(code, f"{label} (former)")
+    for head, codes in heads.items():
+        if len(codes) == 1:
+            by_name.setdefault(head, next(iter(codes)))
     for alias, code in COUNTRY_ALIASES.items():
         by_name.setdefault(_norm_name(alias), code)
     return names, alpha3, by_name
@@ -572,27 +778,31 @@ def country_name(code: str) -> str:
 def parse_country(text: str) -> tuple[str, str | None]:
     """A country name or code → (ISO 3166-1 alpha-2, warning or None).
 
-    Codes (``SE``, ``SWE``, ``uk``), English, official and common names, local names
-    (``Sverige``, ``Suomi``) and common CRM spellings (``USA``, ``Korea``) map silently;
-    a close misspelling that matches exactly one country (``Philipines``) maps with a
-    warning; anything else raises :class:`CellError`.
+    Codes (``SE``, ``SWE``, ``uk``), English, official, common and historic names
+    (``Cape Verde``, ``Zaire``), local names (``Sverige``, ``Tyskland``) and common CRM
+    spellings (``USA``, ``Korea``) map silently, whatever the case, accents and
+    punctuation (``Svalbard & Jan Mayen Islands``, ``Bouvet Island (Bouvetoya)``); a close
+    misspelling that matches exactly one country (``Philipines``) maps with a warning;
+    anything else raises :class:`CellError`.
     """
     raw = text.strip()
     names, alpha3, by_name = _country_index()
     up = raw.upper()
     if len(up) == 2 and up.isalpha():
         code = _CODE_ALIASES.get(up, up)
-        if code in names:
+        if code in names and len(code) == 2 and code in alpha3.values():
             return code, None
         raise CellError(f"{raw!r} is not an ISO 3166 country code")
     if len(up) == 3 and up.isalpha() and up in alpha3:
         return alpha3[up], None
-    key = _norm_name(raw)
-    if key in by_name:
-        code = by_name[key]
-        if " ".join(raw.casefold().split()) in _WARN_ALIASES:  # "Ísland" is sure, "Island" not
-            return code, f"{raw!r} read as {code} ({names[code]})"
-        return code, None
+    keys = _name_keys(raw)
+    for key in keys:
+        if key in by_name:
+            code = by_name[key]
+            if " ".join(raw.casefold().split()) in _WARN_ALIASES:  # "Ísland" is sure, "Island" not
+                return code, f"{raw!r} read as {code} ({names[code]})"
+            return code, None
+    key = keys[0] if keys else ""
     if len(key) >= 4:
         close = difflib.get_close_matches(key, list(by_name), n=5, cutoff=0.85)
         codes = sorted({by_name[c] for c in close})

@@ -30,20 +30,25 @@ def write_export(exp: ExportRows, fmt: str, out: IO[str]) -> int:
         return j.write_list(out, j.envelope(exp.kind), items)
     if "custom" not in exp.fields:
         return write_csv_values(exp.fields, exp.rows, out)
-    header = [f for f in exp.fields if f != "custom"]
+    header = [f for f in exp.fields if f not in ("custom", "text")]
     header += [f"custom.{name}" for name in exp.custom_fields]
-    return write_csv_values(header, _flat(exp.fields, exp.custom_fields, exp.rows), out)
+    header += [f"text.{name}" for name in exp.text_fields]
+    return write_csv_values(header, _flat(exp, exp.rows), out)
 
 
-def _flat(
-    fields: tuple[str, ...], custom_fields: tuple[str, ...], rows: Iterable[tuple[Any, ...]]
-) -> Iterator[list[Any]]:
-    """Account rows for CSV: product lines joined with ``; ``, one column per custom field."""
+def _flat(exp: ExportRows, rows: Iterable[tuple[Any, ...]]) -> Iterator[list[Any]]:
+    """Account rows for CSV: product lines joined with ``; ``, one column per custom and
+    per text field."""
+    fields, custom_fields, text_fields = exp.fields, exp.custom_fields, exp.text_fields
     at_custom = fields.index("custom")
+    at_text = fields.index("text")
     at_lines = fields.index("product_lines")
+    assert at_custom < at_text
     for r in rows:
         values = list(r)
         values[at_lines] = "; ".join(values[at_lines])
+        text = values.pop(at_text)
         custom = values.pop(at_custom)
         values += [custom.get(name) for name in custom_fields]
+        values += [text.get(name) for name in text_fields]
         yield values

@@ -187,6 +187,8 @@ def account_detail(d: AccountDetail, fmt: str) -> None:
     ]
     for k, v in sorted(a.custom.items()):
         rows.append((k, _num(v)))
+    for k, v in sorted(a.text.items()):
+        rows.append((k, v))
     width = max(len(k) for k, _ in rows) + 2
     for k, v in rows:
         c.print(f"  {e(k + ':'):<{width}}{e(v)}")

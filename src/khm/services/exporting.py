@@ -27,8 +27,9 @@ def _streamed(store: Store, rows: Callable[[Connection], Iterator[Any]]) -> Iter
 
 
 def _account_values(r: Any) -> tuple[Any, ...]:
-    """An account row with its product lines as a list and its custom fields as a dict."""
-    return (*r[:3], list(r[3] or []), r[4], r[5], dict(r[6] or {}), *r[7:])
+    """An account row with its product lines as a list and its custom and text fields
+    (the last column) as dicts."""
+    return (*r[:3], list(r[3] or []), r[4], r[5], dict(r[6] or {}), *r[7:-1], dict(r[-1] or {}))
 
 
 def export(
@@ -61,15 +62,19 @@ def export(
             "include_archived": include_archived,
         }
         names: set[str] = set()
+        text_names: set[str] = set()
         if custom_fields:
             with store.engine.connect() as conn:
-                for (custom,) in lists.export_accounts(conn, fields=("custom",), **filters):
+                cols = ("custom", "text")
+                for custom, text in lists.export_accounts(conn, fields=cols, **filters):
                     names.update(custom or ())
+                    text_names.update(text or ())
         return ExportRows(
             "accounts",
             lists.ACCOUNT_EXPORT_FIELDS,
             _streamed(store, lambda c: map(_account_values, lists.export_accounts(c, **filters))),
             tuple(sorted(names)),
+            tuple(sorted(text_names)),
         )
     if entity == "reps":
         return ExportRows(

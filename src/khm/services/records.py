@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from khm.store.db import Store
     from khm.store.models import Account, Rep
 
+from khm.core.importer import TEXT_MAX
 from khm.io.parse import EMAIL_MAX, PRODUCT_LINE_MAX
 
 ACCOUNT_SORTS: tuple[str, ...] = ("key", "name", "revenue", "category")
@@ -550,6 +551,7 @@ def list_accounts(
     archived: bool | None = False,
     sort: str = "key",
     limit: int | None = None,
+    where: Sequence[str] = (),
 ) -> Iterator[AccountRecord]:
     """The accounts matching the filters, streamed from the database (bounded memory).
 
@@ -575,6 +577,7 @@ def list_accounts(
         archived=archived,
         sort=sort,
         limit=limit,
+        text=text_conditions(where),
     )
     if flt.owner is not None:
         _check_rep(store, flt.owner, "--rep")
@@ -588,6 +591,20 @@ def _streamed(store: Store, rows: Callable[[Connection], Iterator[T]]) -> Iterat
     """``rows(conn)`` read on one connection held open while the caller iterates."""
     with store.engine.connect() as conn:
         yield from rows(conn)
+
+
+def text_conditions(where: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """``--where sector=Energy`` → ``(("sector", "energy"),)``: a text field and its value,
+    compared case-insensitively (``text.sector=...`` names the same field)."""
+    out: list[tuple[str, str]] = []
+    for item in where:
+        name, sep, value = item.partition("=")
+        name = name.strip().lower().removeprefix("text.")
+        if not sep or not name:
+            raise UsageError(f"--where {item!r}: use FIELD=TEXT, e.g. --where sector=Energy")
+        text = clean_text(value, f"--where {name}", max_len=TEXT_MAX) or ""
+        out.append((name, text.casefold()))
+    return tuple(out)
 
 
 def _check_rep(store: Store, handle: str, what: str) -> None:

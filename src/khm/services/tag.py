@@ -104,7 +104,7 @@ class _FactsReader:
             c,
             tm,
             cm,
-            *_,
+            *rest,
         ) in rows:
             pl = lines_of(lines) if lines.__class__ is str else None
             if pl is None:
@@ -128,6 +128,7 @@ class _FactsReader:
                     c,
                     bool(tm),
                     bool(cm),
+                    self.custom(rest[2]) if len(rest) > 2 and rest[2] else {},
                 )
             )
         return out

@@ -30,6 +30,7 @@ ACCOUNT_VALUE_COLUMNS = (
     "revenue",
     "employees",
     "custom",
+    "text",
     "owner",
     "lifecycle_stage",
     "archived",

@@ -45,6 +45,7 @@ ACCOUNT_EXPORT_FIELDS = (
     "category",
     "lifecycle_stage",
     "archived",
+    "text",
 )
 REP_EXPORT_FIELDS = ("handle", "name", "email", "role", "capacity", "active")
 TOUCH_EXPORT_FIELDS = ("id", "account", "date", "kind", "rep", "note", "source")
@@ -91,6 +92,8 @@ class AccountFilter:
     archived: bool | None = False  # False: active only, True: archived only, None: all
     sort: str = "key"  # key | name | revenue | category
     limit: int | None = None
+    #: text fields that must hold a value: (name, casefolded value), all of them
+    text: tuple[tuple[str, str], ...] = ()
 
 
 def _product_line_patterns(product_line: str) -> list[str]:
@@ -143,18 +146,27 @@ def iter_accounts(conn: Connection, flt: AccountFilter) -> Iterator[Any]:
         text = func.lower(cast(Account.product_lines, String))
         pats = _product_line_patterns(flt.product_line)
         q = q.where(or_(*(text.contains(p, autoescape=True) for p in pats)))
+    for _name, value in flt.text:
+        # a portable pre-filter on the JSON text (ASCII: what SQLite's lower() folds); the
+        # exact check, by field and in any case, is done below
+        if value.isascii():
+            stored = func.lower(cast(Account.text, String))
+            q = q.where(stored.contains(json.dumps(value)[1:-1], autoescape=True))
     q = q.order_by(*_account_order(flt.sort))
-    if flt.product_line is None:
+    if flt.product_line is None and not flt.text:
         if flt.limit is not None:
             q = q.limit(flt.limit)
         yield from _stream(conn, q)
         return
-    want = flt.product_line.casefold()
+    want = flt.product_line.casefold() if flt.product_line is not None else None
     n = 0
     for a in _stream(conn, q):
         if flt.limit is not None and n >= flt.limit:
             return
-        if any(str(p).casefold() == want for p in a.product_lines or []):
+        if want is not None and not any(str(p).casefold() == want for p in a.product_lines or []):
+            continue
+        text = a.text or {}
+        if all(str(text.get(name, "")).casefold() == value for name, value in flt.text):
             n += 1
             yield a
 

@@ -54,6 +54,10 @@ class Account(SQLModel, table=True):
     archived: bool = Field(default=False)
     created_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
     updated_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
+    # imported text fields (``--map text.sector=Sector``): name -> text (0004_text)
+    text: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
 
 
 class Campaign(SQLModel, table=True):

@@ -46,6 +46,7 @@ ACCOUNT = table(
     column("archived", Boolean),
     column("created_at", DateTime),
     column("updated_at", DateTime),
+    column("text", JSON),
 )
 
 REP = table(

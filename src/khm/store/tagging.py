@@ -75,6 +75,7 @@ def accounts_for_tagging(conn: Connection) -> Sequence[Any]:
         A.c.category_manual,
         A.c.manual_reason,
         A.c.tagged_at,
+        type_coerce(A.c.text, Text).label("text"),
     ]
     return _fetch_all(conn, select(*cols).where(_active()).order_by(A.c.key))
 
