@@ -1,4 +1,4 @@
-"""``khm import accounts|reps|touches FILE`` (``khm export`` is in :mod:`khm.cli.export`).
+"""``khm import accounts|reps|touches|deals FILE`` (``khm export`` is in :mod:`khm.cli.export`).
 
 Thin: parse the options, call :mod:`khm.services.importing`, render. See docs/import.md for the whole story (mapping, sniffing, the public sample).
 """
@@ -14,7 +14,7 @@ from khm.cli.common import format_option, kctx
 
 import_app = typer.Typer(
     name="import",
-    help="Load CSV exports from another CRM: accounts, reps, touches (upsert by key).",
+    help="Load CSV exports from another CRM: accounts, reps, touches, deals (upsert by key).",
     no_args_is_help=True,
 )
 
@@ -195,6 +195,15 @@ for _entity, (_doc, _key_help) in _IMPORT_DOCS.items():
     _cmd = _make_import(_entity, _key_help)
     _cmd.__doc__ = _doc
     import_app.command(_entity, help=_doc)(_cmd)
+
+
+def _add_deals() -> None:
+    from khm.cli.import_deals import DOC, import_deals  # deals: --won / --lost besides
+
+    import_app.command("deals", help=DOC)(import_deals)
+
+
+_add_deals()
 
 
 def register(app: typer.Typer) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from khm.core.deals import StageWords
 from khm.core.importer import (
     CUSTOM_PREFIX,
     ENTITIES,
@@ -72,6 +73,8 @@ def parse_spec(
     date_format: str | None = None,
     decimal: str | None = None,
     source: str = "import",
+    won: Sequence[str] = (),
+    lost: Sequence[str] = (),
 ) -> ImportSpec:
     """Build and check an :class:`ImportSpec` from the raw ``--map``/``--set``/... options."""
     if entity not in ENTITIES:
@@ -126,6 +129,12 @@ def parse_spec(
             )
     if decimal is not None and decimal not in (".", ","):
         raise UsageError(f"--decimal: {decimal!r} must be '.' or ','")
+    if (won or lost) and entity != "deals":
+        raise UsageError("--won / --lost: only for deals")
+    try:
+        words = StageWords.with_extra(won, lost)
+    except ValueError as exc:
+        raise UsageError(f"--won / --lost: {exc}") from None
     return ImportSpec(
         entity=entity,
         maps=m,
@@ -136,6 +145,7 @@ def parse_spec(
         date_format=date_format,
         decimal=decimal,
         source=source,
+        stage_words=words,
     )
 
 
@@ -391,6 +401,12 @@ def _check_required(req: ImportSpec, mapping: ColumnMapping, path: str) -> None:
                 f"{path}:1: no column for the rep {src}: map one with --map {src}=COLUMN "
                 "(a handle is made from the name when only a name is given)"
             )
+    elif entity == "deals":
+        for f in ("key", "account", "stage"):
+            if f not in have:
+                raise InputError(
+                    f"{path}:1: no column for the deal {f}: map one with --map {f}=COLUMN"
+                )
     else:
         for f in ("account", "date", "kind"):
             if f not in have:
@@ -458,7 +474,12 @@ def read_cells(
     const_clean = {k: v for k, v in const_values.items() if v is not None}
     has_tuple = any(specs[f] is not None and specs[f].kind == "country" for f, *_ in convs)  # type: ignore[union-attr]
     custom_fields = tuple(f for f in specs if f.startswith(CUSTOM_PREFIX))
-    finish = {"accounts": _account_key, "reps": _rep_key, "touches": _touch_required}[entity]
+    finish = {
+        "accounts": _account_key,
+        "reps": _rep_key,
+        "touches": _touch_required,
+        "deals": _deal_required,
+    }[entity]
     width = len(header)
 
     def good_rows() -> Iterator[Row]:
@@ -570,3 +591,12 @@ def _touch_required(req: ImportSpec, values: dict[str, Any], line: int) -> str |
         if values.get(f) is None
     ]
     return missing or ""
+
+
+def _deal_required(req: ImportSpec, values: dict[str, Any], line: int) -> str | list[RowIssue]:
+    missing = [
+        RowIssue(line, f, "missing (required)")
+        for f in ("key", "account", "stage")
+        if not values.get(f)
+    ]
+    return missing or "key"
