@@ -159,10 +159,10 @@ def plan_assignment(
     keeps = {(h, t) for h, r in eligible.items() for t in ROLE_TAKES.get(r.role, frozenset())}
     fixed: dict[str, str] = {}  # account key -> why, for the preferred owners given
     types = {a.key: a.type for a in accs} if preferred else {}
-    for key, (rep, w) in (preferred or {}).items():
+    for key, (rep, reason) in (preferred or {}).items():
         if (rep, types.get(key)) in keeps:
             owner[key] = rep
-            fixed[key] = w
+            fixed[key] = reason
     needing: dict[str, int] = defaultdict(int)  # type -> accounts that need an owner
     for a in accs:
         if (a.owner, a.type) in keeps or a.key in fixed:
