@@ -734,8 +734,9 @@ when = ["lifecycle_stage in ['opportunity', 'onboarding']"]
 [[types.rules]]
 name = "open pipeline"
 type = "expand"
-when = ["open_pipeline > 0"]   # a custom field: import it with --map custom.open_pipeline=COLUMN
+when = ["open_pipeline > 0"]   # value of open deals (khm import deals), or --map custom.open_pipeline=COL
 if_missing = "skip"            # no account has the field yet: skip the rule, do not fail
+# deals_open > 0 (how many open deals) also catches open deals without a value
 
 # ---------------------------------------------------------------- 4. activities
 # mode: human (needs the rep's time, counted against capacity in effort units)

@@ -49,6 +49,15 @@ def assign(
             "of its target load.",
         ),
     ] = 5.0,
+    from_history: Annotated[
+        bool,
+        typer.Option(
+            "--from-history",
+            help="First give each account the active rep of a fitting role who made most "
+            "of its deals and touches in the last 12 months (ties: the most recent); the "
+            "balance fills the rest.",
+        ),
+    ] = False,
     today: TodayOption = None,
     fmt: str = format_option(ASSIGN_FORMATS),
 ) -> None:
@@ -62,6 +71,7 @@ def assign(
     \b
     Examples:
       khm assign --dry-run
+      khm assign --from-history --dry-run
       khm assign --rebalance
     """
     from khm.render.assign import write_assign
@@ -76,6 +86,7 @@ def assign(
         dry_run=dry_run,
         who=(who or "khm").strip() or "khm",
         tolerance=tolerance / 100.0,
+        from_history=from_history,
     )
     write_assign(res, fmt)
 

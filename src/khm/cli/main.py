@@ -154,7 +154,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "method": ("setup", "Check and show the method file."),
     "db": ("dbcmd", "Where the database is, its schema version, migrations."),
-    "import": ("io", "Load CSV exports from another CRM: accounts, reps, touches (upsert by key)."),
+    "import": (
+        "io",
+        "Load CSV exports from another CRM: accounts, reps, touches, deals (upsert by key).",
+    ),
     "export": (
         "export",
         "Write accounts, reps or touches as CSV, JSON or JSONL (formula-safe, re-importable).",
@@ -163,6 +166,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rep": ("reps", "Reps: add, show, list, edit, away."),
     "log": ("touches", "Record a touch with an account; prints when that activity is due next."),
     "touch": ("touches", "Logged touches: list and delete."),
+    "deal": ("deals", "Imported deals (CRM opportunities): list them."),
     "tag": (
         "tag",
         "Tag accounts expand/keep and A-D by the method's rules, or one account by hand.",

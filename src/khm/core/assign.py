@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from operator import attrgetter
 from typing import Any
 
@@ -138,9 +139,13 @@ def plan_assignment(
     *,
     rebalance: bool = False,
     tolerance: float = DEFAULT_TOLERANCE,
+    preferred: Mapping[str, tuple[str, str]] | None = None,
 ) -> AssignPlan:
     """Owners for ``accounts`` (active, tagged); raises ConflictError when accounts of a
-    type need an owner and no rep can take them."""
+    type need an owner and no rep can take them.
+
+    ``preferred`` (account key -> (rep, why), from :func:`history_owners`) gives those
+    accounts that rep first when it may take them; the balance fills the rest."""
     all_reps = {r.handle: r for r in reps}
     eligible = {
         r.handle: r
@@ -152,9 +157,15 @@ def plan_assignment(
     why: dict[str, str] = {}
     # an owner that may keep accounts of a type: eligible and its role takes the type
     keeps = {(h, t) for h, r in eligible.items() for t in ROLE_TAKES.get(r.role, frozenset())}
+    fixed: dict[str, str] = {}  # account key -> why, for the preferred owners given
+    types = {a.key: a.type for a in accs} if preferred else {}
+    for key, (rep, reason) in (preferred or {}).items():
+        if (rep, types.get(key)) in keeps:
+            owner[key] = rep
+            fixed[key] = reason
     needing: dict[str, int] = defaultdict(int)  # type -> accounts that need an owner
     for a in accs:
-        if (a.owner, a.type) in keeps:
+        if (a.owner, a.type) in keeps or a.key in fixed:
             continue
         w = _why_needs_owner(a, all_reps, eligible)
         if w is not None:
@@ -181,10 +192,13 @@ def plan_assignment(
         h: RepOutcome(h, r.role, r.capacity, u_role.get(r.role, 0.0)) for h, r in eligible.items()
     }
     for a in accs:
-        if a.key not in why and a.owner is not None:
-            o = out[a.owner]
+        if (a.owner, a.type) in keeps:
+            o = out[a.owner]  # type: ignore[index]
             o.accounts_before += 1
             o.load_before += a.load
+        now = owner[a.key]
+        if a.key not in why and now is not None:
+            o = out[now]
             o.accounts += 1
             o.load += a.load
 
@@ -201,7 +215,7 @@ def plan_assignment(
     for a in accs:
         new = owner[a.key]
         if new is not None and new != a.owner:
-            w = why.get(a.key, "rebalance")
+            w = fixed.get(a.key) or why.get(a.key, "rebalance")
             moves.append(Move(a.key, a.owner, new, w))
             c = classes.get(w)
             if c is None:
@@ -265,6 +279,8 @@ def _greedy(
 def _reason_class(why: str) -> str:
     if why in ("unowned", "rebalance"):
         return why
+    if why.startswith("history:"):
+        return "history"
     if why.endswith("inactive"):
         return "owner inactive"
     if "does not take" in why:
@@ -368,6 +384,57 @@ def _pick(
     if best is None:
         return None
     return best[3], best[1]
+
+
+# --------------------------------------------------------------------------- history
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryCount:
+    """How many deals and touches one rep made with one account in the window, and when
+    the latest was."""
+
+    account: str
+    rep: str
+    n: int
+    last: date
+
+
+def history_owners(
+    accounts: Sequence[AssignAccount], reps: Sequence[AssignRep], counts: Iterable[HistoryCount]
+) -> dict[str, tuple[str, str]]:
+    """Per account, the active rep of a fitting role (expand accounts → expand or any,
+    keep → keep or any) who made most of its deals and touches (ties: the most recent,
+    then the handle), with the reason ``history: N of M deals/touches`` (M counts every
+    rep). Accounts without such a rep are left out."""
+    fits = {
+        (r.handle, t)
+        for r in reps
+        if r.active and r.capacity > 0
+        for t in ROLE_TAKES.get(r.role, frozenset())
+    }
+    type_of = {a.key: a.type for a in accounts}
+    total: dict[str, int] = defaultdict(int)
+    best: dict[str, tuple[int, date, str]] = {}
+    for c in counts:
+        t = type_of.get(c.account)
+        if t is None:
+            continue
+        total[c.account] += c.n
+        if (c.rep, t) not in fits:
+            continue
+        cand = (c.n, c.last, c.rep)
+        old = best.get(c.account)
+        # most first, then the most recent, then the smallest handle
+        if (
+            old is None
+            or (cand[0], cand[1]) > (old[0], old[1])
+            or ((cand[0], cand[1]) == (old[0], old[1]) and cand[2] < old[2])
+        ):
+            best[c.account] = cand
+    return {
+        k: (b[2], f"history: {b[0]} of {total[k]} deals/touches") for k, b in sorted(best.items())
+    }
 
 
 # --------------------------------------------------------------------------- the result

@@ -11,6 +11,8 @@ The three entities and their fields:
 * ``reps`` (upsert by ``handle``): handle, name, email, role, capacity, active.
 * ``touches`` (appended, de-duplicated on account, kind, date, rep, note): account, date,
   kind, rep, note, source.
+* ``deals`` (upsert by ``key``): key, account, stage, value, product, owner, created,
+  closed; the status (open, won, lost) follows from the stage (:mod:`khm.core.deals`).
 
 An empty cell never overwrites: it leaves an existing value as it is (and gives the
 default on insert). The caller decides what to write: nothing when any row is bad (the
@@ -24,7 +26,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-ENTITIES: tuple[str, ...] = ("accounts", "reps", "touches")
+from khm.core.deals import StageWords, deal_status
+
+ENTITIES: tuple[str, ...] = ("accounts", "reps", "touches", "deals")
 CUSTOM_PREFIX = "custom."
 TEXT_PREFIX = "text."
 #: at most this many characters in one text field (``text.sector``)
@@ -78,15 +82,30 @@ TOUCH_FIELDS: dict[str, FieldSpec] = {
         FieldSpec("source", "text", 200, False, "defaults to import:FILE"),
     )
 }
+DEAL_FIELDS: dict[str, FieldSpec] = {
+    f.name: f
+    for f in (
+        FieldSpec("key", "text", 200, True, "unique deal key (the upsert key)"),
+        FieldSpec("account", "account", None, True, "account key (or its exact name)"),
+        FieldSpec("stage", "text", 64, True, "won / lost words close the deal; others: open"),
+        FieldSpec("value", "number"),
+        FieldSpec("product", "text", 200),
+        FieldSpec("owner", "rep", None, False, "rep handle or rep name"),
+        FieldSpec("created", "date"),
+        FieldSpec("closed", "date"),
+    )
+}
 FIELDS: dict[str, dict[str, FieldSpec]] = {
     "accounts": ACCOUNT_FIELDS,
     "reps": REP_FIELDS,
     "touches": TOUCH_FIELDS,
+    "deals": DEAL_FIELDS,
 }
 KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "accounts": ("key", "name"),
     "reps": ("handle", "name", "email"),
     "touches": (),
+    "deals": (),
 }
 
 
@@ -130,6 +149,7 @@ class ImportSpec:
     strict_countries: bool = False
     #: touches: the last day a touch may be dated (None: no limit, ``--allow-future``)
     latest: date | None = None
+    stage_words: StageWords = field(default_factory=StageWords)  # deals: won / lost words
 
 
 @dataclass(frozen=True)
@@ -241,6 +261,8 @@ def plan_rows(
         finish = _account_row
     elif entity == "reps":
         finish = _rep_row
+    elif entity == "deals":
+        finish = _deal_row
     else:
         finish = _touch_row
     for line, values, src in rows:
@@ -274,6 +296,9 @@ def insert_constants(entity: str, mapped: Iterable[str]) -> frozenset[str]:
     if entity == "reps":
         cols = {*_REP_DEFAULTS, "capacity", "created_at", "updated_at"}
         return frozenset(cols - mapped - {"handle", "name"})
+    if entity == "deals":
+        cols = {*_DEAL_DEFAULTS, "source", "created_at", "updated_at"}
+        return frozenset(cols - mapped)
     return frozenset({"created_at"} | {c for c, f in _TOUCH_SOURCES.items() if f not in mapped})
 
 
@@ -414,6 +439,46 @@ def _touch_row(
             "created_at": now,
         }
     )
+
+
+_DEAL_DEFAULTS: dict[str, Any] = {
+    "value": None,
+    "product": None,
+    "owner": None,
+    "created": None,
+    "closed": None,
+}
+
+
+def _deal_row(
+    plan: ImportPlan,
+    req: ImportSpec,
+    ctx: ImportContext,
+    values: dict[str, Any],
+    line: int,
+    src: str,
+    seen: dict[Any, int],
+    now: datetime,
+    base: Mapping[str, Any] | None,
+) -> None:
+    key = values.pop("key")
+    if _dup(plan, seen, key, line, "key", f"deal key {key!r}"):
+        return
+    values["account_id"] = values.pop("account")
+    if "stage" in values:
+        values["status"] = deal_status(values["stage"], req.stage_words)
+    old = ctx.existing.get(key)
+    if old is None:
+        row = {**_DEAL_DEFAULTS, **values}
+        row.update(key=key, source=req.source, created_at=now, updated_at=now)
+        plan.inserts.append(row)
+        return
+    changes = {f: v for f, v in values.items() if v is not None and old.values.get(f) != v}
+    if changes:
+        changes["updated_at"] = now
+        plan.updates.append((old.id, changes))
+    else:
+        plan.unchanged += 1
 
 
 def touch_date_range(plan: ImportPlan) -> tuple[date, date] | None:

@@ -6,7 +6,7 @@ shape (the versioned contract of ``--format json``); tables and columns live in
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -255,6 +255,7 @@ class AccountDetail:
     touch_count: int
     history: list[TagChangeRecord]
     today: date
+    deals: list[DealRecord] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -266,6 +267,56 @@ class AccountDetail:
             "touch_count": self.touch_count,
             "recent_touches": [t.as_dict() for t in self.touches],
             "tag_history": [h.as_dict() for h in self.history],
+            "deals": [d.as_dict() for d in self.deals],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DealRecord:
+    """One deal (``khm deal list``, ``account show``)."""
+
+    key: str
+    account: str  # account key
+    account_name: str
+    stage: str
+    status: str  # open | won | lost
+    value: float | None
+    product: str | None
+    owner: str | None
+    created: date | None
+    closed: date | None
+    source: str
+
+    @classmethod
+    def of(cls, d: Any) -> DealRecord:
+        """From a deal row with ``account_key`` and ``account_name``."""
+        return cls(
+            key=d.key,
+            account=d.account_key,
+            account_name=d.account_name,
+            stage=d.stage,
+            status=d.status,
+            value=d.value,
+            product=d.product,
+            owner=d.owner,
+            created=d.created,
+            closed=d.closed,
+            source=d.source,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "account": self.account,
+            "account_name": self.account_name,
+            "stage": self.stage,
+            "status": self.status,
+            "value": self.value,
+            "product": self.product,
+            "owner": self.owner,
+            "created": self.created,
+            "closed": self.closed,
+            "source": self.source,
         }
 
 

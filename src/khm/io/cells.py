@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from khm.core.deals import StageWords
 from khm.core.importer import (
     CUSTOM_PREFIX,
     ENTITIES,
@@ -81,6 +82,8 @@ def parse_spec(
     default_nulls: bool = True,
     strict_countries: bool = False,
     latest: date | None = None,
+    won: Sequence[str] = (),
+    lost: Sequence[str] = (),
 ) -> ImportSpec:
     """Build and check an :class:`ImportSpec` from the raw ``--map``/``--set``/... options."""
     if entity not in ENTITIES:
@@ -145,6 +148,12 @@ def parse_spec(
     for token in nulls:
         if not token.strip():
             raise UsageError("--null: the token is empty (empty cells are always empty)")
+    if (won or lost) and entity != "deals":
+        raise UsageError("--won / --lost: only for deals")
+    try:
+        words = StageWords.with_extra(won, lost)
+    except ValueError as exc:
+        raise UsageError(f"--won / --lost: {exc}") from None
     return ImportSpec(
         entity=entity,
         maps=m,
@@ -158,6 +167,7 @@ def parse_spec(
         nulls=null_tokens(nulls, defaults=default_nulls),
         strict_countries=strict_countries,
         latest=latest,
+        stage_words=words,
     )
 
 
@@ -445,6 +455,12 @@ def _check_required(req: ImportSpec, mapping: ColumnMapping, path: str) -> None:
                 f"{path}:1: no column for the rep {src}: map one with --map {src}=COLUMN "
                 "(a handle is made from the name when only a name is given)"
             )
+    elif entity == "deals":
+        for f in ("key", "account", "stage"):
+            if f not in have:
+                raise InputError(
+                    f"{path}:1: no column for the deal {f}: map one with --map {f}=COLUMN"
+                )
     else:
         for f in ("account", "date", "kind"):
             if f not in have:
@@ -516,7 +532,12 @@ def read_cells(
     has_tuple = any(specs[f] is not None and specs[f].kind == "country" for f, *_ in convs)  # type: ignore[union-attr]
     custom_fields = tuple(f for f in specs if f.startswith(CUSTOM_PREFIX))
     named_text = tuple(f for f in specs if f.startswith(TEXT_PREFIX))
-    finish = {"accounts": _account_key, "reps": _rep_key, "touches": _touch_required}[entity]
+    finish = {
+        "accounts": _account_key,
+        "reps": _rep_key,
+        "touches": _touch_required,
+        "deals": _deal_required,
+    }[entity]
     width = len(header)
     nulls = req.nulls
     # the longest null token: a longer cell is never one (most cells skip the casefold)
@@ -641,3 +662,12 @@ def _touch_required(req: ImportSpec, values: dict[str, Any], line: int) -> str |
         if values.get(f) is None
     ]
     return missing or ""
+
+
+def _deal_required(req: ImportSpec, values: dict[str, Any], line: int) -> str | list[RowIssue]:
+    missing = [
+        RowIssue(line, f, "missing (required)")
+        for f in ("key", "account", "stage")
+        if not values.get(f)
+    ]
+    return missing or "key"

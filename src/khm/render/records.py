@@ -247,6 +247,11 @@ def account_detail(d: AccountDetail, fmt: str) -> None:
     else:
         c.print("Recent touches: none")
     c.print()
+    if d.deals:
+        from khm.render.deals import deals_section
+
+        c.print(deals_section(d.deals))
+        c.print()
     if d.history:
         hist = [
             {

@@ -7,7 +7,7 @@ each (field ``owner``), all in one transaction; ``dry_run`` writes nothing.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from khm.core.assign import (
@@ -17,10 +17,12 @@ from khm.core.assign import (
     AssignResult,
     OwnerMove,
     RepSummary,
+    history_owners,
     plan_assignment,
 )
 from khm.core.capacity import LoadTable
 from khm.core.constants import ROLES
+from khm.errors import UsageError
 
 if TYPE_CHECKING:
     from khm.method import Method
@@ -38,9 +40,18 @@ def assign_accounts(
     dry_run: bool = False,
     who: str = "khm",
     tolerance: float = DEFAULT_TOLERANCE,
+    from_history: bool = False,
 ) -> AssignResult:
     """Owners for the active tagged accounts (see :mod:`khm.core.assign`), written in
-    one transaction with a history row per move; ``dry_run`` writes nothing."""
+    one transaction with a history row per move; ``dry_run`` writes nothing.
+
+    ``from_history``: first each account goes to the fitting rep who made most of its
+    deals and touches in the 12 months before ``today`` (:func:`history_owners`)."""
+    if from_history and rebalance:
+        raise UsageError(
+            "--from-history and --rebalance: choose one (rebalancing would move "
+            "accounts away from the reps their history gave them)"
+        )
     return _assign_accounts(
         store,
         method,
@@ -49,6 +60,7 @@ def assign_accounts(
         dry_run=dry_run,
         who=who,
         tolerance=tolerance,
+        from_history=from_history,
     )
 
 
@@ -61,6 +73,7 @@ def _assign_accounts(
     dry_run: bool,
     who: str,
     tolerance: float,
+    from_history: bool = False,
 ) -> AssignResult:
     from khm.services.holidays import HolidayCache
     from khm.services.tag import _stamp
@@ -88,23 +101,28 @@ def _assign_accounts(
                 load = loads[cell] = load_of(t, cat, country)
             add(AssignAccount(key, t, load, owner))
             by_key[key] = (r, load)
+        arep = [
+            AssignRep(
+                r.handle, (r.role or "").strip().lower(), float(r.capacity or 0), bool(r.active)
+            )
+            for r in reps
+        ]
+        preferred = None
+        if from_history:
+            from khm.core.deals import year_before
+            from khm.store.deals import history_counts
+
+            counts = history_counts(conn, year_before(today) + timedelta(days=1), today)
+            preferred = history_owners(accs, arep, counts)
         plan = plan_assignment(
-            accs,
-            [
-                AssignRep(
-                    r.handle, (r.role or "").strip().lower(), float(r.capacity or 0), bool(r.active)
-                )
-                for r in reps
-            ],
-            rebalance=rebalance,
-            tolerance=tolerance,
+            accs, arep, rebalance=rebalance, tolerance=tolerance, preferred=preferred
         )
         names = {r.handle: r.name or "" for r in reps}
         moves: list[OwnerMove] = []
         updates: list[tuple[Any, ...]] = []
         history: list[tuple[Any, ...]] = []
         stamp = tagging.datetime_binder(conn)(_stamp(today))
-        rule = "rebalance" if rebalance else "assign"
+        rule = "rebalance" if rebalance else "history" if from_history else "assign"
         rule_text: dict[tuple[str, str | None, float], str] = {}
         add_move = moves.append
         add_update = updates.append

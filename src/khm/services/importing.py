@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -110,7 +110,7 @@ def _load_context(conn: Any, entity: str, method: Method | None) -> tuple[Import
     if method is not None:
         look.kinds = tuple(method.activities)
         ctx.default_capacity = method.capacity.default
-    elif entity != "accounts":
+    elif entity not in ("accounts", "deals"):
         raise ValueError(f"importing {entity} needs the method (activity kinds, capacity)")
     if entity == "accounts":
         ctx.existing = {
@@ -120,6 +120,12 @@ def _load_context(conn: Any, entity: str, method: Method | None) -> tuple[Import
     elif entity == "reps":
         reps = bulk.existing_reps(conn)
         ctx.existing = {h: Existing(rid, values) for rid, h, values in reps}
+    elif entity == "deals":
+        from khm.store import deals
+
+        ctx.existing = {k: Existing(did, values) for did, k, values in deals.existing_deals(conn)}
+        look.accounts = AccountIndex.build(bulk.account_keys(conn))
+        look.reps = RepIndex.build(bulk.rep_names(conn))
     else:
         look.accounts = AccountIndex.build(bulk.account_keys(conn))
         look.reps = RepIndex.build(bulk.rep_names(conn))
@@ -159,12 +165,16 @@ def import_file(
     encoding: str | None = None,
     delimiter: str | None = None,
     progress: Progress | None = None,
+    today: date | None = None,
 ) -> ImportReport:
     """Import one CSV file; returns the report or raises :class:`InputError` (nothing written).
 
     ``method`` gives the activity kinds (touches) and the default capacity (reps); it may
-    be None for accounts, which need neither."""
-    return _import_file(store, method, req, path, dry_run, skip_bad, encoding, delimiter, progress)
+    be None for accounts and deals, which need neither. ``today`` (deals) dates the
+    derived ``won_12m`` (default: the clock)."""
+    return _import_file(
+        store, method, req, path, dry_run, skip_bad, encoding, delimiter, progress, today
+    )
 
 
 def _import_file(
@@ -177,6 +187,7 @@ def _import_file(
     encoding: str | None,
     delimiter: str | None,
     progress: Progress | None,
+    today: date | None = None,
 ) -> ImportReport:
     from khm.store import bulk
 
@@ -240,5 +251,9 @@ def _import_file(
             conn, table, plan.inserts, progress=advance, constant=plan.insert_constants
         )
         bulk.update_rows(conn, table, plan.updates, progress=advance)
+        if req.entity == "deals":
+            from khm.store.deals import refresh_derived
+
+            refresh_derived(conn, today or date.today(), now=utcnow())
         report.written = True
     return report

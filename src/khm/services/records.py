@@ -24,6 +24,7 @@ from khm.core.constants import CATEGORIES, TYPES
 from khm.core.records import (
     AccountDetail,
     AccountRecord,
+    DealRecord,
     DueLine,
     LoggedTouch,
     RepDetail,
@@ -681,6 +682,7 @@ def show_account(store: Store, key: str, method: Method, today: date) -> Account
             TouchRecord.of(t, rec.key, rec.name) for t in recent_touches(s, acc.id, RECENT_TOUCHES)
         ]
         history = [TagChangeRecord.of(h) for h in tag_history(s, acc.id)]
+        deals = _account_deals(store, acc.id)
         return AccountDetail(
             account=rec,
             owner_name=owner.name if owner else None,
@@ -691,7 +693,15 @@ def show_account(store: Store, key: str, method: Method, today: date) -> Account
             touch_count=count_touches(s, acc.id),
             history=history,
             today=today,
+            deals=deals,
         )
+
+
+def _account_deals(store: Store, account_id: int) -> list[DealRecord]:
+    from khm.store.deals import DealFilter, iter_deals
+
+    with store.engine.connect() as conn:
+        return [DealRecord.of(d) for d in iter_deals(conn, DealFilter(account_id=account_id))]
 
 
 # --------------------------------------------------------------------------- reps

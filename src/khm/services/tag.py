@@ -176,8 +176,12 @@ def _tag_accounts(
     keys: Sequence[str] | None,
 ) -> TagResult:
     from khm.store import tagging
+    from khm.store.deals import refresh_derived
 
     with store.begin() as conn:
+        # the deal fields as of today (won_12m moves with the date; new accounts get 0s)
+        if not dry_run:
+            refresh_derived(conn, today, now=_stamp(today))
         rows = tagging.accounts_for_tagging(conn)
         only: set[str] | None = None
         if keys is not None:

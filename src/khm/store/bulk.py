@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, bindparam, select, update
 
-from khm.store.models import Account, Rep, Touch
+from khm.store.models import Account, Deal, Rep, Touch
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 ACCOUNT_T: Table = Account.__table__  # type: ignore[attr-defined]
 REP_T: Table = Rep.__table__  # type: ignore[attr-defined]
 TOUCH_T: Table = Touch.__table__  # type: ignore[attr-defined]
-TABLES = {"accounts": ACCOUNT_T, "reps": REP_T, "touches": TOUCH_T}
+DEAL_T: Table = Deal.__table__  # type: ignore[attr-defined]
+TABLES = {"accounts": ACCOUNT_T, "reps": REP_T, "touches": TOUCH_T, "deals": DEAL_T}
 
 ACCOUNT_VALUE_COLUMNS = (
     "name",

@@ -126,10 +126,36 @@ class Absence(SQLModel, table=True):
     created_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
 
 
-__all__ = ["Absence", "Account", "Campaign", "Rep", "TagChange", "Touch", "utcnow"]
+class Deal(SQLModel, table=True):
+    """An opportunity imported from a CRM (``khm import deals``, upsert by ``key``):
+    ``status`` is ``open``, ``won`` or ``lost``, decided from ``stage`` at import
+    (:func:`khm.core.deals.deal_status`)."""
+
+    __tablename__ = "deal"
+    __table_args__ = (
+        Index("ix_deal_account_status", "account_id", "status"),
+        Index("ix_deal_owner", "owner"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True, index=True)
+    account_id: int = Field(foreign_key="account.id")
+    stage: str = Field(default="", max_length=64)
+    status: str = Field(default="open", max_length=8)  # open | won | lost
+    value: float | None = Field(default=None)
+    product: str | None = Field(default=None, max_length=200)
+    owner: str | None = Field(default=None, max_length=64, foreign_key="rep.handle")
+    created: date | None = Field(default=None)
+    closed: date | None = Field(default=None)
+    source: str = Field(default="import", max_length=200)
+    created_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
+    updated_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
+
+
+__all__ = ["Absence", "Account", "Campaign", "Deal", "Rep", "TagChange", "Touch", "utcnow"]
 
 #: The order of the tables in :mod:`khm.store.tables`.
-LIGHT_ORDER = (Account, Rep, Touch, TagChange, Campaign, Absence)
+LIGHT_ORDER = (Account, Rep, Touch, TagChange, Campaign, Absence, Deal)
 GENERATED_BEGIN = (
     "# --- generated from khm.store.models by `python -m khm.store.models`: do not edit ---\n"
 )

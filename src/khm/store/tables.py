@@ -108,7 +108,24 @@ ABSENCE = table(
     column("created_at", DateTime),
 )
 
-TABLES = (ACCOUNT, REP, TOUCH, TAG_CHANGE, CAMPAIGN, ABSENCE)
+DEAL = table(
+    "deal",
+    column("id", Integer),
+    column("key", String),
+    column("account_id", Integer),
+    column("stage", String),
+    column("status", String),
+    column("value", Float),
+    column("product", String),
+    column("owner", String),
+    column("created", Date),
+    column("closed", Date),
+    column("source", String),
+    column("created_at", DateTime),
+    column("updated_at", DateTime),
+)
+
+TABLES = (ACCOUNT, REP, TOUCH, TAG_CHANGE, CAMPAIGN, ABSENCE, DEAL)
 # --- end of generated code ---
 
 
