@@ -39,6 +39,20 @@ def report_error(exc: KhmError) -> None:
     typer.echo(msg, err=True)
 
 
+def _database_failure(ctx: Any, exc: Exception) -> KhmError | None:
+    """The clean error for a database failure a command raised (locked, disk full,
+    read-only, a table missing), or None: see :mod:`khm.store.failures`."""
+    from khm.store.failures import known_failure
+
+    try:
+        from khm.store.db import where
+
+        place = where(ctx.obj.url)
+    except Exception:
+        place = "(the database)"
+    return known_failure(exc, place)
+
+
 class KhmGroup(TyperGroup):
     """The root group: the one place where expected errors turn into exit codes."""
 
@@ -54,6 +68,12 @@ class KhmGroup(TyperGroup):
         except BrokenPipeError:  # `khm ... | head`
             sys.stderr.close()
             raise SystemExit(int(ExitCode.OK)) from None
+        except Exception as exc:  # a known database failure is one line; the rest, bugs
+            known = _database_failure(ctx, exc)
+            if known is None or os.environ.get("KHM_RAISE_ERRORS"):
+                raise
+            report_error(known)
+            raise SystemExit(int(known.exit_code)) from None
 
     # -- lazy command loading (see COMMANDS below)
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from khm.cli.common import TodayOption, format_option, kctx, resolve_today
-from khm.render.weekly import FORMATS, render, write_files, write_subscriptions
+from khm.render.weekly import FORMATS, render, write_out_dir
 
 if TYPE_CHECKING:
     from datetime import date
@@ -46,7 +46,9 @@ def weekly(
         typer.Option(
             "--out-dir",
             help="Write one file per rep (<handle>-<week>.<ext>) into this directory "
-            "instead of printing; reps with nothing due are skipped.",
+            "instead of printing; reps with nothing due are skipped. A handle that is not a "
+            "plain file name gets 8 hex digits of its hash; a file that cannot be written "
+            "is reported, the others are still written (exit 3).",
             file_okay=False,
             show_default=False,
         ),
@@ -155,33 +157,26 @@ def _weekly(
 
     plan = build_weekly(k.store(), method, today=day, week=week, rep=rep)
     if out_dir is not None:
-        subscribed: list[tuple[Path, int]] = []
-        try:
-            written, skipped = write_files(
-                plan, fmt, out_dir, include_empty=include_empty, ics_kind=ics_kind, wide=wide
+        following = None
+        if fmt == "ics":  # <handle>.ics: this week and the next, for a subscription
+            following = build_weekly(
+                k.store(),
+                method,
+                today=day,
+                week=week_label(plan.monday + timedelta(days=7)),
+                rep=rep,
             )
-            if fmt == "ics":  # <handle>.ics: this week and the next, for a subscription
-                following = build_weekly(
-                    k.store(),
-                    method,
-                    today=day,
-                    week=week_label(plan.monday + timedelta(days=7)),
-                    rep=rep,
-                )
-                subscribed = write_subscriptions(plan, following, out_dir, ics_kind=ics_kind)
-        except OSError as exc:
+        lines, failed = write_out_dir(
+            plan, fmt, out_dir, following, include_empty=include_empty, ics_kind=ics_kind, wide=wide
+        )
+        for line in lines:
+            typer.echo(line)
+        if failed:
             from khm.errors import InputError
 
-            raise InputError(f"--out-dir {out_dir}: cannot write: {exc.strerror}") from None
-        for path, r in written:
-            typer.echo(f"wrote {path} ({len(r.items)} items)")
-        for path, n in subscribed:
-            typer.echo(f"wrote {path} ({n} items, this week and next: for a subscription)")
-        if skipped:
-            typer.echo(
-                f"skipped {len(skipped)} rep(s) with nothing due: "
-                + ", ".join(r.handle for r in skipped)
-                + " (use --include-empty to write them too)"
+            raise InputError(
+                f"--out-dir {out_dir}: {len(failed)} file(s) not written (the others were)",
+                details=failed,
             )
         return
     render(plan, fmt, ics_kind=ics_kind, wide=wide)

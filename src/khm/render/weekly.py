@@ -9,7 +9,6 @@ of thousands of items, and only one rep's dicts exist at a time.
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from khm.core.planner import PlanItem, RepPlan, WeeklyPlan
+    from khm.render.files import OutDir
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown", "ics", "html")
 EXTENSIONS = {
@@ -392,51 +392,101 @@ def render(
         render_table(plan, chosen, unassigned=whole, file=out, wide=wide)
 
 
-def safe_filename(handle: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", handle).strip("._") or "rep"
-
-
 def write_files(
     plan: WeeklyPlan,
     fmt: str,
-    out_dir: Path,
+    out: OutDir,
     *,
     include_empty: bool,
     ics_kind: str,
     wide: bool = False,
-) -> tuple[list[tuple[Path, RepPlan]], list[RepPlan]]:
-    """One file per rep, ``<handle>-<week>.<ext>``, each written atomically with
-    :func:`render` for that rep; reps with nothing listed are skipped unless
-    ``include_empty``. Returns (the files written with their rep, the reps skipped)."""
+) -> tuple[list[tuple[Path, RepPlan]], list[RepPlan], list[str]]:
+    """One file per rep, ``<handle>-<week>.<ext>`` (named by :class:`OutDir`), each
+    written atomically with :func:`render` for that rep; reps with nothing listed are
+    skipped unless ``include_empty``. A file that cannot be written does not stop the
+    others. Returns (the files written with their rep, the reps skipped, one line per
+    file not written)."""
     import io
 
-    from khm.render.files import atomic_write_text
-
-    written, skipped = [], []
+    written, skipped, failed = [], [], []
     for rep in plan.reps:
         if not rep.items and not include_empty:
             skipped.append(rep)
             continue
-        path = out_dir / f"{safe_filename(rep.handle)}-{plan.week}.{EXTENSIONS[fmt]}"
+        path = out.file(rep.handle, f"-{plan.week}.{EXTENSIONS[fmt]}")
         buf = io.StringIO()
         render(plan, fmt, [rep], ics_kind=ics_kind, file=buf, wide=wide)
-        atomic_write_text(path, buf.getvalue())
-        written.append((path, rep))
-    return written, skipped
+        problem = _write(path, buf.getvalue())
+        if problem:
+            failed.append(problem)
+        else:
+            written.append((path, rep))
+    return written, skipped, failed
 
 
 def write_subscriptions(
-    plan: WeeklyPlan, following: WeeklyPlan, out_dir: Path, *, ics_kind: str
-) -> list[tuple[Path, int]]:
+    plan: WeeklyPlan, following: WeeklyPlan, out: OutDir, *, ics_kind: str
+) -> tuple[list[tuple[Path, int]], list[str]]:
     """``<handle>.ics`` per rep of ``plan``, the file a calendar subscribes to: this week
     and the next (``following``), rewritten atomically in place every run, also for a
-    rep with nothing listed (the calendar must see items go). Returns (file, entries)."""
-    from khm.render.files import atomic_write_text
+    rep with nothing listed (the calendar must see items go). Returns ((file, entries)
+    written, one line per file not written)."""
     from khm.render.ics import subscription_entries, subscription_ics
 
-    written = []
+    written, failed = [], []
     for rep in plan.reps:
-        path = out_dir / f"{safe_filename(rep.handle)}.ics"
-        atomic_write_text(path, subscription_ics(plan, following, rep.handle, ics_kind))
-        written.append((path, len(subscription_entries(plan, following, rep.handle))))
-    return written
+        path = out.file(rep.handle, ".ics")
+        problem = _write(path, subscription_ics(plan, following, rep.handle, ics_kind))
+        if problem:
+            failed.append(problem)
+        else:
+            written.append((path, len(subscription_entries(plan, following, rep.handle))))
+    return written, failed
+
+
+def _write(path: Path, text: str) -> str:
+    """Write ``path`` atomically: "" when done, else one line saying why not."""
+    from khm.render.files import atomic_write_text
+
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        return f"{path}: cannot write: {exc.strerror or exc}"
+    return ""
+
+
+def write_out_dir(
+    plan: WeeklyPlan,
+    fmt: str,
+    out_dir: Path,
+    following: WeeklyPlan | None,
+    *,
+    include_empty: bool,
+    ics_kind: str,
+    wide: bool = False,
+) -> tuple[list[str], list[str]]:
+    """``khm weekly --out-dir``: each rep's file (:func:`write_files`), and with
+    ``following`` (the next week, for ``--format ics``) each rep's subscription, all
+    named by one :class:`OutDir`. Returns (the lines saying what was written and
+    skipped, one line per file that could not be written)."""
+    from khm.render.files import OutDir
+
+    out = OutDir(out_dir)
+    written, skipped, failed = write_files(
+        plan, fmt, out, include_empty=include_empty, ics_kind=ics_kind, wide=wide
+    )
+    lines = [f"wrote {path} ({len(r.items)} items)" for path, r in written]
+    if following is not None:
+        subscribed, not_subscribed = write_subscriptions(plan, following, out, ics_kind=ics_kind)
+        failed += not_subscribed
+        lines += [
+            f"wrote {path} ({n} items, this week and next: for a subscription)"
+            for path, n in subscribed
+        ]
+    if skipped:
+        lines.append(
+            f"skipped {len(skipped)} rep(s) with nothing due: "
+            + ", ".join(r.handle for r in skipped)
+            + " (use --include-empty to write them too)"
+        )
+    return lines, failed

@@ -63,7 +63,7 @@ def build_demo(
             f"{', ...' if len(foreign) > 5 else ''}); use --db to build the demo elsewhere, "
             "or --force to add khm's tables beside them"
         )
-    store = open_store(url)
+    store = open_store(url, adopt=force)
     try:
         counts = row_counts(store)
         if any(counts.values()) and not replace:

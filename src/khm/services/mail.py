@@ -334,12 +334,12 @@ def _write(
     jobs: Sequence[tuple[int, EmailMessage]],
     out_dir: Path,
 ) -> None:
-    from khm.render.files import atomic_write_text
-    from khm.render.weekly import safe_filename
+    from khm.render.files import OutDir, atomic_write_text
 
+    out = OutDir(out_dir)
     for i, msg in jobs:
         o = outcomes[i]
-        path = out_dir / f"{safe_filename(o.rep)}-{plan.week}.eml"
+        path = out.file(o.rep, f"-{plan.week}.eml")
         try:
             atomic_write_text(path, msg.as_string())
         except OSError as exc:

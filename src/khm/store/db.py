@@ -81,6 +81,8 @@ def sqlite_path(url: str) -> Path | None:
         return None
     rest = url.split(":///", 1)[1] if ":///" in url else ""
     rest = rest.split("?", 1)[0]
+    if rest.startswith("file:"):  # a SQLite URI (?uri=true), e.g. mode=ro
+        rest = rest[len("file:") :]
     if not rest or rest == ":memory:":
         return None
     return Path(rest)
@@ -211,13 +213,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     with engine.begin() as conn:
+        _begin_ddl(conn)
         command.upgrade(_alembic_config(conn), revision)
 
 
-def _has_khm_tables(conn: Connection) -> bool:
-    from sqlalchemy import inspect
-
-    names = set(inspect(conn).get_table_names())
+def _has_khm_tables(names: set[str]) -> bool:
     return bool(names & {"account", "rep", "touch", "tag_change"})
 
 
@@ -226,7 +226,9 @@ def create_fresh(engine: Engine) -> None:
 
     This is Alembic's documented recipe for building an up-to-date database from scratch
     (create_all, then stamp head); a test checks that the migration scripts build exactly
-    the same schema. It skips importing Alembic and replaying every migration.
+    the same schema. It skips importing Alembic and replaying every migration. It is one
+    transaction (:func:`_begin_ddl`): a failure half-way leaves the file as it was, and a
+    second khm creating the same database at the same moment waits, then finds it made.
     """
     from sqlalchemy import Column, MetaData, String, Table, insert
     from sqlmodel import SQLModel
@@ -239,28 +241,95 @@ def create_fresh(engine: Engine) -> None:
         Column("version_num", String(32), primary_key=True, nullable=False),
     )
     with engine.begin() as conn:
+        _begin_ddl(conn)
+        if current_revision(conn) is not None:
+            return  # another process created it while this one waited for the lock
         SQLModel.metadata.create_all(conn)
         version.create(conn)
         conn.execute(insert(version).values(version_num=HEAD_REVISION))
 
 
-def open_store(url: str, *, migrate: bool = True) -> Store:
-    """Open the database at ``url``; bring its schema up to date unless ``migrate`` is off."""
+def _begin_ddl(conn: Connection) -> None:
+    """Put the DDL that follows inside the transaction. The sqlite3 module opens a
+    transaction only before INSERT/UPDATE/DELETE, so a CREATE TABLE would commit on its
+    own and survive a rollback; an explicit BEGIN IMMEDIATE makes SQLite's transactional
+    DDL apply (PostgreSQL's DDL is transactional already)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def known_revisions() -> set[str]:
+    """The revisions this khm's migrations know (a file per revision, named after it)."""
+    versions = Path(__file__).parent / "migrations" / "versions"
+    return {p.stem for p in versions.glob("[0-9]*.py")}
+
+
+def where(url: str) -> str:
+    """The database for a message: its file path, or its URL without a password."""
+    path = sqlite_path(url)
+    return str(path) if path is not None else display_url(url)
+
+
+def _table_names(conn: Connection) -> set[str]:
+    from sqlalchemy import inspect
+
+    return set(inspect(conn).get_table_names())
+
+
+def _check_schema(url: str, names: set[str], rev: str | None, *, adopt: bool) -> None:
+    """Refuse what khm must not touch: another application's database (tables, none of
+    them khm's: unless ``adopt``), one made by a newer khm, and one whose revision says
+    current while a table is missing."""
+    from khm.store.failures import drift_error
+
+    expected = {"account", "rep", "touch", "tag_change", "campaign", "absence"}
+    if rev is None and not names & expected:
+        foreign = sorted(names - {"alembic_version"})
+        if foreign and not adopt:
+            shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+            raise DatabaseError(
+                f"{where(url)}: not a khm database (it has other tables: {shown}); khm "
+                "leaves it alone: give --db a new file or khm's own database"
+            )
+        return
+    if rev is not None and rev not in known_revisions():
+        raise DatabaseError(
+            f"{where(url)}: made by a newer khm (revision {rev}; this khm knows up to "
+            f"{HEAD_REVISION}): upgrade khm"
+        )
+    if rev == HEAD_REVISION and expected - names:
+        raise drift_error(where(url), sorted(expected - names))
+
+
+def open_store(url: str, *, migrate: bool = True, adopt: bool = False) -> Store:
+    """Open the database at ``url``; bring its schema up to date unless ``migrate`` is off.
+
+    A database of another application (its own tables, none of khm's) is refused unless
+    ``adopt`` (``khm demo --force``); so is one of a newer khm, or one missing a table."""
     from sqlalchemy.exc import SQLAlchemyError
 
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            rev = current_revision(conn)
-            empty = rev is None and not _has_khm_tables(conn)
-        if migrate and empty:
+            names = _table_names(conn)
+            rev = current_revision(conn) if "alembic_version" in names else None
+        _check_schema(url, names, rev, adopt=adopt)
+        if migrate and rev is None and not _has_khm_tables(names):
             create_fresh(engine)
         elif migrate and rev != HEAD_REVISION:
             upgrade(engine)
     except SQLAlchemyError as exc:
         engine.dispose()
+        from khm.store.failures import known_failure
+
+        known = known_failure(exc, where(url))
+        if known is not None:
+            raise known from None
         msg = str(exc.orig) if getattr(exc, "orig", None) is not None else str(exc)
         raise DatabaseError(f"cannot open {display_url(url)}: {msg.strip()}") from None
+    except BaseException:
+        engine.dispose()
+        raise
     return Store(url=url, engine=engine)
 
 
