@@ -390,7 +390,9 @@ def assert_refused(cli, snapshot_db, args, *expected: str, code: int = 3):
 
 def test_bad_binary_file(cli, seeded, tmp_path, snapshot_db) -> None:
     f = write(tmp_path, "bin.csv", b"key,name\n\x00\x01\x02\x03")
-    assert_refused(cli, snapshot_db, ("import", "accounts", f), f"{f}: binary data")
+    assert_refused(
+        cli, snapshot_db, ("import", "accounts", f), f"{f}:2: control character U+0000 (NUL)"
+    )
 
 
 def test_bad_xlsx_instead_of_csv(cli, seeded, tmp_path, snapshot_db) -> None:
@@ -417,14 +419,21 @@ def test_bad_ragged_row(cli, seeded, tmp_path, snapshot_db) -> None:
 def test_bad_unknown_encoding(cli, seeded, tmp_path, snapshot_db) -> None:
     f = write(tmp_path, "enc.csv", b"key,name\n" + bytes([0x81, 0x8D, 0x8F, 0x90, 0x9D]) * 20)
     assert_refused(
-        cli, snapshot_db, ("import", "accounts", f), f"{f}:2: cannot tell the text encoding"
+        cli,
+        snapshot_db,
+        ("import", "accounts", f),
+        f"{f}:2: control character U+0081 in column 'key'",
+        "--encoding",
     )
 
 
 def test_bad_explicit_encoding_that_does_not_fit(cli, seeded, tmp_path, snapshot_db) -> None:
     f = write(tmp_path, "enc.csv", "key,name\nA,Åsa\n", encoding="latin-1")
     assert_refused(
-        cli, snapshot_db, ("import", "accounts", f, "--encoding", "utf-8"), f"{f}: not valid utf-8"
+        cli,
+        snapshot_db,
+        ("import", "accounts", f, "--encoding", "utf-8"),
+        f"{f}:2: not valid utf-8",
     )
 
 

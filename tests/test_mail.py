@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from khm.errors import ExitCode
+from khm.render.cells import md_cell
 
 WEEK = "2026-W48"
 MONDAY = "2026-11-23"
@@ -215,7 +216,7 @@ def test_mail_parts_keep_user_text_and_the_html_escapes_it(cli, book, smtp, tmp_
     weekly(cli, "--mail", "--rep", "ola")
     msg = smtp.to("ola@example.com")
     body = parts(msg)
-    assert "Ærø" in body["text/plain"] and "[bold]Å[/bold]" in body["text/plain"]
+    assert "Ærø" in body["text/plain"] and md_cell("[bold]Å[/bold]") in body["text/plain"]
     html = body["text/html"]
     assert "<script>" not in html and "&lt;script&gt;" in html
     page = parse_html(html)

@@ -328,7 +328,7 @@ def test_single_column_file_is_fine(tmp_path: Path) -> None:
         (b"", "empty"),
         (b"  \n\n", "empty"),
         (b"key,name\n", "only a header"),
-        (b"key,name\nA,\x00\x01\x02\n", "binary"),
+        (b"key,name\nA,\x00\x01\x02\n", ":2: control character U+0000 (NUL)"),
         (b"PK\x03\x04rest-of-zip", "xlsx"),
         (b"%PDF-1.4", "PDF"),
         (bytes(range(128, 256)) * 4, "encoding"),

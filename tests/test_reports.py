@@ -426,7 +426,8 @@ def test_hand_set_through_the_cli_with_fail_under(hand, cli, tmp_path):
     assert data["sections"]["coverage"]["totals"]["coverage_pct"] == 42.9
     cli(*args, "--fail-under", "42.9")
     cli(*args, "--fail-under", "0")
-    cli(*args, "--fail-under", "101", code=8)
+    cli(*args, "--fail-under", "100", code=8)
+    cli(*args, "--fail-under", "101", code=2)  # a percentage: 0-100
 
 
 def test_report_never_writes_to_the_database(hand, cli, snapshot_db):

@@ -23,6 +23,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -561,6 +562,12 @@ class Method(_Strict):
     grace: GraceRule = Field(default_factory=GraceRule)
     capacity: CapacityRule = Field(default_factory=CapacityRule)
     triggers: list[Trigger] = Field(default_factory=list)
+    #: where the method was read from, for errors found later (``categories.metric``)
+    _source: str = PrivateAttr(default="the built-in method")
+
+    @property
+    def source(self) -> str:
+        return self._source
 
     @model_validator(mode="after")
     def _references(self) -> Method:
@@ -657,10 +664,37 @@ def parse_method(text: str, source: str = "<method>") -> Method:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise MethodError(f"{source}: not valid TOML: {exc}") from None
+    _check_texts(data, (), source)
     try:
-        return Method.model_validate(data)
+        method = Method.model_validate(data)
     except ValidationError as exc:
         raise format_validation_error(exc, source) from None
+    method._source = source
+    return method
+
+
+def _check_texts(value: Any, loc: tuple[Any, ...], source: str) -> None:
+    """Every text of the file (keys too) by the one text rule
+    (:func:`khm.io.parse.check_text`): a tactic must not hold ESC any more than a name."""
+    from khm.io.parse import CellError, check_text
+
+    items: Any = ()
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    elif isinstance(value, str):
+        try:
+            check_text(value)
+        except CellError as exc:
+            raise MethodError(f"{source}: {_loc(loc)}: {exc}") from None
+    for k, v in items:
+        if isinstance(k, str):
+            try:
+                check_text(k, one_line=True)
+            except CellError as exc:
+                raise MethodError(f"{source}: {_loc((*loc, repr(k)))}: {exc}") from None
+        _check_texts(v, (*loc, k), source)
 
 
 def load_method(path: Path | str | None) -> Method:

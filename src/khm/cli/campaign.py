@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from khm.cli.common import kctx, parse_date, resolve_today
+from khm.cli.common import confirm, kctx, parse_date, resolve_today
 from khm.errors import UsageError
 
 
@@ -64,7 +64,7 @@ def delete_campaign(ctx: typer.Context, campaign_id: int, *, yes: bool, fmt: str
     store = k.store()
     if not yes:
         rec = get_campaign(store, campaign_id, k.method())
-        if not typer.confirm(campaign_question(rec), default=False, err=True):
+        if not confirm(campaign_question(rec), "touch delete --campaign"):
             typer.echo("Nothing deleted.", err=True)
             raise typer.Exit(1)
     campaign_deleted(delete(store, campaign_id, k.method()), fmt)

@@ -187,3 +187,16 @@ TodayOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def confirm(question: str, what: str) -> bool:
+    """``typer.confirm`` on stderr; no answer (stdin closed, as under cron) is a usage
+    error naming ``--yes`` (exit 2), not click's "Aborted." with the code for a bug."""
+    try:
+        return typer.confirm(question, default=False, err=True)
+    except typer.Abort:
+        typer.echo("", err=True)
+        raise UsageError(
+            f"{what}: no answer to the question (stdin is closed); pass --yes to go ahead "
+            "without asking"
+        ) from None

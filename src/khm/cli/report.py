@@ -82,6 +82,7 @@ def report(
         typer.Option(
             "--fail-under",
             min=0,
+            max=100,
             help="Exit with code 8 when overall coverage % is below this (after writing).",
             show_default=False,
         ),

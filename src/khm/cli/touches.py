@@ -12,7 +12,15 @@ from typing import Annotated
 
 import typer
 
-from khm.cli.common import LIST_FORMATS, TodayOption, format_option, kctx, parse_date, resolve_today
+from khm.cli.common import (
+    LIST_FORMATS,
+    TodayOption,
+    confirm,
+    format_option,
+    kctx,
+    parse_date,
+    resolve_today,
+)
 from khm.errors import UsageError
 
 touch_app = typer.Typer(help="Logged touches: list and delete.", no_args_is_help=True)
@@ -106,7 +114,7 @@ def touch_delete(
         question = (
             f"Delete {t.kind} #{t.id} on {t.date.isoformat()} with {t.account} ({t.account_name})?"
         )
-        if not typer.confirm(question, default=False, err=True):
+        if not confirm(question, "touch delete"):
             typer.echo("Nothing deleted.", err=True)
             raise typer.Exit(1)
     touch_deleted(delete_touch(store, touch_id), fmt)

@@ -168,12 +168,12 @@ def check_rules(method: Method, accounts: Sequence[AccountFacts]) -> None:
     if metric not in CORE_NUMERIC_FIELDS:
         if metric in CORE_FIELDS:
             raise MethodError(
-                f"categories.metric: {metric!r} is not a numeric field "
+                f"{method.source}: categories.metric: {metric!r} is not a numeric field "
                 f"(use {', '.join(CORE_NUMERIC_FIELDS)} or a numeric imported field)"
             )
         if metric not in known_custom:
             raise MethodError(
-                f"categories.metric: no account has a field {metric!r} "
+                f"{method.source}: categories.metric: no account has a field {metric!r} "
                 f"(numeric fields: {_field_list(CORE_NUMERIC_FIELDS, known_custom)})"
             )
     for g in method.categories.group_by:
@@ -188,7 +188,7 @@ def check_rules(method: Method, accounts: Sequence[AccountFacts]) -> None:
                 if rule.if_missing == "skip":
                     continue  # reported by skipped_rules()
                 raise MethodError(
-                    f"types.rules[{i}].when[{j}]: no account has a field {cond.field!r} "
+                    f"{method.source}: types.rules[{i}].when[{j}]: no account has a field {cond.field!r} "
                     f"in {cond.text!r} (fields: {_field_list(CORE_FIELDS, known_custom)}); "
                     f"change or remove the rule in the method file, or import the field "
                     f"with --map custom.{cond.field}=COLUMN"

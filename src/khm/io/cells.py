@@ -36,6 +36,7 @@ from khm.io.parse import NON_NEGATIVE as _NON_NEGATIVE
 from khm.io.parse import (
     AmbiguousDateError,
     CellError,
+    check_text,
     decide_date_order,
     decide_decimal,
     handle_from,
@@ -306,7 +307,7 @@ Converter = Callable[[str], Any]
 
 def _text(max_len: int | None) -> Converter:
     def conv(raw: str) -> str:
-        v = unquote_formula(raw.strip())
+        v = unquote_formula(check_text(raw.strip()))  # --set, --value-map: the file's rule
         if max_len is not None and len(v) > max_len:
             raise CellError(too_long(len(v), max_len))
         return v

@@ -4,8 +4,12 @@ Decided once per file, and reported back so the user sees what was assumed:
 
 * **encoding**: UTF-8 with or without BOM; UTF-16 with BOM (Excel "Unicode text"); else
   Windows-1252 (a superset of Latin-1 for text; bytes cp1252 leaves undefined fall back to
-  Latin-1). Binary files (NUL bytes, zip/xlsx, PDF, ...) and text that decodes to control
-  characters are refused with the reason.
+  Latin-1). A file that is UTF-8 in places and not in others is refused naming the first
+  line that is not (``--encoding`` reads it all one way). Binary files (zip/xlsx, PDF,
+  ...) are refused with the reason.
+* **control characters**: the whole text is checked against the one text rule
+  (:func:`khm.io.parse.check_text`); a cell holding ESC, BEL, NUL, ... is refused naming
+  its line and column.
 * **separator**: ``,`` ``;`` tab or ``|``: each candidate parses the first records and the
   one that gives the most columns with the most consistent row widths wins
   (``csv.Sniffer`` breaks ties); a file with a single column is fine.
@@ -24,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from khm.errors import InputError
+from khm.io.parse import control_char_name, find_control
 
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -67,7 +72,8 @@ def _decode(data: bytes, path: str, encoding: str | None) -> tuple[str, str]:
             raise InputError(f"{path}: unknown encoding {encoding!r}") from None
         except UnicodeDecodeError as exc:
             raise InputError(
-                f"{path}: not valid {encoding} at byte {exc.start} ({exc.reason})"
+                f"{path}:{_line_of(data, exc.start)}: not valid {encoding} at byte "
+                f"{exc.start} ({exc.reason})"
             ) from None
     if data.startswith(b"\xef\xbb\xbf"):
         try:
@@ -85,23 +91,41 @@ def _decode(data: bytes, path: str, encoding: str | None) -> tuple[str, str]:
     for magic, what in _MAGIC:
         if data.startswith(magic):
             raise InputError(f"{path}: this is {what}, not a CSV text file")
-    nul = data.find(b"\x00", 0, 65536)
-    if nul >= 0:
-        raise InputError(
-            f"{path}: binary data (a NUL byte at offset {nul}); expected a CSV text file"
-        )
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        nul = data.find(b"\x00", 0, 65536)
+        if nul >= 0:  # not UTF-8 and NUL bytes: not a text file at all
+            raise InputError(
+                f"{path}:{_line_of(data, nul)}: binary data (a NUL byte); expected a CSV text file"
+            ) from None
+        if _UTF8_SEQUENCE.search(data) is not None:
+            # UTF-8 elsewhere: read as cp1252, "€" would silently become "â‚¬".
+            raise InputError(
+                f"{path}:{_line_of(data, exc.start)}: not valid UTF-8 (byte "
+                f"0x{data[exc.start]:02X}), though other lines are UTF-8: the file mixes "
+                "text encodings; save it as UTF-8, or give --encoding (e.g. cp1252) to read "
+                "all of it one way"
+            ) from None
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:
         return data.decode("latin-1"), "latin-1"
 
 
+#: A multi-byte UTF-8 sequence (what a Latin-1 text hardly ever holds by chance).
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
 def _check_text(text: str, path: str, encoding: str) -> None:
-    """Refuse text that decoded but is not text (control characters, private use)."""
+    """Refuse text that decoded but is not text (private use, unassigned: a wrong guess of
+    the encoding). Control characters are the text rule's (:func:`_refuse_control`)."""
     sample = text[:65536]
     if sample.translate(_LINE_CHARS).isprintable():
         return  # no control or unassigned characters at all (the usual case, in C)
@@ -111,16 +135,52 @@ def _check_text(text: str, path: str, encoding: str) -> None:
         if ch in "\t\r\n":
             continue
         cat = unicodedata.category(ch)
-        if cat in ("Cc", "Cs", "Co", "Cn"):
+        if cat in ("Cs", "Co", "Cn"):
             bad += 1
             if first < 0:
                 first = i
     if bad and (bad > 3 or bad > len(sample) / 1000):
         line = sample.count("\n", 0, first) + 1
         raise InputError(
-            f"{path}:{line}: cannot tell the text encoding ({bad} control characters when "
-            f"read as {encoding}); save the file as UTF-8 CSV or give --encoding"
+            f"{path}:{line}: cannot tell the text encoding ({bad} unassigned or private "
+            f"characters when read as {encoding}); save the file as UTF-8 CSV or give --encoding"
         )
+
+
+_CONTROL_DETAILS = 100
+
+
+def _refuse_control(out: CsvFile, name: str) -> None:
+    """The cells holding a control character, each named by line and column; raises on the
+    first (details: up to 100 more). Called only when the whole-text check found one."""
+    hits: list[str] = []
+    n = 0
+    cells = [(out.header_line, out.header), *out.rows]
+    for line, rec in cells:
+        for i, cell in enumerate(rec):
+            at = find_control(cell)
+            if at < 0:
+                continue
+            n += 1
+            if len(hits) <= _CONTROL_DETAILS:
+                where = "the header" if rec is out.header else f"column {_column(out, i)}"
+                hits.append(
+                    f"{name}:{line}: control character {control_char_name(cell[at])} in {where}"
+                )
+    if not hits:
+        return  # carriage returns that end lines (an old Mac file): not in any cell
+    more = f" (and {n - 1} more cell{'s' if n > 2 else ''})" if n > 1 else ""
+    raise InputError(
+        f"{hits[0]}{more}: text may not hold control characters other than tab and newline "
+        "(fix the file; if every line shows them, the encoding may be wrong: give --encoding)",
+        details=hits[1:],
+    )
+
+
+def _column(out: CsvFile, i: int) -> str:
+    if i < len(out.header) and out.header[i]:
+        return repr(out.header[i])
+    return str(i + 1)
 
 
 def _score(text: str, delim: str) -> tuple[int, float, int]:
@@ -248,6 +308,8 @@ def read_csv(
         _read_records(out, text, delim, name)
     if not out.header:
         raise InputError(f"{name}: the file is empty (expected a header line and rows)")
+    if find_control(text) >= 0:  # the whole text, one regex: the usual case costs a scan
+        _refuse_control(out, name)
     seen: dict[str, int] = {}
     for i, h in enumerate(out.header, start=1):
         if not h:

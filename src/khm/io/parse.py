@@ -817,6 +817,51 @@ def parse_country(text: str) -> tuple[str, str | None]:
 
 # --------------------------------------------------------------------------- text
 
+#: The one text rule for every way text enters (import, add/edit, log, the method file):
+#: control characters are refused, except tab, newline and a carriage return that ends a
+#: line (CRLF); a lone carriage return (it rewrites a terminal line) is refused too.
+#: C0, DEL and C1: what a terminal obeys as commands.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
+#: Also tab and newline: for one-line values (a name, a key, a handle).
+CONTROL_CHARS_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_NAMES = {0: "NUL", 7: "BEL", 8: "BS", 9: "TAB", 10: "LF", 13: "CR", 27: "ESC", 127: "DEL"}
+
+
+def control_char_name(ch: str) -> str:
+    """``"\x1b"`` → ``"U+001B (ESC)"``."""
+    n = ord(ch)
+    name = _CONTROL_NAMES.get(n)
+    return f"U+{n:04X}" + (f" ({name})" if name else "")
+
+
+_CONTROL_NOT_CR = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def find_control(text: str) -> int:
+    """The index of the first character :data:`CONTROL_CHARS` refuses, or -1. (A whole
+    file in one call: the CRLF check counts instead of looking behind every line end.)"""
+    m = _CONTROL_NOT_CR.search(text)
+    first = m.start() if m is not None else -1
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        m = CONTROL_CHARS.search(text)
+        assert m is not None
+        first = m.start()
+    return first
+
+
+def check_text(text: str, *, one_line: bool = False) -> str:
+    """``text`` unchanged, or :class:`CellError` ``"control character U+001B (ESC)"`` (the
+    caller names the place). ``one_line`` refuses tab and newline as well."""
+    if one_line:
+        m = CONTROL_CHARS_LINE.search(text)
+        i = m.start() if m is not None else -1
+    else:
+        i = find_control(text)
+    if i >= 0:
+        raise CellError(f"control character {control_char_name(text[i])}")
+    return text
+
+
 _FORMULA_START = ("=", "+", "-", "@")
 
 

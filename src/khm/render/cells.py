@@ -3,12 +3,30 @@ Markdown (pipes escaped). One place, so every output spells a value the same way
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: What no output writes: C0 controls but tab and newline, DEL, C1; a CRLF becomes LF.
+_CONTROL = re.compile(r"\r\n?|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_SEARCH = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]").search
+
+
+def _replace_control(m: re.Match[str]) -> str:
+    return "\n" if m.group() == "\r\n" else "\ufffd"
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character (ESC, BEL, NUL, a lone CR, ...) shown as
+    ``\ufffd``, for text another client stored past the input rule
+    (:func:`khm.io.parse.check_text`): a terminal, a calendar or a spreadsheet never gets
+    one. Every renderer's user text passes here (most through :func:`text_value`)."""
+    if _CONTROL_SEARCH(text) is None:
+        return text
+    return _CONTROL.sub(_replace_control, text)
 
 
 @dataclass(frozen=True)
@@ -40,14 +58,15 @@ def text_value(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(text_value(v) for v in value)
     if isinstance(value, Mapping):
-        return ", ".join(f"{k}={text_value(v)}" for k, v in value.items())
-    return str(value)
+        return ", ".join(f"{text_value(k)}={text_value(v)}" for k, v in value.items())
+    return printable(str(value))
 
 
 def csv_cell(value: Any) -> Any:
     """A CSV cell: numbers stay numbers; text that a spreadsheet would run as a formula
     gets a leading apostrophe."""
     if value.__class__ is str:  # most cells: no conversion, only the formula check
+        value = printable(value)
         return "'" + value if value.startswith(_FORMULA_START) else value
     if value is None:
         return ""
@@ -61,6 +80,17 @@ def csv_cell(value: Any) -> Any:
     return s
 
 
+#: What Markdown reads as syntax inside a line: escapes, code, emphasis, links and images
+#: (``[``, ``]``: without them ``(`` starts nothing), raw HTML and entities (``<``, ``>``,
+#: ``&``), table cells, strikethrough.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~])")
+
+
 def md_cell(value: Any) -> str:
-    s = text_value(value)
-    return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>").replace("\r", "")
+    """A value as Markdown text that reads as itself: every character Markdown would take
+    as syntax is backslash-escaped (an account named ``<img onerror=...>`` or
+    ``[x](javascript:...)`` stays text in any CommonMark renderer), and a line break is
+    written `` / `` (a cell, a heading and a list item are one line; ``<br>`` would be
+    HTML)."""
+    s = _MD_SPECIAL.sub(r"\\\1", text_value(value))
+    return s.replace("\n", " / ") if "\n" in s else s

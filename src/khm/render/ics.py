@@ -99,6 +99,8 @@ def _calendar(
 ) -> str:
     from icalendar import Calendar, Event, Todo
 
+    from khm.render.cells import printable
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -110,8 +112,8 @@ def _calendar(
         comp: Any = Todo() if kind == "todo" else Event()
         comp.add("uid", item_uid(item, plan.week))
         comp.add("dtstamp", stamp)
-        comp.add("summary", _summary(item))
-        comp.add("description", _description(item, rep))
+        comp.add("summary", printable(_summary(item)))
+        comp.add("description", printable(_description(item, rep)))
         comp.add("priority", PRIORITY.get(item.status, 5))
         comp.add("categories", [c for c in (item.type, item.category, item.mode) if c])
         if kind == "todo":

@@ -72,7 +72,7 @@ def write_import_report(report: Any, fmt: str) -> None:
     )
     _echo(f"  fields: {mapping}")
     if report.ignored_columns:
-        _echo(f"  ignored columns: {', '.join(report.ignored_columns)}")
+        _echo(f"  ignored columns: {_bounded(report.ignored_columns)}")
     _echo(
         f"  inserted {report.inserted}, updated {report.updated}, "
         f"unchanged {report.unchanged}, bad {report.bad}"
@@ -90,3 +90,14 @@ def write_import_report(report: Any, fmt: str) -> None:
             _echo(f"  {p}", err=True)
         if len(report.problems) > 20:
             _echo(f"  ... and {len(report.problems) - 20} more", err=True)
+
+
+#: how many names a list in the summary shows, and how much of each
+LISTED, NAME_CHARS = 20, 60
+
+
+def _bounded(names: list[str]) -> str:
+    """``a, b, ... and 999980 more``: a file of a million columns prints one short line."""
+    shown = [n if len(n) <= NAME_CHARS else n[: NAME_CHARS - 1] + "…" for n in names[:LISTED]]
+    more = f" ... and {len(names) - LISTED} more" if len(names) > LISTED else ""
+    return ", ".join(shown) + more

@@ -143,14 +143,18 @@ def terminal_text(report: Report) -> str:
     (160 when unset)."""
     from rich.console import Console
 
+    from khm.render.table import guard
+
     buf = io.StringIO()
-    console = Console(
-        file=buf,
-        width=int(os.environ.get("COLUMNS") or 160),
-        no_color=True,
-        color_system=None,
-        highlight=False,
-        soft_wrap=False,
+    console = guard(
+        Console(
+            file=buf,
+            width=int(os.environ.get("COLUMNS") or 160),
+            no_color=True,
+            color_system=None,
+            highlight=False,
+            soft_wrap=False,
+        )
     )
     print_terminal(console, report)
     return buf.getvalue()

@@ -4,13 +4,14 @@ spreadsheet; and the one list writer every command that lists rows uses (:func:`
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from khm.render.cells import Column, csv_cell, md_cell, text_value
+from khm.render.cells import Column, csv_cell, md_cell, printable, text_value
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -63,13 +64,47 @@ def get_console(stderr: bool = False, file: IO[str] | None = None) -> Console:
     width = None
     if not is_tty and not os.environ.get("COLUMNS"):
         width = 200
-    return Console(
-        file=target,
-        width=width,
-        no_color=bool(os.environ.get("NO_COLOR")) or None,
-        highlight=False,
-        soft_wrap=False,
+    return guard(
+        Console(
+            file=target,
+            width=width,
+            no_color=bool(os.environ.get("NO_COLOR")) or None,
+            highlight=False,
+            soft_wrap=False,
+        )
     )
+
+
+def guard(console: Console) -> Console:
+    """``console``, made to pass every text it writes through :func:`printable`: whatever a
+    renderer prints, user text stored by another client never writes ESC or BEL to a
+    terminal (rich's own colour codes are control segments and stay)."""
+    console.push_render_hook(_printable_hook())
+    return console
+
+
+@functools.cache
+def _printable_hook() -> Any:
+    from rich.console import RenderHook
+    from rich.segment import Segment
+
+    class Printable:
+        def __init__(self, renderable: Any) -> None:
+            self.renderable = renderable
+
+        def __rich_console__(self, console: Console, options: Any) -> Any:
+            for seg in console.render(self.renderable, options):
+                if seg.control is None and seg.text:
+                    text = printable(seg.text)
+                    if text is not seg.text:
+                        seg = Segment(text, seg.style)
+                yield seg
+
+    class Hook(RenderHook):
+        def process_renderables(self, renderables: list[Any]) -> list[Any]:
+            return [Printable(r) for r in renderables]
+
+    return Hook()
 
 
 def rich_table(

@@ -12,6 +12,8 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
+from khm.render.cells import printable
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -52,7 +54,7 @@ S_FOOT = f"margin:24px 0 8px;font-size:12px;color:{MUTED}"
 
 
 def _e(value: object) -> str:
-    return escape("" if value is None else str(value))
+    return escape("" if value is None else printable(str(value)))
 
 
 def _who(rep: RepPlan) -> str:

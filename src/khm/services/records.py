@@ -13,8 +13,8 @@ to the message (``--revenue: 'abc' is not a number``; the import says ``FILE:ROW
 
 from __future__ import annotations
 
+import functools
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -124,25 +124,25 @@ def clean_text(value: str | None, what: str, *, max_len: int, required: bool = F
         if required:
             raise UsageError(f"{what}: must not be empty")
         return None
-    bad = next((ch for ch in v if unicodedata.category(ch) == "Cc"), None)
-    if bad is not None:
-        raise UsageError(f"{what}: contains a control character ({bad!r}) in {v!r}")
+    from khm.io.parse import check_text
+
+    _read(what, functools.partial(check_text, one_line=True), v)
     if len(v) > max_len:
         raise UsageError(f"{what}: too long ({len(v)} characters, at most {max_len})")
     return v
 
 
 def clean_note(value: str | None, what: str = "--note") -> str | None:
-    """A free note: newlines and tabs allowed, other control characters (NUL) not."""
+    """A free note: newlines and tabs allowed, other control characters (NUL, ESC, a lone
+    carriage return) not (:func:`khm.io.parse.check_text`)."""
     if value is None:
         return None
     v = value.strip()
     if not v:
         return None
-    bad = next((ch for ch in v if unicodedata.category(ch) == "Cc" and ch not in "\n\t\r"), None)
-    if bad is not None:
-        raise UsageError(f"{what}: contains a control character ({bad!r})")
-    return v
+    from khm.io.parse import check_text
+
+    return _read(what, check_text, v)
 
 
 def normalise_country(value: str | None, what: str = "--country") -> str | None:
