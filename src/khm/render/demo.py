@@ -83,24 +83,23 @@ def print_method_run(console: Console, run: DemoRun) -> None:
 
     # keep → expand first, then other type moves, then category steps; by name
     moved = sorted(run.tag_moves, key=lambda m: (m.field != "type", m.new != "expand", m.name))
-    line = f"khm tag: {_n(run.tag_changes, 'tag change')} since the last rule run"
+    line = f"khm tag: {_n(run.tag_changes, 'change')} since the last rule run"
     if run.manual_kept:
-        line += f", {_n(run.manual_kept, 'manual tag')} kept against the rule"
+        line += f", {_n(run.manual_kept, 'manual tag')} kept"
     console.print(escape(line))
     for m in moved[:SHOWN_MOVES]:
         console.print(
-            f"  {escape(m.name)}: {m.field} {m.old} → {m.new} ({escape(m.rule)})",
+            f"  {escape(m.name)}: {m.field} {m.old} → {m.new} ({escape(_rule_label(m.rule))})",
             highlight=False,
         )
     if len(moved) > SHOWN_MOVES:
         console.print(f"  ... and {len(moved) - SHOWN_MOVES} more")
-    line = (
+    console.print(
         f"khm assign: {_n(run.owner_moves, 'owner')} given (no owner or the wrong role), "
         f"load balanced: {'yes' if run.balanced else 'no'}"
     )
     if not run.balanced:
-        line += " (see khm capacity; khm assign --rebalance evens it out)"
-    console.print(line)
+        console.print("  khm capacity shows who is behind; khm assign --rebalance evens it out")
 
 
 def print_weekly(console: Console, run: DemoRun) -> None:
@@ -138,9 +137,18 @@ def next_commands(run: DemoRun, hint_today: date | None) -> list[tuple[str, str]
     ]
 
 
+def _rule_label(rule: str) -> str:
+    """``rule 'open opportunity': lifecycle_stage in [...]`` as ``rule 'open opportunity'``:
+    the condition is in the method file; the label fits a line."""
+    head, sep, _ = rule.partition("': ")
+    return head + "'" if sep else rule
+
+
 def print_next(console: Console, run: DemoRun, hint_today: date | None) -> None:
     lines = next_commands(run, hint_today)
     console.print("\nTry next:")
-    width = max(len(c) for c, _ in lines)
+    # the comment on its own line above the command: a command line is long (the demo's
+    # database path) and a padded comment after it wrapped to column 0 at 80 columns
     for cmd, why in lines:
-        console.print(f"  {cmd.ljust(width)}  # {why}", markup=False, highlight=False)
+        console.print(f"  # {why}", markup=False, highlight=False, style="dim")
+        console.print(f"  {cmd}", markup=False, highlight=False, soft_wrap=True)
