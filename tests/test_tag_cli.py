@@ -473,7 +473,7 @@ def test_hostile_names_survive_the_tag_json(cli, store):
     assert any(c["name"] == 'Bø "[red]AS[/red]", 🚀 \\ tab\t' for c in fast["changes"])
 
 
-def test_a_rule_marked_if_missing_skip_is_reported_not_fatal(cli, tmp_path):
+def test_a_rule_marked_if_missing_skip_is_reported_not_fatal(khm_db, cli, tmp_path):
     """The default method's `open_pipeline > 0` rule must not block a team whose CRM export
     has no such column; a rule without `if_missing = "skip"` still fails (typo guard)."""
     cli("account", "add", "ACME", "--name", "Acme", "--country", "SE", "--revenue", "100")

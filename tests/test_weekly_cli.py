@@ -341,7 +341,7 @@ def test_holiday_dates_are_cached_in_the_data_dir(cli, book, tmp_path: Path, mon
     assert weekly(cli, "-f", "json").stdout == first
 
 
-def test_an_empty_database_gives_valid_empty_output_in_every_format(cli):
+def test_an_empty_database_gives_valid_empty_output_in_every_format(khm_db, cli):
     data = json.loads(weekly(cli, "-f", "json").stdout)
     assert data["reps"] == [] and data["unassigned"]["count"] == 0
     assert "No active reps" in weekly(cli).stdout

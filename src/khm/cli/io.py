@@ -150,7 +150,7 @@ def _make_import(entity: str, key_help: str) -> Any:
         progress = ImportProgress(f"Checking {entity}")
         try:
             report = import_file(
-                k.store(),
+                k.store(create=True),
                 method,
                 spec,
                 file,

@@ -244,15 +244,40 @@ def create_fresh(engine: Engine) -> None:
         conn.execute(insert(version).values(version_num=HEAD_REVISION))
 
 
-def open_store(url: str, *, migrate: bool = True) -> Store:
-    """Open the database at ``url``; bring its schema up to date unless ``migrate`` is off."""
+def missing_database(url: str) -> DatabaseError:
+    """The error of a command (not ``init``, ``demo`` or ``import``) given no khm database."""
+    path = sqlite_path(url)
+    where = str(path) if path is not None else display_url(url)
+    return DatabaseError(
+        f"no khm database at {where}: run khm init, or check --db / KHM_DATABASE_URL"
+    )
+
+
+def require_existing(url: str) -> None:
+    """Only ``init``, ``demo`` and ``import`` create a database: a SQLite file that does
+    not exist is an error before anything (file, directory, -wal/-shm) is made."""
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise missing_database(url)
+
+
+def open_store(url: str, *, migrate: bool = True, create: bool = True) -> Store:
+    """Open the database at ``url``; bring its schema up to date unless ``migrate`` is off.
+
+    With ``create`` off, a database that does not exist (or holds no khm tables) is a
+    :class:`DatabaseError` and nothing is created (:func:`require_existing`)."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    if not create:
+        require_existing(url)
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
             rev = current_revision(conn)
             empty = rev is None and not _has_khm_tables(conn)
+        if empty and not create:
+            engine.dispose()
+            raise missing_database(url)
         if migrate and empty:
             create_fresh(engine)
         elif migrate and rev != HEAD_REVISION:
