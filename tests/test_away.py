@@ -217,7 +217,7 @@ def test_a_database_at_the_previous_revision_upgrades_with_its_data(db_url):
     store = open_store(url)  # migrates on open
     try:
         with store.engine.connect() as conn:
-            assert current_revision(conn) == HEAD_REVISION == "0003_absence"
+            assert current_revision(conn) == HEAD_REVISION
             assert inspect(conn).has_table("absence")
             assert conn.execute(text("SELECT handle, name, capacity FROM rep")).all() == [
                 ("ola", "Ola Nordmann æøå", 12.0)

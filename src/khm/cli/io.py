@@ -198,5 +198,8 @@ for _entity, (_doc, _key_help) in _IMPORT_DOCS.items():
 
 
 def register(app: typer.Typer) -> None:
-    """Adds ``khm import ...`` to the root app."""
+    """Adds ``khm import ...`` (and its list / undo, :mod:`khm.cli.batches`) to the root app."""
+    from khm.cli import batches
+
+    batches.register(import_app)
     app.add_typer(import_app, name="import")
