@@ -138,7 +138,8 @@ def test_expected_categories_are_an_abc_analysis_per_country_and_product_line(de
         members.sort(key=lambda a: (-a.revenue, a.key))
         ranks = [order.index(cats[a.key]) for a in members]
         assert ranks == sorted(ranks)  # more revenue never a lower category
-        assert cats[members[0].key] == "A"
+        if len(members) >= METHOD.categories.min_group:  # smaller: ranked in its country
+            assert cats[members[0].key] == "A"
     counts = Counter(cats.values())
     assert counts["A"] < counts["B"] < counts["D"]
 
