@@ -58,6 +58,16 @@ def store(db_url: str) -> Iterator[object]:
     s.dispose()
 
 
+@pytest.fixture
+def khm_db(db_url: str) -> str:
+    """An empty khm database at ``db_url``, as ``khm init`` makes one: commands other than
+    init, demo and import never create one (tests/test_cli_basics.py checks that)."""
+    from khm.store.db import normalise_url, open_store
+
+    open_store(normalise_url(db_url)).dispose()
+    return db_url
+
+
 class Cli:
     """Runs ``khm`` in-process through typer's CliRunner and checks the exit code."""
 

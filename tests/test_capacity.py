@@ -162,7 +162,7 @@ def test_capacity_table_and_csv(cli, store):
     assert csv[-2].startswith("team,") and csv[-1].startswith("unowned,")
 
 
-def test_capacity_on_an_empty_database(cli):
+def test_capacity_on_an_empty_database(khm_db, cli):
     out = cli("capacity", "--today", TODAY).stdout
     assert "Verdict: fits: no human work planned" in out
 
@@ -218,7 +218,9 @@ def _one_account_per_cell(cli, method_args: list[str], country: str | None) -> N
     ("method", "country"),
     [("default", None), ("example", None), ("example-fixed-holidays", "NO")],
 )
-def test_method_check_and_capacity_state_the_same_load_per_cell(cli, tmp_path, method, country):
+def test_method_check_and_capacity_state_the_same_load_per_cell(
+    khm_db, cli, tmp_path, method, country
+):
     """One rule for the load: ``method check`` (human_effort_per_week) and ``capacity``
     (load_per_account) agree on every cell; a visit counts as the call it covers."""
     if method == "default":

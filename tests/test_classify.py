@@ -26,7 +26,7 @@ def acc(key, revenue=None, country="SE", lines=("Widgets",), **kw):
 
 
 def test_share_rule_cuts_at_50_80_95_within_each_group():
-    rule = CategoryRule()
+    rule = CategoryRule(min_group=1)  # groups of 4: ranked alone
     # one group: 50, 30, 15, 5 → A (0% before), B (50% before), C (80%), D (95%)
     accounts = [acc("a", 50), acc("b", 30), acc("c", 15), acc("d", 5)]
     cats = categorise(accounts, rule)
@@ -37,7 +37,7 @@ def test_share_rule_cuts_at_50_80_95_within_each_group():
 
 
 def test_share_groups_are_separate_per_country_and_product_line():
-    rule = CategoryRule()
+    rule = CategoryRule(min_group=1)  # groups of 4: ranked alone
     accounts = [
         acc("se1", 1000),
         acc("se2", 1),
@@ -51,7 +51,7 @@ def test_share_groups_are_separate_per_country_and_product_line():
 
 
 def test_share_group_by_country_only_and_no_grouping():
-    by_country = CategoryRule(group_by=["country"])
+    by_country = CategoryRule(group_by=["country"], min_group=1)
     accounts = [acc("a", 90, lines=("X",)), acc("b", 10, lines=("Y",))]
     cats = categorise(accounts, by_country)
     assert cats["a"].value == "A" and cats["b"].value == "C"
@@ -322,3 +322,50 @@ def test_manual_tags_survive_rule_runs(spec, data):
             assert (c.type, c.category) == tags[c.key]
         else:
             assert c.type == "expand"
+
+
+# --------------------------------------------------------------------------- min_group
+
+
+def test_a_group_under_min_group_is_ranked_within_its_country_then_all():
+    from khm.core.classify import share_merges
+
+    big = [acc(f"se{i:02d}", 100 - i, "SE", ("Widgets",)) for i in range(10)]
+    small_se = [acc("se-g1", 5, "SE", ("Gadgets",)), acc("se-g2", 1000, "SE", ("Gadgets",))]
+    lone_no = [acc("no-1", 1, "NO", ("Widgets",))]
+    facts = big + small_se + lone_no
+    rule = CategoryRule()
+    assert rule.min_group == 10
+    assert share_merges(facts, rule) == {"NO/Widgets": "all", "SE/Gadgets": "SE"}
+    cats = categorise(facts, rule)
+    # SE/Gadgets is ranked among all 12 SE accounts: 1000 is A, 5 is D there
+    assert cats["se-g2"].value == "A" and "SE revenue" in cats["se-g2"].rule
+    assert cats["se-g1"].value == "D"
+    # the large group keeps its own ranking
+    assert cats["se00"].value == "A" and "SE/Widgets revenue" in cats["se00"].rule
+    # the lone Norwegian account is not A on its own: it is ranked among all accounts
+    assert cats["no-1"].value == "D" and "all revenue" in cats["no-1"].rule
+    assert categorise(facts, CategoryRule(min_group=1))["no-1"].value == "A"
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(accounts_strategy, st.sampled_from([["country", "product_line"], ["country"], []]))
+def test_with_min_group_over_every_group_no_account_is_ranked_alone(spec, group_by):
+    """min_group larger than any group: each account is ranked among all accounts, so the
+    top account of all is A and no account is A merely for being alone in its group."""
+    from khm.core.classify import share_merges
+
+    facts = _facts(spec)
+    with_metric = [f for f in facts if f.revenue is not None]
+    rule = CategoryRule(group_by=group_by, min_group=len(facts) + 1)
+    cats = categorise(facts, rule)
+    assert set(share_merges(facts, rule).values()) <= {"all"}
+    for f in with_metric:
+        assert "all revenue" in cats[f.key].rule or "no revenue" in cats[f.key].rule
+    positive = [f for f in with_metric if f.revenue > 0]
+    if positive:
+        top = max(positive, key=lambda f: (f.revenue, [-ord(c) for c in f.key]))
+        assert cats[top.key].value == "A"
+    # the same categories as ranking all accounts together
+    flat = categorise(facts, CategoryRule(group_by=[]))
+    assert {k: d.value for k, d in cats.items()} == {k: d.value for k, d in flat.items()}

@@ -87,7 +87,7 @@ def test_db_path_follows_flag_env_and_default(cli, tmp_path: Path, monkeypatch):
     assert cli("db", "path").stdout.strip() == str(tmp_path / "data" / "khm.db")
 
 
-def test_db_status_reports_current_schema(cli):
+def test_db_status_reports_current_schema(khm_db, cli):
     data = json.loads(cli("db", "status", "--format", "json").stdout)
     assert data["version"] == 1
     assert data["up_to_date"] is True
@@ -98,7 +98,7 @@ def test_sqlite_file_is_private_and_in_wal_mode(cli, tmp_path: Path):
     if os.environ.get("KHM_TEST_DATABASE_URL"):
         return
     db = tmp_path / "private.db"
-    cli("--db", str(db), "db", "upgrade")
+    cli("--db", str(db), "init")
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
     import sqlite3
 
@@ -193,3 +193,70 @@ def test_the_process_entry_sets_the_garbage_collector_policy_once(monkeypatch):
         run(["--help"])
     assert exc.value.code == 0
     assert calls == ["disable", "freeze"]  # off for the command, frozen at exit
+
+
+# --------------------------------------------------------------------------- no accidental databases
+
+MISSING_DB_COMMANDS = [
+    ("weekly",),
+    ("report", "coverage", "--fail-under", "80"),
+    ("report", "all"),
+    ("account", "list"),
+    ("account", "add", "ACME"),
+    ("rep", "add", "anna"),
+    ("log", "ACME", "call"),
+    ("tag",),
+    ("assign",),
+    ("capacity",),
+    ("export", "accounts"),
+    ("touch", "list"),
+    ("db", "status"),
+    ("db", "upgrade"),
+]
+
+
+@pytest.mark.parametrize("args", MISSING_DB_COMMANDS, ids=lambda a: " ".join(a))
+def test_a_command_on_a_missing_database_is_an_error_and_creates_nothing(cli, tmp_path, args):
+    from khm.errors import ExitCode
+
+    if os.environ.get("KHM_TEST_DATABASE_URL"):
+        r = cli(*args, code=int(ExitCode.DATABASE))  # an empty PostgreSQL database
+        assert "no khm database at" in r.stderr and "run khm init" in r.stderr
+        return
+    before = sorted(p.name for p in tmp_path.iterdir())
+    typo = tmp_path / "typo" / "teem.db"
+    r = cli("--db", str(typo), *args, code=int(ExitCode.DATABASE))
+    assert f"no khm database at {typo}: run khm init, or check --db / KHM_DATABASE_URL" in (
+        r.stderr
+    )
+    assert not typo.parent.exists()
+    # the default database (KHM_DATABASE_URL) is not there either
+    env_db = tmp_path / "khm.db"
+    r = cli(*args, code=int(ExitCode.DATABASE))
+    assert str(env_db) in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert not any(tmp_path.glob("*.db*"))
+
+
+def test_a_missing_database_in_json_is_an_error_envelope(cli, tmp_path):
+    if os.environ.get("KHM_TEST_DATABASE_URL"):
+        return
+    r = cli("--db", str(tmp_path / "nope.db"), "weekly", "-f", "json", code=6)
+    assert json.loads(r.stdout)["error"]["kind"] == "database"
+    assert not (tmp_path / "nope.db").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("init",), ("import", "accounts", "ACCOUNTS"), ("demo", "--accounts", "60")],
+    ids=["init", "import", "demo"],
+)
+def test_init_demo_and_import_create_the_database(cli, tmp_path, args):
+    if os.environ.get("KHM_TEST_DATABASE_URL"):
+        return
+    csv = tmp_path / "a.csv"
+    csv.write_text("key,name\nACME,Acme\n", encoding="utf-8")
+    db = tmp_path / "new" / "khm.db"
+    cli("--db", str(db), *[str(csv) if a == "ACCOUNTS" else a for a in args])
+    assert db.exists()
+    cli("--db", str(db), "db", "status")

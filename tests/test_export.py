@@ -147,12 +147,12 @@ def test_archived_accounts_can_be_left_out(cli, book, tmp_path: Path) -> None:
     assert (all_keys, active) == (30, 29)
 
 
-def test_export_of_an_empty_database_is_a_header(cli) -> None:
+def test_export_of_an_empty_database_is_a_header(khm_db, cli) -> None:
     assert cli("export", "accounts").stdout.startswith("key,name,country")
     assert json.loads(cli("export", "touches", "-f", "json").stdout)["count"] == 0
 
 
-def test_bad_export_options_are_usage_errors(cli) -> None:
+def test_bad_export_options_are_usage_errors(khm_db, cli) -> None:
     r = cli("export", "touches", "--since", "last tuesday", code=2)
     assert "--since" in r.stderr
     r = cli("export", "accounts", "--format", "xml", code=2)

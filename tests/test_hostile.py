@@ -130,12 +130,12 @@ def test_set_and_value_map_follow_the_same_rule(cli, tmp_path) -> None:
         ("rep", "add", "zed", "--name", "Zed\x1b]0;x\x07"),
     ],
 )
-def test_add_refuses_control_characters(cli, args) -> None:
+def test_add_refuses_control_characters(cli, khm_db, args) -> None:
     r = cli(*args, code=2)
     assert "control character U+" in r.stderr
 
 
-def test_edit_and_log_refuse_control_characters(cli, tmp_path) -> None:
+def test_edit_and_log_refuse_control_characters(cli, khm_db, tmp_path) -> None:
     cli("rep", "add", "ola", "--name", "Ola")
     cli("account", "add", "K1", "--name", "Good", "--owner", "ola")
     r = cli("account", "edit", "K1", "--name", "Bad\x9b31m", code=2)
@@ -325,7 +325,7 @@ def _html_text(s: str) -> str:
 # --------------------------------------------------------------------------- smaller items
 
 
-def test_log_refuses_a_date_before_1900(cli) -> None:
+def test_log_refuses_a_date_before_1900(cli, khm_db) -> None:
     cli("account", "add", "K1", "--name", "Alfa")
     r = cli("log", "K1", "call", "--date", "1800-01-01", code=2)
     assert "--date" in r.stderr and "1900" in r.stderr

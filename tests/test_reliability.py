@@ -139,6 +139,7 @@ def test_a_file_that_cannot_be_written_is_reported_and_the_others_are_written(
 # --------------------------------------------------------------------------- file modes
 
 
+@pytest.mark.usefixtures("khm_db")  # only init, demo and import create a database
 def test_output_over_an_existing_file_keeps_its_mode(cli, tmp_path: Path) -> None:
     target = tmp_path / "accounts.csv"
     target.write_text("old")
@@ -148,6 +149,7 @@ def test_output_over_an_existing_file_keeps_its_mode(cli, tmp_path: Path) -> Non
     assert target.read_text() != "old"
 
 
+@pytest.mark.usefixtures("khm_db")  # only init, demo and import create a database
 def test_a_new_output_file_follows_the_umask(cli, tmp_path: Path) -> None:
     old = os.umask(0o027)
     try:
@@ -182,6 +184,7 @@ def test_two_rows_onto_one_rep_is_an_error_naming_both(cli, tmp_path: Path) -> N
 
 
 @sqlite_only
+@pytest.mark.usefixtures("khm_db")  # only init, demo and import create a database
 def test_locked_past_the_busy_timeout_is_one_line(
     cli, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -199,6 +202,7 @@ def test_locked_past_the_busy_timeout_is_one_line(
     )
 
 
+@pytest.mark.usefixtures("khm_db")  # only init, demo and import create a database
 def test_a_database_of_a_newer_khm_is_refused(cli, db_url: str) -> None:
     from sqlalchemy import create_engine, text
 
@@ -214,6 +218,7 @@ def test_a_database_of_a_newer_khm_is_refused(cli, db_url: str) -> None:
     assert "upgrade khm" in res.stderr
 
 
+@pytest.mark.usefixtures("khm_db")  # only init, demo and import create a database
 def test_schema_drift_names_the_missing_table(cli, db_url: str) -> None:
     from sqlalchemy import create_engine, text
 
@@ -269,6 +274,7 @@ def test_os_level_disk_full_maps_too() -> None:
 
 
 @sqlite_only
+@pytest.mark.usefixtures("khm_db")  # only init, demo and import create a database
 def test_a_read_only_database_is_one_line(cli, db_url: str) -> None:
     # tests run as root, which ignores file modes: open the file read-only through SQLite
     cli("account", "add", "K1", "--name", "K")
@@ -278,6 +284,7 @@ def test_a_read_only_database_is_one_line(cli, db_url: str) -> None:
     assert "the database is read-only" in one_line(res)
 
 
+@pytest.mark.usefixtures("khm_db")  # only init, demo and import create a database
 def test_a_real_bug_still_raises(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     from sqlalchemy.exc import OperationalError
 
@@ -295,6 +302,7 @@ def test_a_real_bug_still_raises(cli, monkeypatch: pytest.MonkeyPatch) -> None:
         cli("db", "status", code=None)
 
 
+@pytest.mark.usefixtures("khm_db")  # only init, demo and import create a database
 def test_known_failures_raise_with_khm_raise_errors(
     cli, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -365,7 +373,8 @@ def test_a_failed_first_open_leaves_the_file_as_it_was(
     names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master")]
     conn.close()
     assert names == []
-    cli("account", "add", "K1", "--name", "K")  # the next open builds the schema
+    cli("init")  # the next init builds the schema in the (still empty) file
+    cli("account", "add", "K1", "--name", "K")
 
 
 # --------------------------------------------------------------------------- concurrency
@@ -393,6 +402,7 @@ def _env() -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("khm_db")  # only init, demo and import create a database
 def test_four_writers_and_a_reader_lose_nothing(cli, db_url: str, tmp_path: Path) -> None:
     """4 processes x 200 ``khm log`` (each a full command: open, write, commit, close)
     with a reader listing all the time: 800 touches, no failure. The commands run in
@@ -429,6 +439,7 @@ def test_four_writers_and_a_reader_lose_nothing(cli, db_url: str, tmp_path: Path
     assert notes == sorted(f"W{i}-{n}" for i in range(4) for n in range(200))
 
 
+@pytest.mark.usefixtures("khm_db")  # only init, demo and import create a database
 def test_khm_log_through_python_m_khm(db_url: str, tmp_path: Path) -> None:
     """The same command as a real process: ``python -m khm`` logs, exits 0."""
     env = _env()

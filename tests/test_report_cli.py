@@ -429,7 +429,7 @@ def test_reports_on_demo_data_agree_with_themselves(cli):
     cli("report", "all", "--today", TODAY, "-f", "html")
 
 
-def test_the_garbage_collector_runs_again_after_a_report_even_a_failed_one(cli):
+def test_the_garbage_collector_runs_again_after_a_report_even_a_failed_one(khm_db, cli):
     import gc
 
     assert gc.isenabled()

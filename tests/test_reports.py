@@ -446,11 +446,16 @@ def test_default_period_is_the_last_full_month(hand, cli):
     }
 
 
-def test_empty_database_reports_nothing_asked_and_passes_fail_under(cli):
-    r = cli("report", "all", "--today", "2026-12-05", "-f", "json", "--fail-under", "99")
-    data = json.loads(r.stdout)
+def test_empty_database_reports_nothing_asked_and_fails_fail_under(khm_db, cli):
+    """Coverage n/a (nothing planned) must not pass cron: --fail-under fails, exit 8."""
+    args = ("report", "all", "--today", "2026-12-05", "-f", "json")
+    data = json.loads(cli(*args).stdout)
     assert data["sections"]["coverage"]["totals"]["asked"] == 0
     assert data["sections"]["coverage"]["totals"]["coverage_pct"] is None
+    r = cli(*args, "--fail-under", "80", code=8)
+    assert json.loads(r.stdout)["sections"]["coverage"]["totals"]["asked"] == 0
+    assert "nothing was planned for 2026-11" in r.stderr
+    assert "--fail-under 80%" in r.stderr
 
 
 @settings(max_examples=300, deadline=None)

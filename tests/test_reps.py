@@ -11,6 +11,9 @@ import pytest
 
 from khm.errors import ExitCode
 
+#: the commands here need a database (only init, demo and import create one)
+pytestmark = pytest.mark.usefixtures("khm_db")
+
 
 def _json(result) -> dict:
     return json.loads(result.stdout)

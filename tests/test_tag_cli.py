@@ -434,14 +434,32 @@ def test_issue_3_checks_on_the_demo(cli, db_url):
     )
 
 
-def test_single_account_abc_groups_are_pointed_out(cli, store):
+def test_single_account_abc_groups_are_pointed_out(cli, store, tmp_path):
     seed_book(store, 8)
-    data = run_json(cli, "tag", "--dry-run")
+    method = tmp_path / "m.toml"
+    from khm.method import DEFAULT_METHOD_TOML
+
+    method.write_text(DEFAULT_METHOD_TOML.replace("min_group = 10", "min_group = 1"), "utf-8")
+    data = run_json(cli, "--method", str(method), "tag", "--dry-run")
     s = data["summary"]
     assert s["group_by"] == ["country", "product_line"] and s["single_account_groups"] >= 1
-    assert s["groups"] >= s["single_account_groups"]
-    out = cli("tag", "--dry-run", "--today", TODAY).stdout
+    assert s["groups"] >= s["single_account_groups"] and s["merged_groups"] == {}
+    out = cli("--method", str(method), "tag", "--dry-run", "--today", TODAY).stdout
     assert "hold a single account, which is A on its own" in out
+
+
+def test_groups_under_min_group_are_merged_and_said_so(cli, store):
+    seed_book(store, 8)
+    s = run_json(cli, "tag", "--dry-run")["summary"]
+    assert s["min_group"] == 10 and s["merged_groups"]
+    assert s["single_account_groups"] == 0
+    assert set(s["merged_groups"].values()) <= {
+        "all",
+        *{g.split("/")[0] for g in s["merged_groups"]},
+    }
+    out = cli("tag", "--dry-run", "--today", TODAY).stdout
+    assert "under categories.min_group = 10 account(s) ranked within a wider one" in out
+    assert "which is A on its own" not in out
 
 
 def test_manual_tag_output_says_what_is_pinned(cli, store):
@@ -473,7 +491,7 @@ def test_hostile_names_survive_the_tag_json(cli, store):
     assert any(c["name"] == 'Bø "[red]AS[/red]", 🚀 \\ tab\t' for c in fast["changes"])
 
 
-def test_a_rule_marked_if_missing_skip_is_reported_not_fatal(cli, tmp_path):
+def test_a_rule_marked_if_missing_skip_is_reported_not_fatal(khm_db, cli, tmp_path):
     """The default method's `open_pipeline > 0` rule must not block a team whose CRM export
     has no such column; a rule without `if_missing = "skip"` still fails (typo guard)."""
     cli("account", "add", "ACME", "--name", "Acme", "--country", "SE", "--revenue", "100")

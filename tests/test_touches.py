@@ -111,7 +111,7 @@ def test_log_of_a_kind_outside_the_cadence_says_so(cli, acme):
     assert "Next call due 2027-11-23" in r.stdout  # the call it covers is (yearly)
 
 
-def test_log_on_an_untagged_account_works_and_says_it_is_untagged(cli):
+def test_log_on_an_untagged_account_works_and_says_it_is_untagged(khm_db, cli):
     cli("account", "add", "NEW")
     r = _log(cli, "NEW", "email")
     assert "(no rep)" in r.stdout and "not tagged yet (run khm tag)" in r.stdout
@@ -241,7 +241,7 @@ def test_touch_delete_unknown_id_is_not_found(cli, touches, snapshot_db):
     assert snapshot_db() == before
 
 
-def test_empty_touch_list(cli):
+def test_empty_touch_list(khm_db, cli):
     assert "No touches found." in cli("touch", "list").stdout
     assert _json(cli("touch", "list", "-f", "json"))["count"] == 0
 

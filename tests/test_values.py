@@ -17,6 +17,9 @@ from hypothesis import strategies as st
 from khm.errors import ExitCode
 from khm.io.parse import CellError, parse_number
 
+#: the commands here need a database (only init, demo and import create one)
+pytestmark = pytest.mark.usefixtures("khm_db")
+
 TODAY = "2026-11-23"
 
 

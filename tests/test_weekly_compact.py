@@ -70,7 +70,8 @@ def test_on_the_demo_the_longest_list_fits_80_columns_in_items_plus_30_lines(cli
 
 
 def test_the_demo_shows_the_compact_list(demo_db, cli, tmp_path: Path):
-    out = cli("--db", str(tmp_path / "d.db"), "demo", "--accounts", "120", "--today", TODAY).stdout
+    db = str(tmp_path / "d.db")
+    out = cli("--db", db, "demo", "--accounts", "120", "--today", TODAY, "--rep", "sigga").stdout
     assert "Human — within capacity" in out and "Tactics" in out
     assert "(human)" not in out  # the wide table's activity column
 

@@ -51,7 +51,6 @@ import math
 import random
 import re
 import unicodedata
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -475,37 +474,23 @@ def _type_rule(acc: DemoAccount, method: Method) -> tuple[str, str]:
 
 
 def expected_categories(accounts: list[DemoAccount], method: Method) -> dict[str, str]:
-    """Category per account key as the method's category rule gives it (ABC or thresholds)."""
-    rule = method.categories
-    out: dict[str, str] = {}
-    groups: dict[tuple[Any, ...], list[tuple[float, str]]] = defaultdict(list)
-    for a in accounts:
-        if a.archived:
-            continue
-        metric = _field_value(a, rule.metric)
-        if not isinstance(metric, int | float) or metric is None:
-            out[a.key] = rule.fallback
-            continue
-        if rule.rule == "thresholds":
-            line = a.product_lines[0] if a.product_lines else None
-            th = rule.thresholds_for(a.country, line)
-            out[a.key] = th.category_for(float(metric)) if th else rule.fallback
-            continue
-        gkey = tuple(
-            a.country if g == "country" else (a.product_lines[0] if a.product_lines else None)
-            for g in rule.group_by
+    """Category per account key as the method's category rule gives it: the classifier's
+    own :func:`khm.core.classify.categorise` (one home for the ABC rule and min_group)."""
+    from khm.core.classify import AccountFacts, categorise
+
+    facts = [
+        AccountFacts(
+            key=a.key,
+            country=a.country,
+            product_lines=tuple(a.product_lines),
+            revenue=a.revenue,
+            employees=a.employees,
+            custom=a.custom,
         )
-        groups[gkey].append((float(metric), a.key))
-    cuts = (rule.share.A, rule.share.B, rule.share.C)
-    for members in groups.values():
-        members.sort(key=lambda m: (-m[0], m[1]))
-        total = sum(m for m, _ in members) or 1.0
-        before = 0.0
-        for metric, key in members:
-            share = 100.0 * before / total  # share of the group held by larger accounts
-            out[key] = next((cat for cat, cut in zip("ABC", cuts, strict=True) if share < cut), "D")
-            before += metric
-    return out
+        for a in accounts
+        if not a.archived
+    ]
+    return {k: d.value for k, d in categorise(facts, method.categories).items()}
 
 
 # --------------------------------------------------------------------------- names

@@ -351,6 +351,8 @@ class CategoryRule(_Strict):
     rule: Literal["share", "thresholds"] = "share"
     metric: str = "revenue"
     group_by: list[GroupKey] = Field(default_factory=lambda: list(_DEFAULT_GROUP_BY))
+    #: ABC ranks only within groups of at least this many accounts (khm.core.classify)
+    min_group: int = Field(default=10, ge=1)
     share: ShareCuts = Field(default_factory=ShareCuts)
     thresholds: Thresholds | None = None
     overrides: list[ThresholdOverride] = Field(default_factory=list)
@@ -738,6 +740,8 @@ name = "Default method"
 rule = "share"
 metric = "revenue"
 group_by = ["country", "product_line"]   # or ["country"], ["product_line"], []
+min_group = 10                           # a smaller group is ranked within its country,
+                                         # else within all accounts
 fallback = "D"                           # for accounts without the metric
 
 [categories.share]

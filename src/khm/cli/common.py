@@ -55,11 +55,13 @@ class KhmContext:
 
         return resolve_url(self.db)
 
-    def store(self) -> Store:
+    def store(self, *, create: bool = False) -> Store:
+        """The database, opened on first use. Only ``init``, ``demo`` and ``import`` pass
+        ``create``: any other command given a missing database fails (exit DATABASE)."""
         if self._store is None:
             from khm.store.db import open_store
 
-            self._store = open_store(self.url)
+            self._store = open_store(self.url, create=create)
         return self._store
 
     def resolved_method_path(self) -> Path | None:

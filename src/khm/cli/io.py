@@ -86,7 +86,7 @@ def _make_import(entity: str, key_help: str) -> Any:
         progress = ImportProgress(f"Checking {entity}")
         try:
             report = import_file(
-                k.store(),
+                k.store(create=True),
                 method,
                 spec,
                 file,
@@ -143,5 +143,8 @@ _add_deals()
 
 
 def register(app: typer.Typer) -> None:
-    """Adds ``khm import ...`` to the root app."""
+    """Adds ``khm import ...`` (and its list / undo, :mod:`khm.cli.batches`) to the root app."""
+    from khm.cli import batches
+
+    batches.register(import_app)
     app.add_typer(import_app, name="import")

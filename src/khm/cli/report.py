@@ -125,15 +125,19 @@ def report(
         cov = result.overall_coverage
         if result.coverage is None:
             cov = build_report(c.store(), c.method(), "coverage", per, day, rep).overall_coverage
-        value = 100.0 if cov is None else cov
-        if value < fail_under:
+        if cov is None or cov < fail_under:
             from khm.cli.common import set_output_format
 
             # the report is already on stdout: the threshold message goes to stderr only,
             # so JSON output stays one parseable document
             set_output_format("table")
+            if cov is None:  # n/a must not pass cron: a wrong database plans nothing
+                raise BelowThresholdError(
+                    f"nothing was planned for {per.label} (coverage n/a), so --fail-under "
+                    f"{fail_under:g}% fails: check the database, the tags and the owners"
+                )
             raise BelowThresholdError(
-                f"coverage {value:g}% for {per.label} is below --fail-under {fail_under:g}%"
+                f"coverage {cov:g}% for {per.label} is below --fail-under {fail_under:g}%"
             )
 
 

@@ -36,7 +36,7 @@ def init(
         target = Path(os.environ["KHM_METHOD"])
     if target.exists() and not force:
         raise ConflictError(f"{target}: method file exists (use --force to overwrite it)")
-    store = k.store()
+    store = k.store(create=True)
     atomic_write_text(target, DEFAULT_METHOD_TOML)
     typer.echo(f"database:    {display_url(store.url)}")
     typer.echo(f"method file: {target}")

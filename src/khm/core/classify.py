@@ -4,7 +4,9 @@ Category, two rules (``[categories]`` in the method file):
 
 * ``thresholds``: fixed minimum values of the metric for A, B and C, with overrides per
   country and/or product line (:meth:`khm.method.CategoryRule.thresholds_for`);
-* ``share`` (ABC analysis): within each group (by default country x product line), the
+* ``share`` (ABC analysis): within each group (by default country x product line) of at
+  least ``min_group`` accounts (a smaller group is ranked within the same country, else
+  within all accounts: :func:`merged_groups`), the
   accounts sorted by the metric, largest first; an account is A while the cumulative share
   *before* it is under the A cut (default 50 %), B under the B cut (80 %), C under the C
   cut (95 %), D after. So A holds at least the A share of the group's metric and at most
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
@@ -301,6 +303,76 @@ def categorise_thresholds(
     return out
 
 
+def _rank(
+    members: list[tuple[float, str]],
+    glabel: str,
+    rule: CategoryRule,
+    out: dict[str, Decision],
+    only: Collection[str] | None = None,
+) -> None:
+    """ABC within one group: ``members`` are (-value, key); ``only`` limits which
+    accounts get the decision (the others are ranked in a group of their own)."""
+    metric = rule.metric
+    cuts = rule.share
+    label = f"{glabel} {metric}"
+    dec_a = Decision("A", f"share: top {_pct(cuts.A)} of {label}")
+    dec_b = Decision("B", f"share: {_pct(cuts.A)}–{_pct(cuts.B)} of {label}")
+    dec_c = Decision("C", f"share: {_pct(cuts.B)}–{_pct(cuts.C)} of {label}")
+    dec_d = Decision("D", f"share: beyond {_pct(cuts.C)} of {label}")
+    nothing = Decision("D", f"share: no {metric} (≤ 0) in {glabel}")
+    members.sort()
+    total = -sum(v for v, _ in members if v < 0)
+    cum = 0.0
+    cut_a, cut_b, cut_c = (total * c / 100.0 for c in (cuts.A, cuts.B, cuts.C))
+    for neg, key in members:
+        if total <= 0 or neg >= 0:  # value <= 0: brings nothing in
+            dec = nothing
+        elif cum < cut_a:
+            dec = dec_a
+        elif cum < cut_b:
+            dec = dec_b
+        elif cum < cut_c:
+            dec = dec_c
+        else:
+            dec = dec_d
+        if total > 0 and neg < 0:
+            cum -= neg
+        if only is None or key in only:
+            out[key] = dec
+
+
+def merged_groups(
+    sizes: Mapping[tuple[str, ...], int], rule: CategoryRule
+) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """The groups of fewer than ``categories.min_group`` accounts and the wider grouping
+    each is ranked within: the same country (when ``group_by`` has more than the
+    country), else all accounts (the first whose group is large enough; all accounts in
+    the end)."""
+    by = tuple(rule.group_by)
+    small = [k for k, n in sizes.items() if n < rule.min_group]
+    if not by or not small:
+        return {}
+    projections: list[Callable[[tuple[str, ...]], tuple[str, ...]]] = []
+    if "country" in by and by != ("country",):
+        i = by.index("country")
+        projections.append(lambda k: (k[i],))
+    projections.append(lambda k: ())
+    wider: list[dict[tuple[str, ...], int]] = []
+    for proj in projections:
+        counts: dict[tuple[str, ...], int] = defaultdict(int)
+        for k, n in sizes.items():
+            counts[proj(k)] += n
+        wider.append(counts)
+    out: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for k in small:
+        for proj, counts in zip(projections, wider, strict=True):
+            w = proj(k)
+            if counts[w] >= rule.min_group or not w:
+                out[k] = w
+                break
+    return out
+
+
 def categorise_share(accounts: Sequence[AccountFacts], rule: CategoryRule) -> dict[str, Decision]:
     out: dict[str, Decision] = {}
     metric = rule.metric
@@ -317,36 +389,22 @@ def categorise_share(accounts: Sequence[AccountFacts], rule: CategoryRule) -> di
             out[a.key] = fallback
             continue
         groups[keyfn(a)].append((-value, a.key))  # sorts largest first, then by key
-    cuts = rule.share
+    merges = merged_groups({k: len(m) for k, m in groups.items()}, rule)
     for gkey, members in groups.items():
-        glabel = group_label(gkey)
-        label = f"{glabel} {metric}"
-        dec_a = Decision("A", f"share: top {_pct(cuts.A)} of {label}")
-        dec_b = Decision("B", f"share: {_pct(cuts.A)}–{_pct(cuts.B)} of {label}")
-        dec_c = Decision("C", f"share: {_pct(cuts.B)}–{_pct(cuts.C)} of {label}")
-        dec_d = Decision("D", f"share: beyond {_pct(cuts.C)} of {label}")
-        nothing = Decision("D", f"share: no {metric} (≤ 0) in {glabel}")
-        members.sort()
-        total = -sum(v for v, _ in members if v < 0)
-        cum = 0.0
-        cut_a, cut_b, cut_c = (total * c / 100.0 for c in (cuts.A, cuts.B, cuts.C))
-        if total <= 0:
-            for _, key in members:
-                out[key] = nothing
-            continue
-        for neg, key in members:
-            if neg >= 0:  # value <= 0: brings nothing in
-                out[key] = nothing
-                continue
-            if cum < cut_a:
-                out[key] = dec_a
-            elif cum < cut_b:
-                out[key] = dec_b
-            elif cum < cut_c:
-                out[key] = dec_c
-            else:
-                out[key] = dec_d
-            cum -= neg
+        if gkey not in merges:
+            _rank(members, group_label(gkey), rule, out)
+    # a group too small to rank: its accounts ranked among all of the wider group's
+    wider: dict[tuple[str, ...], list[tuple[str, ...]]] = defaultdict(list)
+    for small, w in merges.items():
+        wider[w].append(small)
+    for w, smalls in wider.items():
+        if w:  # the same country: the country part of the key
+            i = list(rule.group_by).index("country")
+            members = [m for k, ms in groups.items() if (k[i],) == w for m in ms]
+        else:
+            members = [m for ms in groups.values() for m in ms]
+        only = {key for k in smalls for _, key in groups[k]}
+        _rank(members, group_label(w), rule, out, only)
     return out
 
 
@@ -357,13 +415,31 @@ def share_group_sizes(
 ) -> dict[str, int]:
     """How many accounts with the metric each ABC group holds (label -> count).
     ``has_metric`` (parallel to ``accounts``) saves reading the metric again."""
+    return {group_label(k): n for k, n in _share_sizes(accounts, rule, has_metric).items()}
+
+
+def _share_sizes(
+    accounts: Sequence[AccountFacts],
+    rule: CategoryRule,
+    has_metric: Sequence[bool] | None,
+) -> dict[tuple[str, ...], int]:
     keyfn = _group_key_fn(rule)
     sizes: dict[tuple[str, ...], int] = defaultdict(int)
     for i, a in enumerate(accounts):
         ok = has_metric[i] if has_metric is not None else metric_value(a, rule.metric) is not None
         if ok:
             sizes[keyfn(a)] += 1
-    return {group_label(k): n for k, n in sizes.items()}
+    return sizes
+
+
+def share_merges(
+    accounts: Sequence[AccountFacts],
+    rule: CategoryRule,
+    has_metric: Sequence[bool] | None = None,
+) -> dict[str, str]:
+    """Group label -> the wider group's label it is ranked within (:func:`merged_groups`)."""
+    merges = merged_groups(_share_sizes(accounts, rule, has_metric), rule)
+    return {group_label(k): group_label(w) for k, w in sorted(merges.items())}
 
 
 def categorise(accounts: Sequence[AccountFacts], rule: CategoryRule) -> dict[str, Decision]:

@@ -101,3 +101,55 @@ def _bounded(names: list[str]) -> str:
     shown = [n if len(n) <= NAME_CHARS else n[: NAME_CHARS - 1] + "…" for n in names[:LISTED]]
     more = f" ... and {len(names) - LISTED} more" if len(names) > LISTED else ""
     return ", ".join(shown) + more
+
+
+def write_batches(batches: list[Any], fmt: str) -> None:
+    """``khm import list``: id, time, file, kind and counts of every import batch."""
+    from khm.render import json as j
+
+    items = [b.as_dict() for b in batches]
+    if fmt == "json":
+        j.write_list(sys.stdout, j.envelope("import_batches"), items)
+        return
+    if fmt == "jsonl":
+        j.write_jsonl(sys.stdout, items)
+        return
+    if not items:
+        _echo("No imports yet.")
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    from khm.render import get_console
+
+    table = Table(box=None, pad_edge=False)
+    for name in ("id", "time", "kind", "file", "inserted", "updated", "unchanged", "skipped"):
+        table.add_column(name, justify="right" if name not in ("time", "kind", "file") else "left")
+    table.add_column("undone")
+    for it in items:
+        table.add_row(
+            *(escape(str(it[c])) for c in ("id", "time", "kind", "file")),
+            *(str(it[c]) for c in ("inserted", "updated", "unchanged", "skipped")),
+            it["undone"] or "",
+        )
+    get_console().print(table)
+
+
+def write_undo(result: Any, fmt: str) -> None:
+    """``khm import undo ID``: what was reverted."""
+    if fmt == "json":
+        from khm.render import json as j
+
+        j.write(sys.stdout, j.envelope("import_undo", **result.as_dict()))
+        return
+    b = result.batch
+    _echo(
+        f"Undid import batch {b.id} ({b.kind} from {b.file}): {result.deleted} row(s) it "
+        f"inserted removed, {result.restored} row(s) it updated restored"
+        + (
+            f", {result.dependents} dependent row(s) dropped or emptied"
+            if result.dependents
+            else ""
+        )
+        + "."
+    )

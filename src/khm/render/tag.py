@@ -166,6 +166,14 @@ def _print_run(c: Console, res: TagResult) -> None:
             "account, which is A on its own (a coarser categories.group_by, e.g. "
             '["country"] or [], ranks them against more accounts).'
         )
+    merged = s.get("merged_groups") or {}
+    if merged:
+        shown = ", ".join(f"{g} → {w}" for g, w in list(merged.items())[:20])
+        more = f" and {len(merged) - 20} more" if len(merged) > 20 else ""
+        c.print(
+            f"{len(merged)} group(s) under categories.min_group = {s['min_group']} account(s) "
+            f"ranked within a wider one: {escape(shown)}{more}"
+        )
     if res.no_metric:
         keys = ", ".join(k for k, _ in res.no_metric[:20])
         more = f" and {len(res.no_metric) - 20} more" if len(res.no_metric) > 20 else ""

@@ -63,6 +63,7 @@ class ImportReport:
     bad: int = 0
     dry_run: bool = False
     written: bool = False
+    batch: int | None = None  # the import batch (khm import undo ID)
     warnings: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -86,6 +87,7 @@ class ImportReport:
             "bad": self.bad,
             "dry_run": self.dry_run,
             "written": self.written,
+            "batch": self.batch,
             "warnings": self.warnings,
             "problems": self.problems,
         }
@@ -215,6 +217,7 @@ def _import_file(
     if progress is not None:
         progress.start(len(csv.rows), f"Checking {req.entity}")
     table = bulk.TABLES[req.entity]
+    now = utcnow()
     with store.engine.begin() as conn:
         ctx, look = _load_context(conn, req.entity, method)
         plan = plan_import(
@@ -224,7 +227,7 @@ def _import_file(
             ctx,
             look,
             path=name,
-            now=utcnow(),
+            now=now,
             decimal_hint=decimal_hint,
             progress=progress.advance if progress is not None else None,
         )
@@ -247,8 +250,13 @@ def _import_file(
         if progress is not None:
             progress.start(plan.inserted + plan.updated, f"Writing {req.entity}")
             advance = progress.advance
+        report.batch = _record_batch(conn, req.entity, name, now, plan, ctx)
         bulk.insert_rows(
-            conn, table, plan.inserts, progress=advance, constant=plan.insert_constants
+            conn,
+            table,
+            plan.inserts,
+            progress=advance,
+            constant=(*plan.insert_constants, "import_batch_id"),
         )
         bulk.update_rows(conn, table, plan.updates, progress=advance)
         if req.entity == "deals":
@@ -257,3 +265,39 @@ def _import_file(
             refresh_derived(conn, today or date.today(), now=utcnow())
         report.written = True
     return report
+
+
+def _record_batch(
+    conn: Any, entity: str, file: str, now: datetime, plan: ImportPlan, ctx: ImportContext
+) -> int:
+    """The import's batch (:mod:`khm.store.batches`): its id goes on every inserted row,
+    the earlier values of every updated row are kept, so ``khm import undo`` reverts it."""
+    from khm.store import batches
+
+    batch = batches.create_batch(conn, entity, file, now)
+    for row in plan.inserts:
+        row["import_batch_id"] = batch
+    if plan.updates:
+        old = {e.id: e.values for e in ctx.existing.values()}
+        batches.record_changes(
+            conn,
+            batch,
+            entity,
+            [
+                (
+                    rid,
+                    {c: old[rid].get(c) for c in changes if c != "updated_at"},
+                    {c: v for c, v in changes.items() if c != "updated_at"},
+                )
+                for rid, changes in plan.updates
+            ],
+        )
+    batches.finish_batch(
+        conn,
+        batch,
+        inserted=plan.inserted,
+        updated=plan.updated,
+        unchanged=plan.unchanged,
+        skipped=plan.bad,
+    )
+    return batch

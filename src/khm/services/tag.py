@@ -13,7 +13,13 @@ from datetime import date, datetime, time, timedelta
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from khm.core.classify import AccountFacts, classify, share_group_sizes, skipped_rules
+from khm.core.classify import (
+    AccountFacts,
+    classify,
+    share_group_sizes,
+    share_merges,
+    skipped_rules,
+)
 from khm.core.constants import CATEGORIES, TYPES
 from khm.core.tagresult import FieldChange, HistoryResult, ManualKept, TagResult
 from khm.errors import NotFoundError, UsageError
@@ -316,11 +322,15 @@ def _tag_accounts(
         result.summary = summary(result)
         result.summary["notes"] = list(result.notes)
         if method.categories.rule == "share":
-            sizes = share_group_sizes(
-                facts, method.categories, [not cl.no_metric for cl in results]
-            )
+            has_metric = [not cl.no_metric for cl in results]
+            sizes = share_group_sizes(facts, method.categories, has_metric)
+            merges = share_merges(facts, method.categories, has_metric)
             result.summary["groups"] = len(sizes)
-            result.summary["single_account_groups"] = sum(1 for n in sizes.values() if n == 1)
+            result.summary["single_account_groups"] = sum(
+                1 for g, n in sizes.items() if n == 1 and g not in merges
+            )
+            result.summary["min_group"] = method.categories.min_group
+            result.summary["merged_groups"] = merges
             result.summary["group_by"] = list(method.categories.group_by)
         if dry_run:
             conn.rollback()

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 #: The newest migration; ``khm.store.migrations.versions`` must end here (tested).
-HEAD_REVISION = "0005_deal"
+HEAD_REVISION = "0006_import_batch"
 ENV_URL = "KHM_DATABASE_URL"
 BUSY_TIMEOUT_MS = 10_000
 
@@ -281,8 +281,9 @@ def _check_schema(url: str, names: set[str], rev: str | None, *, adopt: bool) ->
     them khm's: unless ``adopt``), one made by a newer khm, and one whose revision says
     current while a table is missing."""
     from khm.store.failures import drift_error
+    from khm.store.tables import TABLES
 
-    expected = {"account", "rep", "touch", "tag_change", "campaign", "absence"}
+    expected = {t.name for t in TABLES}  # every table of the models
     if rev is None and not names & expected:
         foreign = sorted(names - {"alembic_version"})
         if foreign and not adopt:
@@ -301,20 +302,45 @@ def _check_schema(url: str, names: set[str], rev: str | None, *, adopt: bool) ->
         raise drift_error(where(url), sorted(expected - names))
 
 
-def open_store(url: str, *, migrate: bool = True, adopt: bool = False) -> Store:
+def missing_database(url: str) -> DatabaseError:
+    """The error of a command (not ``init``, ``demo`` or ``import``) given no khm database."""
+    return DatabaseError(
+        f"no khm database at {where(url)}: run khm init, or check --db / KHM_DATABASE_URL"
+    )
+
+
+def require_existing(url: str) -> None:
+    """Only ``init``, ``demo`` and ``import`` create a database: a SQLite file that does
+    not exist is an error before anything (file, directory, -wal/-shm) is made."""
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise missing_database(url)
+
+
+def open_store(
+    url: str, *, migrate: bool = True, adopt: bool = False, create: bool = True
+) -> Store:
     """Open the database at ``url``; bring its schema up to date unless ``migrate`` is off.
 
     A database of another application (its own tables, none of khm's) is refused unless
-    ``adopt`` (``khm demo --force``); so is one of a newer khm, or one missing a table."""
+    ``adopt`` (``khm demo --force``); so is one of a newer khm, or one missing a table.
+    With ``create`` off, a database that does not exist (or holds no khm tables) is a
+    :class:`DatabaseError` and nothing is created (:func:`require_existing`)."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    if not create:
+        require_existing(url)
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
             names = _table_names(conn)
             rev = current_revision(conn) if "alembic_version" in names else None
         _check_schema(url, names, rev, adopt=adopt)
-        if migrate and rev is None and not _has_khm_tables(names):
+        empty = rev is None and not _has_khm_tables(names)
+        if empty and not create:
+            engine.dispose()
+            raise missing_database(url)
+        if migrate and empty:
             create_fresh(engine)
         elif migrate and rev != HEAD_REVISION:
             upgrade(engine)

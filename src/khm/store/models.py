@@ -24,6 +24,7 @@ class Rep(SQLModel, table=True):
     active: bool = Field(default=True)
     created_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
     updated_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
+    import_batch_id: int | None = Field(default=None, index=True)  # the import that added it
 
 
 class Account(SQLModel, table=True):
@@ -58,6 +59,7 @@ class Account(SQLModel, table=True):
     text: dict[str, str] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
     )
+    import_batch_id: int | None = Field(default=None, index=True)  # the import that added it
 
 
 class Campaign(SQLModel, table=True):
@@ -92,6 +94,7 @@ class Touch(SQLModel, table=True):
     source: str = Field(default="manual", max_length=200)
     created_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
     campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
+    import_batch_id: int | None = Field(default=None, index=True)  # the import that added it
 
 
 class TagChange(SQLModel, table=True):
@@ -152,10 +155,65 @@ class Deal(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
 
 
-__all__ = ["Absence", "Account", "Campaign", "Deal", "Rep", "TagChange", "Touch", "utcnow"]
+class ImportBatch(SQLModel, table=True):
+    """One ``khm import KIND FILE``: what it did, so ``khm import undo ID`` reverts it.
+    The rows it inserted carry its id (``import_batch_id``); the earlier values of the
+    rows it updated are in :class:`ImportChange`. Generic by ``kind``: any imported table
+    with an ``import_batch_id`` column plugs in (khm.store.batches)."""
+
+    __tablename__ = "import_batch"
+    __table_args__ = {"sqlite_autoincrement": True}  # an undone batch's id is not reused
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)  # accounts | reps | touches | ...
+    file: str = Field(default="")
+    created_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
+    inserted: int = Field(default=0)
+    updated: int = Field(default=0)
+    unchanged: int = Field(default=0)
+    skipped: int = Field(default=0)
+    undone_at: datetime | None = Field(sa_type=DateTime(), default=None)
+
+
+class ImportChange(SQLModel, table=True):
+    """A row an import batch updated: the changed columns' values before and after."""
+
+    __tablename__ = "import_change"
+    __table_args__ = (Index("ix_import_change_row", "entity", "row_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="import_batch.id", index=True)
+    entity: str = Field(max_length=32)  # the batch kind: accounts | reps | ...
+    row_id: int
+    before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    after: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+__all__ = [
+    "Absence",
+    "Account",
+    "Campaign",
+    "Deal",
+    "ImportBatch",
+    "ImportChange",
+    "Rep",
+    "TagChange",
+    "Touch",
+    "utcnow",
+]
 
 #: The order of the tables in :mod:`khm.store.tables`.
-LIGHT_ORDER = (Account, Rep, Touch, TagChange, Campaign, Absence, Deal)
+LIGHT_ORDER = (
+    Account,
+    Rep,
+    Touch,
+    TagChange,
+    Campaign,
+    Absence,
+    Deal,
+    ImportBatch,
+    ImportChange,
+)
 GENERATED_BEGIN = (
     "# --- generated from khm.store.models by `python -m khm.store.models`: do not edit ---\n"
 )

@@ -47,6 +47,7 @@ ACCOUNT = table(
     column("created_at", DateTime),
     column("updated_at", DateTime),
     column("text", JSON),
+    column("import_batch_id", Integer),
 )
 
 REP = table(
@@ -60,6 +61,7 @@ REP = table(
     column("active", Boolean),
     column("created_at", DateTime),
     column("updated_at", DateTime),
+    column("import_batch_id", Integer),
 )
 
 TOUCH = table(
@@ -73,6 +75,7 @@ TOUCH = table(
     column("source", String),
     column("created_at", DateTime),
     column("campaign_id", Integer),
+    column("import_batch_id", Integer),
 )
 
 TAG_CHANGE = table(
@@ -125,7 +128,30 @@ DEAL = table(
     column("updated_at", DateTime),
 )
 
-TABLES = (ACCOUNT, REP, TOUCH, TAG_CHANGE, CAMPAIGN, ABSENCE, DEAL)
+IMPORT_BATCH = table(
+    "import_batch",
+    column("id", Integer),
+    column("kind", String),
+    column("file", String),
+    column("created_at", DateTime),
+    column("inserted", Integer),
+    column("updated", Integer),
+    column("unchanged", Integer),
+    column("skipped", Integer),
+    column("undone_at", DateTime),
+)
+
+IMPORT_CHANGE = table(
+    "import_change",
+    column("id", Integer),
+    column("batch_id", Integer),
+    column("entity", String),
+    column("row_id", Integer),
+    column("before", JSON),
+    column("after", JSON),
+)
+
+TABLES = (ACCOUNT, REP, TOUCH, TAG_CHANGE, CAMPAIGN, ABSENCE, DEAL, IMPORT_BATCH, IMPORT_CHANGE)
 # --- end of generated code ---
 
 

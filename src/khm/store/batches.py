@@ -1,0 +1,188 @@
+"""Import batches: the record of what each ``khm import`` did, and its undo.
+
+A batch is one row of ``import_batch``. The rows it inserted carry its id in their
+``import_batch_id`` column; for the rows it updated, ``import_change`` keeps the changed
+columns' values before and after. Undo deletes the first and restores the second, in the
+caller's transaction. Generic by kind: a table in :data:`khm.store.bulk.TABLES` with an
+``import_batch_id`` column (accounts, reps, touches; deals plug in the same way).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Table, delete, func, insert, or_, select, update
+
+from khm.store.bulk import ACCOUNT_T, REP_T, TABLES, TOUCH_T, insert_rows, update_rows
+from khm.store.models import Absence, ImportBatch, ImportChange, TagChange
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+BATCH_T: Table = ImportBatch.__table__  # type: ignore[attr-defined]
+CHANGE_T: Table = ImportChange.__table__  # type: ignore[attr-defined]
+TAG_T: Table = TagChange.__table__  # type: ignore[attr-defined]
+ABSENCE_T: Table = Absence.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class Batch:
+    id: int
+    kind: str
+    file: str
+    created_at: datetime
+    inserted: int
+    updated: int
+    unchanged: int
+    skipped: int
+    undone_at: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "time": self.created_at.isoformat(timespec="seconds"),
+            "file": self.file,
+            "kind": self.kind,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "undone": self.undone_at.isoformat(timespec="seconds") if self.undone_at else None,
+        }
+
+
+def create_batch(conn: Connection, kind: str, file: str, now: datetime) -> int:
+    row = conn.execute(
+        insert(BATCH_T).values(kind=kind, file=file, created_at=now).returning(BATCH_T.c.id)
+    ).scalar_one()
+    return int(row)
+
+
+def finish_batch(conn: Connection, batch_id: int, **counts: int) -> None:
+    conn.execute(update(BATCH_T).where(BATCH_T.c.id == batch_id).values(**counts))
+
+
+def record_changes(
+    conn: Connection, batch_id: int, kind: str, changes: Sequence[tuple[int, dict, dict]]
+) -> None:
+    """(row id, before, after) of each updated row."""
+    rows = [
+        {"batch_id": batch_id, "entity": kind, "row_id": rid, "before": b, "after": a}
+        for rid, b, a in changes
+    ]
+    insert_rows(conn, CHANGE_T, rows)
+
+
+def _batch(row: Any) -> Batch:
+    return Batch(*row)
+
+
+_COLS = ("id", "kind", "file", "created_at", "inserted", "updated", "unchanged", "skipped")
+
+
+def list_batches(conn: Connection) -> list[Batch]:
+    cols = [BATCH_T.c[c] for c in (*_COLS, "undone_at")]
+    return [_batch(r) for r in conn.execute(select(*cols).order_by(BATCH_T.c.id))]
+
+
+def get_batch(conn: Connection, batch_id: int) -> Batch | None:
+    cols = [BATCH_T.c[c] for c in (*_COLS, "undone_at")]
+    row = conn.execute(select(*cols).where(BATCH_T.c.id == batch_id)).first()
+    return _batch(row) if row else None
+
+
+def conflicts(conn: Connection, batch: Batch) -> list[str]:
+    """What later changes depend on the batch (one line each): a later batch that changed
+    the same rows, a row it updated whose values changed since, rows that point to a row
+    it inserted (touches of an account, accounts owned by a rep)."""
+    t = TABLES[batch.kind]
+    out: list[str] = []
+    label = "key" if "key" in t.c else "handle" if "handle" in t.c else "id"
+    inserted = select(t.c.id).where(t.c.import_batch_id == batch.id)
+    changes = conn.execute(
+        select(CHANGE_T.c.row_id, CHANGE_T.c.after).where(CHANGE_T.c.batch_id == batch.id)
+    ).all()
+    later = conn.execute(
+        select(CHANGE_T.c.batch_id, t.c[label])
+        .join(BATCH_T, BATCH_T.c.id == CHANGE_T.c.batch_id)
+        .join(t, t.c.id == CHANGE_T.c.row_id)
+        .where(
+            CHANGE_T.c.entity == batch.kind,
+            CHANGE_T.c.batch_id > batch.id,
+            BATCH_T.c.undone_at.is_(None),
+            or_(
+                CHANGE_T.c.row_id.in_(inserted),
+                CHANGE_T.c.row_id.in_(
+                    select(CHANGE_T.c.row_id).where(CHANGE_T.c.batch_id == batch.id)
+                ),
+            ),
+        )
+    ).all()
+    out += [f"import batch {b} changed {label} {v} later" for b, v in later]
+    if changes:
+        cols = sorted({c for _, after in changes for c in after})
+        ids = [rid for rid, _ in changes]
+        now = {}
+        for start in range(0, len(ids), 5000):
+            q = select(t.c.id, t.c[label], *(t.c[c] for c in cols))
+            for r in conn.execute(q.where(t.c.id.in_(ids[start : start + 5000]))):
+                now[r[0]] = (r[1], dict(zip(cols, r[2:], strict=True)))
+        for rid, after in changes:
+            key, current = now.get(rid, (None, {}))
+            edited = [c for c, v in after.items() if current.get(c) != v]
+            if key is not None and edited:
+                out.append(f"{label} {key}: {', '.join(edited)} changed since")
+    if t is ACCOUNT_T:
+        touches = conn.execute(
+            select(ACCOUNT_T.c.key, func.count())
+            .join(TOUCH_T, TOUCH_T.c.account_id == ACCOUNT_T.c.id)
+            .where(
+                ACCOUNT_T.c.import_batch_id == batch.id,
+                or_(TOUCH_T.c.import_batch_id.is_(None), TOUCH_T.c.import_batch_id != batch.id),
+            )
+            .group_by(ACCOUNT_T.c.key)
+        ).all()
+        out += [f"key {k}: {n} touch(es) logged or imported since" for k, n in touches]
+    if t is REP_T:
+        handles = select(REP_T.c.handle).where(REP_T.c.import_batch_id == batch.id)
+        for what, col in (("account(s) owned", ACCOUNT_T.c.owner), ("touch(es)", TOUCH_T.c.rep)):
+            n = conn.execute(select(func.count()).where(col.in_(handles))).scalar_one()
+            if n:
+                out.append(f"{n} {what} by reps this batch added")
+    return out
+
+
+def undo(conn: Connection, batch: Batch, now: datetime) -> dict[str, int]:
+    """Delete the rows the batch inserted, restore the rows it updated, and drop what
+    points to its rows (touches deleted, owners emptied: the caller refused that without
+    ``force``, :func:`conflicts`). Returns counts."""
+    t = TABLES[batch.kind]
+    ids = select(t.c.id).where(t.c.import_batch_id == batch.id)
+    counts = {"deleted": 0, "restored": 0, "dependents": 0}
+    if t is ACCOUNT_T:
+        dependents = delete(TOUCH_T).where(TOUCH_T.c.account_id.in_(ids))
+        counts["dependents"] = conn.execute(dependents).rowcount or 0
+        conn.execute(delete(TAG_T).where(TAG_T.c.account_id.in_(ids)))
+    if t is REP_T:
+        handles = select(REP_T.c.handle).where(REP_T.c.import_batch_id == batch.id)
+        n = 0
+        for col_t, col in ((ACCOUNT_T, "owner"), (TOUCH_T, "rep")):
+            stmt = update(col_t).where(col_t.c[col].in_(handles)).values({col: None})
+            n += conn.execute(stmt).rowcount or 0
+        n += conn.execute(delete(ABSENCE_T).where(ABSENCE_T.c.rep.in_(handles))).rowcount or 0
+        counts["dependents"] = n
+    counts["deleted"] = conn.execute(delete(t).where(t.c.import_batch_id == batch.id)).rowcount
+    restores = []
+    for rid, before in conn.execute(
+        select(CHANGE_T.c.row_id, CHANGE_T.c.before).where(CHANGE_T.c.batch_id == batch.id)
+    ):
+        values = dict(before)
+        if "updated_at" in t.c:
+            values["updated_at"] = now
+        restores.append((rid, values))
+    counts["restored"] = update_rows(conn, t, restores)
+    conn.execute(update(BATCH_T).where(BATCH_T.c.id == batch.id).values(undone_at=now))
+    return counts
