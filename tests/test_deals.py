@@ -344,3 +344,19 @@ def test_sample_shaped_export_reaches_types_and_owners_from_deals(cli, tmp_path:
         hits += owners[acc] in handles
     assert recent and hits / len(recent) >= 0.8, (hits, len(recent))
     assert all(owners.values())  # the balance filled the rest
+
+
+def test_undo_of_a_deals_import_is_refused_cleanly_and_changes_nothing(
+    cli, tmp_path: Path, snapshot_db
+) -> None:
+    """Deal rows carry no batch id yet: undoing a deals batch is a clean refusal (exit 7),
+    not a traceback, and leaves every table as it was."""
+    _book(cli, tmp_path)
+    cli("import", "deals", str(EXAMPLES / "deals.csv"), *SAMPLE_MAP, "--skip-bad", "--today", TODAY)
+    batches = json.loads(cli("import", "list", "-f", "json").stdout)["items"]
+    deals = [b for b in batches if b["kind"] == "deals"]
+    assert len(deals) == 1
+    before = snapshot_db()
+    r = cli("import", "undo", str(deals[0]["id"]), code=7)
+    assert "cannot be undone yet" in r.stderr
+    assert snapshot_db() == before

@@ -51,6 +51,12 @@ def undo_import(store: Store, batch_id: int, *, force: bool = False) -> UndoResu
             raise NotFoundError(f"no import batch {batch_id} (see khm import list)")
         if batch.undone_at is not None:
             raise ConflictError(f"import batch {batch_id} was already undone")
+        if not batches.undoable(batch.kind):
+            raise ConflictError(
+                f"import batch {batch_id} ({batch.kind} from {batch.file}): an import of "
+                f"{batch.kind} cannot be undone yet (its rows carry no batch id); nothing "
+                "was undone"
+            )
         found = batches.conflicts(conn, batch)
         if found and not force:
             raise ConflictError(

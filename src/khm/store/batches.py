@@ -54,6 +54,13 @@ class Batch:
         }
 
 
+def undoable(kind: str) -> bool:
+    """Whether batches of ``kind`` can be undone: its table marks the rows a batch inserted
+    (an ``import_batch_id`` column; deals do not yet)."""
+    t = TABLES.get(kind)
+    return t is not None and "import_batch_id" in t.c
+
+
 def create_batch(conn: Connection, kind: str, file: str, now: datetime) -> int:
     row = conn.execute(
         insert(BATCH_T).values(kind=kind, file=file, created_at=now).returning(BATCH_T.c.id)
