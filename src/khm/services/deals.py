@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from khm.core.deals import STATUSES
 from khm.core.records import DealRecord
-from khm.errors import NotFoundError, UsageError
-from khm.services.records import _check_rep, _streamed, normalise_handle
+from khm.errors import UsageError
+from khm.services.records import _streamed, list_filters
 
 if TYPE_CHECKING:
     from khm.store.db import Store
@@ -26,21 +26,12 @@ def list_deals(
     """Deals, open first then the most recently closed, streamed; ``stage`` is a status
     (open, won, lost); options checked before this returns."""
     from khm.store.deals import DealFilter, iter_deals
-    from khm.store.lists import find_account_id
 
     status = stage.strip().lower() if stage is not None else None
     if status is not None and status not in STATUSES:
         raise UsageError(f"--stage: {stage!r} must be one of {', '.join(STATUSES)}")
     if limit is not None and limit < 1:
         raise UsageError(f"--limit: {limit} must be at least 1")
-    handle = normalise_handle(rep, "--rep") if rep is not None else None
-    if handle is not None:
-        _check_rep(store, handle, "--rep")
-    acc_id = None
-    if account is not None:
-        with store.engine.connect() as conn:
-            acc_id = find_account_id(conn, account.strip())
-        if acc_id is None:
-            raise NotFoundError(f"account {account!r} not found (see 'khm account list --all')")
+    handle, acc_id = list_filters(store, rep, account)
     flt = DealFilter(account_id=acc_id, status=status, owner=handle, limit=limit)
     return _streamed(store, lambda conn: map(DealRecord.of, iter_deals(conn, flt)))

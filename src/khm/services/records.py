@@ -919,6 +919,25 @@ def log_touch(
         )
 
 
+def list_filters(
+    store: Store, rep: str | None, account: str | None
+) -> tuple[str | None, int | None]:
+    """``--rep`` and ``--account`` of a list (touches, deals) checked: the rep's handle
+    and the account's id (None where not given); unknown ones are NotFoundError."""
+    from khm.store.lists import find_account_id
+
+    handle = normalise_handle(rep, "--rep") if rep is not None else None
+    if handle is not None:
+        _check_rep(store, handle, "--rep")
+    acc_id = None
+    if account is not None:
+        with store.engine.connect() as conn:
+            acc_id = find_account_id(conn, account.strip())
+        if acc_id is None:
+            raise NotFoundError(f"account {account!r} not found (see 'khm account list --all')")
+    return handle, acc_id
+
+
 def list_touches(
     store: Store,
     *,
@@ -931,21 +950,13 @@ def list_touches(
     campaign: int | None = None,
 ) -> Iterator[TouchRecord]:
     """Touches newest first, streamed; options checked before this returns."""
-    from khm.store.lists import TouchFilter, find_account_id, iter_touches
+    from khm.store.lists import TouchFilter, iter_touches
 
     if since is not None and until is not None and since > until:
         raise UsageError(f"--since {since.isoformat()} is after --until {until.isoformat()}")
     if limit is not None and limit < 1:
         raise UsageError(f"--limit: {limit} must be at least 1")
-    handle = normalise_handle(rep, "--rep") if rep is not None else None
-    if handle is not None:
-        _check_rep(store, handle, "--rep")
-    acc_id = None
-    if account is not None:
-        with store.engine.connect() as conn:
-            acc_id = find_account_id(conn, account.strip())
-        if acc_id is None:
-            raise NotFoundError(f"account {account!r} not found (see 'khm account list --all')")
+    handle, acc_id = list_filters(store, rep, account)
     if campaign is not None:
         from khm.store.campaigns import get_campaign
 
