@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from khm.cli.common import TodayOption, format_option, kctx, resolve_today
-from khm.cli.io import (
+from khm.cli.import_options import (
     DateFmtOpt,
     DecimalOpt,
     DelimiterOpt,
@@ -16,6 +16,8 @@ from khm.cli.io import (
     EncodingOpt,
     FileArg,
     MapOpt,
+    NoNullsOpt,
+    NullOpt,
     ScaleOpt,
     SetOpt,
     SkipBadOpt,
@@ -62,12 +64,13 @@ def import_deals(
     delimiter: DelimiterOpt = None,
     dry_run: DryRunOpt = False,
     skip_bad: SkipBadOpt = False,
+    null: NullOpt = None,
+    no_default_nulls: NoNullsOpt = False,
     today: TodayOption = None,
     fmt: str = format_option(("table", "json")),
 ) -> None:
+    from khm.cli.io import run_import
     from khm.io.cells import parse_spec
-    from khm.render.importing import ImportProgress, write_import_report
-    from khm.services.importing import import_file
 
     spec = parse_spec(
         "deals",
@@ -77,27 +80,16 @@ def import_deals(
         scales=scale or (),
         date_format=date_format,
         decimal=decimal,
+        nulls=null or (),
+        default_nulls=not no_default_nulls,
         won=won or (),
         lost=lost or (),
     )
-    day = resolve_today(today)
-    progress = ImportProgress("Checking deals")
-    try:
-        report = import_file(
-            kctx(ctx).store(),
-            None,
-            spec,
-            file,
-            dry_run=dry_run,
-            skip_bad=skip_bad,
-            encoding=encoding,
-            delimiter=delimiter,
-            progress=progress,
-            today=day,
-        )
-    finally:
-        progress.stop()
-    write_import_report(report, fmt)
+    run_import(
+        kctx(ctx).store(create=True), None, spec, file, fmt,
+        dry_run=dry_run, skip_bad=skip_bad, encoding=encoding, delimiter=delimiter,
+        today=resolve_today(today),
+    )  # fmt: skip
 
 
 import_deals.__doc__ = DOC

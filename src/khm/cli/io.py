@@ -5,6 +5,7 @@ Thin: parse the options, call :mod:`khm.services.importing`, render. See docs/im
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -35,6 +36,19 @@ import_app = typer.Typer(
 )
 
 
+def run_import(store: Any, method: Any, spec: Any, file: Path, fmt: str, **opts: Any) -> None:
+    """Every ``khm import KIND``: read and write with a progress bar, then the report."""
+    from khm.render.importing import ImportProgress, write_import_report
+    from khm.services.importing import import_file
+
+    progress = ImportProgress(f"Checking {spec.entity}")
+    try:
+        report = import_file(store, method, spec, file, progress=progress, **opts)
+    finally:
+        progress.stop()
+    write_import_report(report, fmt)
+
+
 def _make_import(entity: str, key_help: str) -> Any:
     def command(
         ctx: typer.Context,
@@ -60,8 +74,6 @@ def _make_import(entity: str, key_help: str) -> Any:
         from khm.cli.common import resolve_today
         from khm.errors import UsageError
         from khm.io.cells import parse_spec
-        from khm.render.importing import ImportProgress, write_import_report
-        from khm.services.importing import import_file
 
         spec = parse_spec(
             entity,
@@ -83,22 +95,10 @@ def _make_import(entity: str, key_help: str) -> Any:
         # Accounts need nothing from the method file (kinds and capacity are for touches
         # and reps): skip reading and validating it.
         method = None if entity == "accounts" else k.method()
-        progress = ImportProgress(f"Checking {entity}")
-        try:
-            report = import_file(
-                k.store(create=True),
-                method,
-                spec,
-                file,
-                dry_run=dry_run,
-                skip_bad=skip_bad,
-                encoding=encoding,
-                delimiter=delimiter,
-                progress=progress,
-            )
-        finally:
-            progress.stop()
-        write_import_report(report, fmt)
+        run_import(
+            k.store(create=True), method, spec, file, fmt,
+            dry_run=dry_run, skip_bad=skip_bad, encoding=encoding, delimiter=delimiter,
+        )  # fmt: skip
 
     return command
 
