@@ -157,7 +157,19 @@ _VOLATILE_KEYS = {
     "logged_at",
     "changed_at",
 }
-_TMP = re.compile(r"/tmp/[^\s\"']+|/work/[^\s\"']+")
+
+
+def _path_pattern() -> re.Pattern[str]:
+    """Paths differ per machine: the checkout (wherever CI clones it) and the temp dir."""
+    import tempfile
+
+    roots = {str(HERE.parent.parent), tempfile.gettempdir(), "/tmp"}
+    roots |= {str(Path(r).resolve()) for r in list(roots)}
+    alternatives = "|".join(re.escape(r) for r in sorted(roots, key=len, reverse=True))
+    return re.compile(rf"(?:{alternatives})/[^\s\"']+")
+
+
+_TMP = _path_pattern()
 
 
 def normalise(value: Any) -> Any:
