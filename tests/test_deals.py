@@ -251,6 +251,55 @@ def test_0005_deal_upgrades_a_0004_database_with_data(db_url):
         store.dispose()
 
 
+def test_0007_deal_batch_upgrades_a_0006_database_and_refuses_undo_of_older_deal_imports(
+    db_url, cli
+):
+    """A deals import made before deals kept their batch id cannot be told apart: its undo
+    is a clean refusal after the upgrade; the deal and the account stay."""
+    from sqlalchemy import inspect, text
+
+    from khm.store.db import HEAD_REVISION, current_revision, make_engine, normalise_url, upgrade
+
+    url = normalise_url(db_url)
+    engine = make_engine(url)
+    upgrade(engine, "0006_import_batch")  # the revision before deals kept batch ids
+    s = "2026-11-02 08:00:00"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO account (id, key, name, product_lines, custom, type_manual,"
+                " category_manual, archived, created_at, updated_at) VALUES (1, 'ACME',"
+                " 'Ærø Søfart', '[]', '{}', :f, :f, :f, :s, :s)"
+            ),
+            {"f": False, "s": s},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO import_batch (id, kind, file, created_at, inserted, updated,"
+                " unchanged, skipped) VALUES (1, 'deals', 'old.csv', :s, 1, 0, 0, 0)"
+            ),
+            {"s": s},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO deal (id, key, account_id, stage, status, source, created_at,"
+                " updated_at) VALUES (1, 'D-1', 1, 'Won', 'won', 'import', :s, :s)"
+            ),
+            {"s": s},
+        )
+    with engine.connect() as conn:
+        assert "import_batch_id" not in {c["name"] for c in inspect(conn).get_columns("deal")}
+    engine.dispose()
+    r = cli("--db", url, "import", "undo", "1", code=7)
+    assert "before khm kept batch ids on deals" in r.stderr
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert current_revision(conn) == HEAD_REVISION  # 0007 and any later
+        assert "import_batch_id" in {c["name"] for c in inspect(conn).get_columns("deal")}
+        assert conn.execute(text("SELECT key, import_batch_id FROM deal")).all() == [("D-1", None)]
+    engine.dispose()
+
+
 # --------------------------------------------------------------------------- acceptance
 
 AGENTS = [f"Agent {n:02d}" for n in range(12)]
@@ -346,17 +395,65 @@ def test_sample_shaped_export_reaches_types_and_owners_from_deals(cli, tmp_path:
     assert all(owners.values())  # the balance filled the rest
 
 
-def test_undo_of_a_deals_import_is_refused_cleanly_and_changes_nothing(
-    cli, tmp_path: Path, snapshot_db
+def test_undo_of_a_deals_import_restores_export_accounts_and_removes_its_deals(
+    cli, tmp_path: Path
 ) -> None:
-    """Deal rows carry no batch id yet: undoing a deals batch is a clean refusal (exit 7),
-    not a traceback, and leaves every table as it was."""
+    """The deals batch's deals go, the product lines its won deals added go back, and the
+    derived deal fields leave the accounts: ``export accounts`` is what it was before."""
+    _book(cli, tmp_path)
+    before = cli("export", "accounts").stdout
+    before_json = cli("export", "accounts", "-f", "json").stdout
+    f = str(EXAMPLES / "deals.csv")
+    cli("import", "deals", f, *SAMPLE_MAP, "--skip-bad", "--today", TODAY)
+    assert cli("export", "accounts").stdout != before
+    batches = json.loads(cli("import", "list", "-f", "json").stdout)["items"]
+    (deal_batch,) = [b for b in batches if b["kind"] == "deals"]
+    r = json.loads(
+        cli("import", "undo", str(deal_batch["id"]), "-f", "json", "--today", TODAY).stdout
+    )
+    assert r["deleted"] == 5 and not r["forced"]
+    assert cli("export", "accounts").stdout == before
+    assert cli("export", "accounts", "-f", "json").stdout == before_json
+    assert json.loads(cli("deal", "list", "-f", "json").stdout)["items"] == []
+    # undone once: a second undo is refused, nothing changes
+    cli("import", "undo", str(deal_batch["id"]), code=7)
+
+
+def test_undo_of_the_second_deals_import_keeps_the_first_ones_fields(cli, tmp_path: Path) -> None:
+    _book(cli, tmp_path)
+    first = tmp_path / "d1.csv"
+    first.write_text(
+        "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
+        "D-1,Åsa Lindqvist,Analytics Pro,K-1001,Won,2026-02-03,2026-04-20,100\n",
+        encoding="utf-8",
+    )
+    second = tmp_path / "d2.csv"
+    second.write_text(
+        "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
+        "D-1,Åsa Lindqvist,Analytics Pro,K-1001,Won,2026-02-03,2026-04-20,150\n"
+        "D-2,Åsa Lindqvist,Cloud Backup,K-1001,Won,2026-05-03,2026-06-20,50\n",
+        encoding="utf-8",
+    )
+    cli("import", "deals", str(first), *SAMPLE_MAP, "--today", TODAY)
+    after_first = cli("export", "accounts", "-f", "json").stdout
+    r = json.loads(cli("import", "deals", str(second), *SAMPLE_MAP, "-f", "json",
+                       "--today", TODAY).stdout)  # fmt: skip
+    assert (r["inserted"], r["updated"]) == (1, 1)
+    acc = json.loads(cli("account", "show", "K-1001", "-f", "json").stdout)["account"]
+    assert acc["custom"]["won_value"] == 200 and "Cloud Backup" in acc["product_lines"]
+    cli("import", "undo", str(r["batch"]), "--today", TODAY)
+    assert cli("export", "accounts", "-f", "json").stdout == after_first
+    (deal,) = json.loads(cli("deal", "list", "-f", "json").stdout)["items"]
+    assert deal["value"] == 100
+
+
+def test_undo_of_accounts_with_later_deals_is_refused_then_forced(cli, tmp_path: Path) -> None:
     _book(cli, tmp_path)
     cli("import", "deals", str(EXAMPLES / "deals.csv"), *SAMPLE_MAP, "--skip-bad", "--today", TODAY)
     batches = json.loads(cli("import", "list", "-f", "json").stdout)["items"]
-    deals = [b for b in batches if b["kind"] == "deals"]
-    assert len(deals) == 1
-    before = snapshot_db()
-    r = cli("import", "undo", str(deals[0]["id"]), code=7)
-    assert "cannot be undone yet" in r.stderr
-    assert snapshot_db() == before
+    (accounts,) = [b for b in batches if b["kind"] == "accounts"]
+    r = cli("import", "undo", str(accounts["id"]), code=7)
+    assert "deal(s) imported since" in r.stderr
+    r = json.loads(cli("import", "undo", str(accounts["id"]), "--force", "-f", "json").stdout)
+    assert r["forced"] and r["dependents_dropped"] >= 5
+    assert json.loads(cli("deal", "list", "-f", "json").stdout)["items"] == []

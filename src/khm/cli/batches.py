@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from khm.cli.common import LIST_FORMATS, format_option, kctx
+from khm.cli.common import LIST_FORMATS, TodayOption, format_option, kctx, resolve_today
 
 
 def import_list(ctx: typer.Context, fmt: str = format_option(LIST_FORMATS[:3])) -> None:
@@ -29,14 +29,17 @@ def import_undo(
         ),
     ] = False,
     fmt: str = format_option(("table", "json")),
+    today: TodayOption = None,
 ) -> None:
     """Revert one import batch in one transaction: the rows it inserted are removed, the
-    rows it updated get their earlier values back. Refused when a later import or edit
+    rows it updated get their earlier values back (undoing a deals import also takes back
+    the product lines its won deals added and recomputes the accounts' deal fields as of
+    --today). Refused when a later import or edit
     changed the same rows, or touches point to its accounts, unless --force."""
     from khm.render.importing import write_undo
     from khm.services.batches import undo_import
 
-    write_undo(undo_import(kctx(ctx).store(), batch, force=force), fmt)
+    write_undo(undo_import(kctx(ctx).store(), batch, force=force, today=resolve_today(today)), fmt)
 
 
 def register(import_app: typer.Typer) -> None:

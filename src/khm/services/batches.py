@@ -4,6 +4,7 @@ in a single transaction (:mod:`khm.store.batches`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from khm.errors import ConflictError, NotFoundError
@@ -39,7 +40,9 @@ def list_imports(store: Store) -> list[Batch]:
         return list_batches(conn)
 
 
-def undo_import(store: Store, batch_id: int, *, force: bool = False) -> UndoResult:
+def undo_import(
+    store: Store, batch_id: int, *, force: bool = False, today: date | None = None
+) -> UndoResult:
     """Revert batch ``batch_id``: its inserted rows removed, its updated rows restored.
     Refused (:class:`ConflictError`, nothing changed) when later changes depend on it,
     unless ``force``."""
@@ -54,7 +57,13 @@ def undo_import(store: Store, batch_id: int, *, force: bool = False) -> UndoResu
         if not batches.undoable(batch.kind):
             raise ConflictError(
                 f"import batch {batch_id} ({batch.kind} from {batch.file}): an import of "
-                f"{batch.kind} cannot be undone yet (its rows carry no batch id); nothing "
+                f"{batch.kind} cannot be undone (its rows carry no batch id); nothing "
+                "was undone"
+            )
+        if batches.predates_batch_ids(conn, batch):
+            raise ConflictError(
+                f"import batch {batch_id} ({batch.kind} from {batch.file}) was imported "
+                "before khm kept batch ids on deals: its rows cannot be told apart; nothing "
                 "was undone"
             )
         found = batches.conflicts(conn, batch)
@@ -65,6 +74,6 @@ def undo_import(store: Store, batch_id: int, *, force: bool = False) -> UndoResu
                 "anyway and drop or empty what depends on it):",
                 details=found,
             )
-        counts = batches.undo(conn, batch, utcnow())
+        counts = batches.undo(conn, batch, utcnow(), today)
         batch = batches.get_batch(conn, batch_id) or batch
     return UndoResult(batch=batch, forced=bool(found), **counts)

@@ -262,7 +262,7 @@ def _import_file(
         if req.entity == "deals":
             from khm.store.deals import refresh_derived
 
-            refresh_derived(conn, today or date.today(), now=utcnow())
+            refresh_derived(conn, today or date.today(), now=utcnow(), batch_id=report.batch)
         report.written = True
     return report
 

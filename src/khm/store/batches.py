@@ -4,19 +4,29 @@ A batch is one row of ``import_batch``. The rows it inserted carry its id in the
 ``import_batch_id`` column; for the rows it updated, ``import_change`` keeps the changed
 columns' values before and after. Undo deletes the first and restores the second, in the
 caller's transaction. Generic by kind: a table in :data:`khm.store.bulk.TABLES` with an
-``import_batch_id`` column (accounts, reps, touches; deals plug in the same way).
+``import_batch_id`` column (accounts, reps, touches, deals). A deals import also changes
+accounts (the product lines of won deals; entity ``accounts`` under the deals batch), and
+its undo recomputes the derived deal fields from the deals that remain.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, delete, func, insert, or_, select, update
 
-from khm.store.bulk import ACCOUNT_T, REP_T, TABLES, TOUCH_T, insert_rows, update_rows
+from khm.store.bulk import (
+    ACCOUNT_T,
+    DEAL_T,
+    REP_T,
+    TABLES,
+    TOUCH_T,
+    insert_rows,
+    update_rows,
+)
 from khm.store.models import Absence, ImportBatch, ImportChange, TagChange
 
 if TYPE_CHECKING:
@@ -56,9 +66,19 @@ class Batch:
 
 def undoable(kind: str) -> bool:
     """Whether batches of ``kind`` can be undone: its table marks the rows a batch inserted
-    (an ``import_batch_id`` column; deals do not yet)."""
+    (an ``import_batch_id`` column)."""
     t = TABLES.get(kind)
     return t is not None and "import_batch_id" in t.c
+
+
+def predates_batch_ids(conn: Connection, batch: Batch) -> bool:
+    """A batch that inserted rows none of which carries its id: a deals import from
+    before deals had the column (0007); nothing tells its rows apart."""
+    t = TABLES[batch.kind]
+    if not batch.inserted:
+        return False
+    n = conn.execute(select(func.count()).where(t.c.import_batch_id == batch.id)).scalar_one()
+    return n == 0 and batch.kind == "deals"
 
 
 def create_batch(conn: Connection, kind: str, file: str, now: datetime) -> int:
@@ -110,7 +130,9 @@ def conflicts(conn: Connection, batch: Batch) -> list[str]:
     label = "key" if "key" in t.c else "handle" if "handle" in t.c else "id"
     inserted = select(t.c.id).where(t.c.import_batch_id == batch.id)
     changes = conn.execute(
-        select(CHANGE_T.c.row_id, CHANGE_T.c.after).where(CHANGE_T.c.batch_id == batch.id)
+        select(CHANGE_T.c.row_id, CHANGE_T.c.after).where(
+            CHANGE_T.c.batch_id == batch.id, CHANGE_T.c.entity == batch.kind
+        )
     ).all()
     later = conn.execute(
         select(CHANGE_T.c.batch_id, t.c[label])
@@ -123,7 +145,9 @@ def conflicts(conn: Connection, batch: Batch) -> list[str]:
             or_(
                 CHANGE_T.c.row_id.in_(inserted),
                 CHANGE_T.c.row_id.in_(
-                    select(CHANGE_T.c.row_id).where(CHANGE_T.c.batch_id == batch.id)
+                    select(CHANGE_T.c.row_id).where(
+                        CHANGE_T.c.batch_id == batch.id, CHANGE_T.c.entity == batch.kind
+                    )
                 ),
             ),
         )
@@ -153,43 +177,72 @@ def conflicts(conn: Connection, batch: Batch) -> list[str]:
             .group_by(ACCOUNT_T.c.key)
         ).all()
         out += [f"key {k}: {n} touch(es) logged or imported since" for k, n in touches]
+        deals = conn.execute(
+            select(ACCOUNT_T.c.key, func.count())
+            .join(DEAL_T, DEAL_T.c.account_id == ACCOUNT_T.c.id)
+            .where(ACCOUNT_T.c.import_batch_id == batch.id)
+            .group_by(ACCOUNT_T.c.key)
+        ).all()
+        out += [f"key {k}: {n} deal(s) imported since" for k, n in deals]
     if t is REP_T:
         handles = select(REP_T.c.handle).where(REP_T.c.import_batch_id == batch.id)
-        for what, col in (("account(s) owned", ACCOUNT_T.c.owner), ("touch(es)", TOUCH_T.c.rep)):
+        for what, col in (
+            ("account(s) owned", ACCOUNT_T.c.owner),
+            ("touch(es)", TOUCH_T.c.rep),
+            ("deal(s) owned", DEAL_T.c.owner),
+        ):
             n = conn.execute(select(func.count()).where(col.in_(handles))).scalar_one()
             if n:
                 out.append(f"{n} {what} by reps this batch added")
     return out
 
 
-def undo(conn: Connection, batch: Batch, now: datetime) -> dict[str, int]:
+def _restore(conn: Connection, t: Table, batch_id: int, entity: str, now: datetime) -> int:
+    """Give the rows of ``entity`` the batch updated their earlier values."""
+    restores = []
+    for rid, before in conn.execute(
+        select(CHANGE_T.c.row_id, CHANGE_T.c.before).where(
+            CHANGE_T.c.batch_id == batch_id, CHANGE_T.c.entity == entity
+        )
+    ):
+        values = dict(before)
+        if "updated_at" in t.c:
+            values["updated_at"] = now
+        restores.append((rid, values))
+    return update_rows(conn, t, restores)
+
+
+def undo(
+    conn: Connection, batch: Batch, now: datetime, today: date | None = None
+) -> dict[str, int]:
     """Delete the rows the batch inserted, restore the rows it updated, and drop what
     points to its rows (touches deleted, owners emptied: the caller refused that without
-    ``force``, :func:`conflicts`). Returns counts."""
+    ``force``, :func:`conflicts`). A deals batch also gives the accounts back their
+    product lines and recomputes the derived deal fields as of ``today`` (default: the
+    day of ``now``). Returns counts."""
     t = TABLES[batch.kind]
     ids = select(t.c.id).where(t.c.import_batch_id == batch.id)
     counts = {"deleted": 0, "restored": 0, "dependents": 0}
     if t is ACCOUNT_T:
         dependents = delete(TOUCH_T).where(TOUCH_T.c.account_id.in_(ids))
         counts["dependents"] = conn.execute(dependents).rowcount or 0
+        deals = delete(DEAL_T).where(DEAL_T.c.account_id.in_(ids))
+        counts["dependents"] += conn.execute(deals).rowcount or 0
         conn.execute(delete(TAG_T).where(TAG_T.c.account_id.in_(ids)))
     if t is REP_T:
         handles = select(REP_T.c.handle).where(REP_T.c.import_batch_id == batch.id)
         n = 0
-        for col_t, col in ((ACCOUNT_T, "owner"), (TOUCH_T, "rep")):
+        for col_t, col in ((ACCOUNT_T, "owner"), (TOUCH_T, "rep"), (DEAL_T, "owner")):
             stmt = update(col_t).where(col_t.c[col].in_(handles)).values({col: None})
             n += conn.execute(stmt).rowcount or 0
         n += conn.execute(delete(ABSENCE_T).where(ABSENCE_T.c.rep.in_(handles))).rowcount or 0
         counts["dependents"] = n
     counts["deleted"] = conn.execute(delete(t).where(t.c.import_batch_id == batch.id)).rowcount
-    restores = []
-    for rid, before in conn.execute(
-        select(CHANGE_T.c.row_id, CHANGE_T.c.before).where(CHANGE_T.c.batch_id == batch.id)
-    ):
-        values = dict(before)
-        if "updated_at" in t.c:
-            values["updated_at"] = now
-        restores.append((rid, values))
-    counts["restored"] = update_rows(conn, t, restores)
+    counts["restored"] = _restore(conn, t, batch.id, batch.kind, now)
+    if t is DEAL_T:
+        from khm.store.deals import refresh_derived
+
+        _restore(conn, ACCOUNT_T, batch.id, "accounts", now)
+        refresh_derived(conn, today or now.date(), now=now, clear=True)
     conn.execute(update(BATCH_T).where(BATCH_T.c.id == batch.id).values(undone_at=now))
     return counts

@@ -48,25 +48,50 @@ def existing_deals(conn: Connection) -> list[tuple[int, str, dict[str, Any]]]:
     ]
 
 
-def refresh_derived(conn: Connection, today: date, *, now: datetime) -> int:
+def refresh_derived(
+    conn: Connection,
+    today: date,
+    *,
+    now: datetime,
+    batch_id: int | None = None,
+    clear: bool = False,
+) -> int:
     """Write every account's derived deal fields (``custom``) and won products
-    (``product_lines``), as of ``today``; returns how many accounts changed. Nothing is
-    written while there are no deals."""
+    (``product_lines``), as of ``today``; returns how many accounts changed.
+
+    While there are no deals nothing is written, unless ``clear`` (the undo of a deals
+    import): then the derived fields leave every account, as before the first deals
+    import. With ``batch_id`` (a deals import) the product lines the deals add are kept
+    as that batch's changes of the accounts, so its undo takes them back."""
+    from khm.core.deals import DERIVED_FIELDS
+    from khm.store.batches import record_changes
     from khm.store.bulk import ACCOUNT_T, update_rows
 
     facts = [
         DealFacts(r[0], r[1], r[2], r[3], r[4])
         for r in conn.execute(select(D.account_id, D.status, D.value, D.product, D.closed))
     ]
-    if not facts:
-        return 0
-    derived = derive(facts, today)
     updates: list[tuple[int, dict[str, Any]]] = []
+    lines_changed: list[tuple[int, dict, dict]] = []
+    if not facts:
+        if not clear:
+            return 0
+        for aid, custom in conn.execute(select(A.id, A.custom)):
+            if custom and any(f in custom for f in DERIVED_FIELDS):
+                kept = {k: v for k, v in custom.items() if k not in DERIVED_FIELDS}
+                updates.append((aid, {"custom": kept, "updated_at": now}))
+        return update_rows(conn, ACCOUNT_T, updates)
+    derived = derive(facts, today)
     for aid, custom, lines in conn.execute(select(A.id, A.custom, A.product_lines)):
         ch = account_changes(custom or {}, lines or [], derived.get(aid))
         if ch:
+            if batch_id is not None and "product_lines" in ch:
+                before = {"product_lines": list(lines or [])}
+                lines_changed.append((aid, before, {"product_lines": ch["product_lines"]}))
             ch["updated_at"] = now
             updates.append((aid, ch))
+    if lines_changed and batch_id is not None:
+        record_changes(conn, batch_id, "accounts", lines_changed)
     return update_rows(conn, ACCOUNT_T, updates)
 
 

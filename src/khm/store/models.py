@@ -153,6 +153,7 @@ class Deal(SQLModel, table=True):
     source: str = Field(default="import", max_length=200)
     created_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
     updated_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
+    import_batch_id: int | None = Field(default=None, index=True)  # the import that added it
 
 
 class ImportBatch(SQLModel, table=True):

@@ -126,6 +126,7 @@ DEAL = table(
     column("source", String),
     column("created_at", DateTime),
     column("updated_at", DateTime),
+    column("import_batch_id", Integer),
 )
 
 IMPORT_BATCH = table(
