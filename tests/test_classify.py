@@ -193,18 +193,24 @@ def test_type_rule_on_a_field_no_account_has_names_the_condition():
 
     m = parse_method(
         DEFAULT_METHOD_TOML.replace('if_missing = "skip"', "")
-    )  # rules[1]: open_pipeline > 0
-    with pytest.raises(MethodError, match=r"types\.rules\[1\]\.when\[0\].*open_pipeline"):
+    )  # rules[1]: deals_open > 0
+    with pytest.raises(MethodError, match=r"types\.rules\[1\]\.when\[0\].*deals_open"):
         check_rules(m, [acc("a", 1)])
-    check_rules(m, [acc("a", 1), acc("b", 2, custom={"open_pipeline": 0})])
+    check_rules(m, [acc("a", 1), acc("b", 2, custom={"open_pipeline": 0, "deals_open": 0})])
 
 
 def test_a_rule_marked_if_missing_skip_is_skipped_with_a_note():
-    m = default_method()  # the default marks the open_pipeline rule if_missing = "skip"
+    m = default_method()  # the default marks the deal rules if_missing = "skip"
     check_rules(m, [acc("a", 1)])
     notes = skipped_rules(m, [acc("a", 1)])
-    assert len(notes) == 1 and "open_pipeline" in notes[0]
-    assert skipped_rules(m, [acc("b", 2, custom={"open_pipeline": 0})]) == []
+    assert len(notes) == 2 and "deals_open" in notes[0] and "open_pipeline" in notes[1]
+    assert "khm import deals FILE derives it" in notes[0]
+    assert skipped_rules(m, [acc("b", 2, custom={"open_pipeline": 0, "deals_open": 0})]) == []
+    custom = skipped_rules(m, [acc("b", 2, custom={"deals_open": 0})])
+    assert custom == [
+        "types.rules[2] (open pipeline) skipped: no account has 'open_pipeline' "
+        "(khm import deals FILE derives it)"
+    ]
 
 
 # --------------------------------------------------------------------------- manual

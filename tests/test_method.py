@@ -86,7 +86,7 @@ def _with(extra: str, base: str = DEFAULT_METHOD_TOML) -> str:
             DEFAULT_METHOD_TOML.replace(
                 'when = ["open_pipeline > 0"]', 'when = ["open_pipeline >< 0"]'
             ),
-            "types.rules[1].when[0]",
+            "types.rules[2].when[0]",
         ),
         ("version = 1\n[activities\n", "not valid TOML"),
     ],

@@ -321,10 +321,10 @@ def test_type_rule_on_a_missing_field_is_a_method_error(cli, store, snapshot_db,
     before = snapshot_db()
     from khm.method import DEFAULT_METHOD_TOML
 
-    strict = tmp_path / "strict.toml"  # the default rule 'open_pipeline > 0', without if_missing
+    strict = tmp_path / "strict.toml"  # the default deal rules, without if_missing
     strict.write_text(DEFAULT_METHOD_TOML.replace('if_missing = "skip"', ""), encoding="utf-8")
     r = cli("--method", str(strict), "tag", code=4)
-    assert "types.rules[1].when[0]" in r.stderr and "open_pipeline" in r.stderr
+    assert "types.rules[1].when[0]" in r.stderr and "deals_open" in r.stderr
     assert snapshot_db() == before
 
 
@@ -492,12 +492,14 @@ def test_hostile_names_survive_the_tag_json(cli, store):
 
 
 def test_a_rule_marked_if_missing_skip_is_reported_not_fatal(khm_db, cli, tmp_path):
-    """The default method's `open_pipeline > 0` rule must not block a team whose CRM export
-    has no such column; a rule without `if_missing = "skip"` still fails (typo guard)."""
+    """The default method's deal rules (`deals_open > 0`, `open_pipeline > 0`) must not
+    block a team without deals; a rule without `if_missing = "skip"` still fails (typo
+    guard)."""
     cli("account", "add", "ACME", "--name", "Acme", "--country", "SE", "--revenue", "100")
     r = cli("tag", "--today", "2026-11-23")
-    assert "types.rules[1] (open pipeline) skipped" in r.stdout
-    assert "custom.open_pipeline" in r.stdout
+    assert "types.rules[1] (open deal) skipped" in r.stdout
+    assert "types.rules[2] (open pipeline) skipped" in r.stdout
+    assert "khm import deals FILE derives it" in r.stdout
     strict = tmp_path / "strict.toml"
     from khm.method import DEFAULT_METHOD_TOML
 

@@ -770,11 +770,16 @@ type = "expand"
 when = ["lifecycle_stage in ['opportunity', 'onboarding']"]
 
 [[types.rules]]
+name = "open deal"
+type = "expand"
+when = ["deals_open > 0"]      # how many open deals (khm import deals), with or without a value
+if_missing = "skip"            # no deals imported yet: skip the rule, do not fail
+
+[[types.rules]]
 name = "open pipeline"
 type = "expand"
-when = ["open_pipeline > 0"]   # value of open deals (khm import deals), or --map custom.open_pipeline=COL
-if_missing = "skip"            # no account has the field yet: skip the rule, do not fail
-# deals_open > 0 (how many open deals) also catches open deals without a value
+when = ["open_pipeline > 0"]   # value of open deals, or --map custom.open_pipeline=COL
+if_missing = "skip"
 
 # ---------------------------------------------------------------- 4. activities
 # mode: human (needs the rep's time, counted against capacity in effort units)

@@ -91,7 +91,9 @@ class KhmGroup(TyperGroup):
             from typer.core import TyperCommand
 
             return TyperCommand(name=name, help=COMMANDS[name][1], callback=None)
-        cmd = load_command(name)
+        from khm.cli.helptext import reflow_command
+
+        cmd = reflow_command(load_command(name))
         self.commands[name] = cmd
         return cmd
 

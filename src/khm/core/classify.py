@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
+from khm.core.deals import DERIVED_FIELDS
 from khm.errors import MethodError
 from khm.method import CategoryRule, Condition, Method, Thresholds, TypeRule
 
@@ -209,10 +210,14 @@ def skipped_rules(method: Method, accounts: Sequence[AccountFacts]) -> list[str]
             c.field for c in rule.when if c.field not in CORE_FIELDS and c.field not in known_custom
         ]
         if missing and rule.if_missing == "skip":
+            how = (
+                "khm import deals FILE derives it"
+                if missing[0] in DERIVED_FIELDS
+                else f"import it with --map custom.{missing[0]}=COLUMN"
+            )
             notes.append(
                 f"types.rules[{i}] ({rule.label}) skipped: no account has "
-                f"{', '.join(repr(f) for f in missing)} (import it with "
-                f"--map custom.{missing[0]}=COLUMN)"
+                f"{', '.join(repr(f) for f in missing)} ({how})"
             )
     return notes
 

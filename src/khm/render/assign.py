@@ -91,7 +91,7 @@ def write_assign(res: AssignResult, fmt: str, out: IO[str] | None = None) -> Non
 
 
 def _print_assign(res: AssignResult, out: IO[str]) -> None:
-    from khm.render.table import get_console, print_table, rich_table
+    from khm.render.table import get_console, print_table
 
     c = get_console(file=out)
     verb = "Would move" if res.dry_run else "Moved"
@@ -101,7 +101,7 @@ def _print_assign(res: AssignResult, out: IO[str]) -> None:
             _table_rows(res.moves),
             [
                 Column("account"),
-                Column("name"),
+                Column("name", optional=1),
                 Column("cell", "type/cat"),
                 Column("load", "load/wk", justify="right"),
                 Column("move", "from → to"),
@@ -113,21 +113,22 @@ def _print_assign(res: AssignResult, out: IO[str]) -> None:
         )
     else:
         c.print("No moves: every account already has a fitting owner.")
-    c.print(
-        rich_table(
-            [{**r, "utilisation_pct": pct(r["utilisation"])} for r in _reps(res)],
-            [
-                Column("rep"),
-                Column("name"),
-                Column("role"),
-                Column("accounts", justify="right"),
-                Column("load", "load/wk", justify="right"),
-                Column("target", "target/wk", justify="right"),
-                Column("capacity", justify="right"),
-                Column("utilisation_pct", "utilisation", justify="right"),
-            ],
-            title="Per rep (load in effort units per human week)",
-        )
+    reps = [{**r, "utilisation_pct": pct(r["utilisation"])} for r in _reps(res)]
+    print_table(
+        c,
+        reps,
+        [
+            Column("rep"),
+            Column("name", optional=2),
+            Column("role", optional=1),
+            Column("accounts", justify="right"),
+            Column("load", "load/wk", justify="right"),
+            Column("target", "target/wk", justify="right"),
+            Column("capacity", justify="right"),
+            Column("utilisation_pct", "utilisation", justify="right"),
+        ],
+        title="Per rep (load in effort units per human week)",
+        limit=len(reps),
     )
     s = res.summary
     reasons = ", ".join(f"{n} {w}" for w, n in s["by_reason"].items())

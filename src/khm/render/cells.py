@@ -35,6 +35,9 @@ class Column:
     header: str = ""
     style: str | None = None
     justify: str = "left"
+    #: a terminal table too wide for the screen leaves out its optional columns, the
+    #: highest number first (0: always shown); CSV, JSON and Markdown keep every column
+    optional: int = 0
 
     @property
     def title(self) -> str:

@@ -28,21 +28,21 @@ ACCOUNT_COLUMNS = (
     Column("key"),
     Column("name"),
     Column("country"),
-    Column("product_lines", "product lines"),
+    Column("product_lines", "product lines", optional=3),
     Column("revenue", justify="right"),
-    Column("employees", justify="right"),
+    Column("employees", justify="right", optional=4),
     Column("type"),
     Column("category"),
     Column("owner"),
-    Column("stage"),
+    Column("stage", optional=5),
 )
 REP_COLUMNS = (
     Column("handle"),
     Column("name"),
-    Column("email"),
+    Column("email", optional=2),
     Column("role"),
     Column("capacity", justify="right"),
-    Column("active"),
+    Column("active", optional=1),
     Column("accounts", justify="right"),
     Column("away"),
 )
@@ -50,11 +50,11 @@ TOUCH_COLUMNS = (
     Column("id", justify="right"),
     Column("date"),
     Column("account"),
-    Column("account_name", "account name"),
+    Column("account_name", "account name", optional=2),
     Column("kind"),
     Column("rep"),
     Column("note"),
-    Column("source"),
+    Column("source", optional=1),
 )
 
 

@@ -127,6 +127,30 @@ def rich_table(
     return table
 
 
+def fit_columns(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], width: int
+) -> tuple[list[Column], list[str]]:
+    """The columns to show in ``width`` terminal columns: while the table's natural width
+    (each column as wide as its longest cell, plus padding and border) is wider, the
+    optional column with the highest ``optional`` number leaves. Returns (columns, the
+    titles left out)."""
+
+    def natural(c: Column) -> int:
+        longest = max((len(text_value(r.get(c.key))) for r in rows), default=0)
+        return max(longest, len(c.title)) + 3
+
+    keep = list(columns)
+    total = 1 + sum(natural(c) for c in keep)
+    hidden: list[str] = []
+    for c in sorted((c for c in columns if c.optional), key=lambda c: -c.optional):
+        if total <= width:
+            break
+        keep.remove(c)
+        total -= natural(c)
+        hidden.append(c.title)
+    return keep, hidden
+
+
 def print_table(
     console: Console,
     rows: Iterable[Mapping[str, Any]],
@@ -137,14 +161,22 @@ def print_table(
     what: str = "rows",
 ) -> int:
     """A rich table of at most ``limit`` rows; past it, a line saying how many were left out
-    and how to get them all. Returns the number of rows seen."""
+    and how to get them all. Optional columns leave a table wider than the terminal
+    (:func:`fit_columns`), and a line names them. Returns the number of rows seen."""
     shown: list[Mapping[str, Any]] = []
     n = 0
     for row in rows:
         n += 1
         if n <= limit:
             shown.append(row)
+    columns, hidden = fit_columns(shown, columns, console.width)
     console.print(rich_table(shown, columns, title=title))
+    if hidden:
+        console.print(
+            f"(not shown at this width: {', '.join(hidden)}; a wider terminal or "
+            "--format csv shows them)",
+            style="dim",
+        )
     if n > limit:
         console.print(
             f"... {n - limit} more {what} not shown: use --format csv (or json, jsonl) for all."

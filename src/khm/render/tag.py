@@ -109,7 +109,7 @@ def _print_run(c: Console, res: TagResult) -> None:
             _table_rows(res.changes),
             [
                 Column("account"),
-                Column("name"),
+                Column("name", optional=1),
                 Column("field"),
                 Column("change", "old → new"),
                 Column("rule"),
