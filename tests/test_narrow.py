@@ -1,5 +1,6 @@
-"""Tables and help at 80 columns: optional columns leave a table too wide for the terminal
-(and a line names them), help paragraphs reflow to the terminal's width."""
+"""Output a person reads at 80 columns: optional columns leave a table too wide for the
+terminal (and a line names them), help paragraphs reflow to the terminal's width, and a
+thousand bad rows with one problem print as one line."""
 
 from __future__ import annotations
 
@@ -70,3 +71,39 @@ def test_help_reads_at_80_columns_without_ragged_source_breaks(cli):
     assert "role any takes both" in " ".join(out.split())
     assert "\n role any\n" not in out
     assert "  khm assign --rebalance" in out  # examples keep their lines
+
+
+def test_many_problems_are_grouped_by_kind_with_their_count_and_first_rows():
+    from khm.render.problems import problem_lines
+
+    same = [f"a.csv:{n}: account: missing (required)" for n in range(2, 1502)]
+    other = [f"a.csv:{n}: date: missing (required)" for n in range(1600, 1650)]
+    odd = ["a.csv:9: revenue: 'lots' is not a number"]
+    lines = problem_lines(same + other + odd)
+    assert lines == [
+        "a.csv: account: missing (required) — 1500 rows (2, 3, 4, 5, 6, 7, 8, 9, ...)",
+        "a.csv: date: missing (required) — 50 rows (1600, 1601, 1602, 1603, 1604, 1605, "
+        "1606, 1607, ...)",
+        "a.csv:9: revenue: 'lots' is not a number",
+    ]
+    assert problem_lines(odd * 3) == odd * 3  # a few: each as it is
+    distinct = [f"a.csv:{n}: revenue: 'x{n}' is not a number" for n in range(30)]
+    lines = problem_lines(distinct)
+    assert lines[:20] == distinct[:20] and lines[20] == "... and 10 more"
+
+
+def test_import_with_a_thousand_rows_missing_the_same_field_prints_one_line(
+    cli, khm_db, tmp_path, snapshot_db
+):
+    f = tmp_path / "a.csv"
+    text = "key,revenue\n" + "".join(f",{i}\n" for i in range(1000)) + "OK,5\n"
+    f.write_text(text, encoding="utf-8")
+    before = snapshot_db()
+    r = cli("import", "accounts", str(f), code=3)
+    assert snapshot_db() == before
+    assert f"{f}: key: missing (the account key is required) — 1000 rows (2, 3, 4" in r.stderr
+    assert len(r.stderr.splitlines()) <= 3
+    data = json.loads(cli("import", "accounts", str(f), "-f", "json", code=3).stdout)
+    assert len(data["error"]["details"]) == 1000  # scripts still get every row
+    r = cli("import", "accounts", str(f), "--skip-bad")
+    assert "1000 bad rows skipped" in r.stderr and "— 1000 rows" in r.stderr

@@ -30,12 +30,12 @@ def report_error(exc: KhmError) -> None:
             json_dumps(error_envelope(exc.kind, exc.message, int(exc.exit_code), exc.details))
             + "\n"
         )
+    from khm.render.problems import problem_lines
+
     msg = f"Error: {exc.message}"
-    extra = [d for d in exc.details if d not in exc.message][:20]
+    extra = problem_lines([d for d in exc.details if d not in exc.message])
     if extra:
         msg += "\n" + "\n".join(f"  {d}" for d in extra)
-        if len(exc.details) > 20:
-            msg += f"\n  ... and {len(exc.details) - 20} more"
     typer.echo(msg, err=True)
 
 

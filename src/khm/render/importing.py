@@ -86,10 +86,10 @@ def write_import_report(report: Any, fmt: str) -> None:
     if report.bad:
         what = "would be skipped" if report.dry_run else "skipped"
         _echo(f"{report.bad} bad row{'s' if report.bad != 1 else ''} {what}:", err=True)
-        for p in report.problems[:20]:
+        from khm.render.problems import problem_lines
+
+        for p in problem_lines(report.problems):
             _echo(f"  {p}", err=True)
-        if len(report.problems) > 20:
-            _echo(f"  ... and {len(report.problems) - 20} more", err=True)
 
 
 #: how many names a list in the summary shows, and how much of each
