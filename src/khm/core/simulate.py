@@ -354,42 +354,40 @@ def _rep_load(handle: str, capacity: float, efforts: list[float], start: date, n
 
 class _Allowance:
     """When a wait that started on ``since`` (a last touch, or a never-touched pair's
-    first due date) falls out of compliance: memoised per (since, due, rule), since a
-    book shares a few hundred dates."""
+    first due date) falls out of compliance. The no-human days are counted from a running
+    total per day (one pass over the calendar), not day by day per wait."""
 
     def __init__(self, method: Method) -> None:
         self.method = method
-        self._closed: dict[date, bool] = {}
-        self._memo: dict[tuple[date, date, int, bool], date] = {}
+        self._lo: int | None = None  # ordinal of the first day counted
+        self._upto: list[int] = []  # no-human days in lo..lo + i
 
-    def _no_human(self, d: date) -> bool:
-        got = self._closed.get(d)
-        if got is None:
-            got = self._closed[d] = self.method.calendar.in_no_human_period(d)
-        return got
+    def _count(self, d: date) -> int:
+        """No-human days from the first counted day up to ``d``."""
+        o = d.toordinal()
+        if self._lo is None or o < self._lo:
+            self._lo, self._upto = o, []  # restart from the earliest day asked
+        upto = self._upto
+        closed = self.method.calendar.in_no_human_period
+        while len(upto) <= o - self._lo:
+            n = upto[-1] if upto else 0
+            upto.append(n + closed(date.fromordinal(self._lo + len(upto))))
+        return upto[o - self._lo]
 
     def last_day(self, since: date, due: date, grace: int, human: bool) -> date:
         """The last day in compliance: ``due`` + grace + a week, plus (human kinds) one
-        day for each no-human day between ``since`` and that last day (grown until it
+        day for each no-human day after ``since`` up to that last day (grown until it
         holds)."""
-        key = (since, due, grace, human)
-        got = self._memo.get(key)
-        if got is not None:
-            return got
-        last = due + timedelta(days=grace + WEEK_SLACK_DAYS)
-        if human:
-            one = timedelta(days=1)
-            extra = sum(
-                1 for i in range((last - since).days) if self._no_human(since + one * (i + 1))
-            )
-            d = last
-            last = last + timedelta(days=extra)
-            while d < last:  # the days added can hold no-human days too
-                d += one
-                if self._no_human(d):
-                    last += one
-        self._memo[key] = last
-        return last
+        base = due + timedelta(days=grace + WEEK_SLACK_DAYS)
+        if not human:
+            return base
+        before = self._count(since)  # the days after ``since`` count (``base`` is later)
+        last = base
+        while True:
+            grown = base + timedelta(days=self._count(last) - before)
+            if grown == last:
+                return last
+            last = grown
 
 
 def judge(
