@@ -55,7 +55,7 @@ def simulate(
     today: TodayOption = None,
     fmt: str = format_option(SIMULATE_FORMATS),
 ) -> None:
-    """If the team does X % of its list, what happens over the next N weeks?
+    """If the team does X % of its list, what happens over N weeks?
 
     Runs the weekly planner forward on a copy of the data (the database is only read):
     each week every listed item is done on its suggested day by the listed rep (a random
