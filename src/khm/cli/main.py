@@ -210,6 +210,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Did the team keep the method? Coverage, neglected accounts, portfolio, workload, "
         "tag movements; for cron.",
     ),
+    "simulate": ("simulate", "If the team does X % of its list, what happens over N weeks?"),
 }
 
 

@@ -220,3 +220,5 @@ def _print_capacity(plan: CapacityPlan, out: IO[str]) -> None:
             f"away; capacity available {plan.team.available:.1f} of {plan.team.capacity:g} a week."
         )
     c.print(f"Verdict: {plan.verdict}")
+    if not plan.fits:
+        c.print("See what the lists do over the coming weeks, per category: khm simulate")

@@ -34,6 +34,7 @@ __all__ = [
     "UnassignedAccount",
     "WeeklyPlan",
     "account_week",
+    "active_rep",
     "build_weekly",
     "monday_of",
     "parse_iso_week",
@@ -61,6 +62,19 @@ def _find_rep(reps: list[PlanRep], handle: str) -> PlanRep:
         return folded[0]
     known = ", ".join(r.handle for r in reps[:20]) or "none yet: add one with 'khm rep add'"
     raise NotFoundError(f"--rep: no rep with handle {handle!r} (known: {known})")
+
+
+def active_rep(reps: list[PlanRep], handle: str) -> PlanRep:
+    """The rep ``--rep`` names among ``reps``: unknown, NotFoundError; inactive (gets no
+    list), ConflictError."""
+    found = _find_rep(reps, handle)
+    if not found.active:
+        raise ConflictError(
+            f"--rep: rep {found.handle!r} is inactive and gets no weekly list "
+            f"(reactivate them with 'khm rep edit {found.handle} --active', "
+            "or move their accounts with 'khm assign')"
+        )
+    return found
 
 
 class _InBackground(Generic[T]):
@@ -164,13 +178,7 @@ def _build_weekly(
         reps = planning.load_reps(conn)
         owner: str | None = None
         if rep is not None:
-            found = _find_rep(reps, rep)
-            if not found.active:
-                raise ConflictError(
-                    f"--rep: rep {found.handle!r} is inactive and gets no weekly list "
-                    f"(reactivate them with 'khm rep edit {found.handle} --active', "
-                    "or move their accounts with 'khm assign')"
-                )
+            found = active_rep(reps, rep)
             owner = found.handle
             reps = [found]
         reps = _with_absences(conn, reps, monday, sunday)
