@@ -152,6 +152,7 @@ _VOLATILE_KEYS = {
     "url",
     "database",
     "generated_at",
+    "first_seen_at",  # when khm first ran with a method version: the clock
     "created_at",
     "updated_at",
     "logged_at",

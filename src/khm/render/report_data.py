@@ -90,6 +90,9 @@ def report_data(report: Report) -> dict[str, Any]:
         "rep": report.rep,
         "method": report.method_name,
         "sections": {name: section_data(report, name) for name in report.sections},
+        "method_version": report.method_version,
+        "tags_as_of": report.as_of,
+        "tags_rewound": report.tags_rewound,
     }
 
 
