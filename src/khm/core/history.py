@@ -1,9 +1,9 @@
 """What was in force on a past day: the method version and each account's tags. Pure.
 
 * **Method.** Each method file khm ran with is kept by content hash with when khm first
-  ran with it (:class:`MethodVersion`). The version in force on a day is the one first
-  seen most recently on or before that day; a day before the first recorded version gets
-  the oldest one (nothing older is known).
+  ran with it (:class:`MethodVersion`), and each ``khm tag`` run names the version it
+  applied. The version in force on a day is the one first seen, or applied by a tag run,
+  most recently on or before that day (:func:`version_in_force`).
 * **Tags.** Every type/category change is a ``tag_change`` row (old and new value, when).
   The tags of an account at the end of a day are its current tags with the later changes
   undone, newest first (:func:`rewind_tags`). A change holds from the day it was made.
@@ -49,17 +49,30 @@ class MethodVersion:
         }
 
 
-def version_in_force(versions: Sequence[MethodVersion], day: date) -> MethodVersion | None:
-    """The version first seen most recently on or before ``day`` (ties: the later hash
-    in ``versions`` order); before the first one, the oldest; ``None`` when none is
-    recorded. ``versions`` in the order they were first seen."""
+def version_in_force(
+    versions: Sequence[MethodVersion],
+    day: date,
+    runs: Sequence[tuple[datetime, str]] = (),
+) -> MethodVersion | None:
+    """The version in force at the end of ``day``: of the moments on or before ``day``
+    when a version was first seen or a ``khm tag`` run applied one (``runs``: its time
+    and method hash), the latest. Before any such moment: the version of the first tag
+    run (the method the tags were first set with), else the oldest version. ``None``
+    when nothing is recorded. ``versions`` in the order they were first seen."""
     if not versions:
         return None
+    by_hash = {v.hash: v for v in versions}
+    moments = [(v.first_seen_at, 0, v.hash) for v in versions]
+    moments += [(at, 1, h) for at, h in runs if h in by_hash]
+    moments.sort()
     found = None
-    for v in versions:
-        if v.first_seen_at.date() <= day:
-            found = v
-    return found if found is not None else versions[0]
+    for at, _, h in moments:
+        if at.date() <= day:
+            found = h
+    if found is None:
+        first_run = min(((at, h) for at, h in runs if h in by_hash), default=None)
+        found = first_run[1] if first_run is not None else versions[0].hash
+    return by_hash[found]
 
 
 def with_until(versions: Sequence[MethodVersion]) -> list[MethodVersion]:

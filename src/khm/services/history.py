@@ -118,8 +118,7 @@ def method_in_force(conn: Connection, method: Method, day: date, today: date) ->
 
     if day >= today:
         return InForce(method, None, True)
-    versions = q.method_versions(conn)
-    v = version_in_force(versions, day)
+    v = version_in_force(q.method_versions(conn), day, q.tag_run_methods(conn))
     if v is None or v.hash == method.hash:
         return InForce(method, v, True)
     ((h, text),) = q.method_texts(conn, v.hash)

@@ -58,6 +58,14 @@ def method_versions(conn: Connection) -> list[MethodVersion]:
     return [MethodVersion(h, n or "", p, _as_datetime(s), int(c)) for h, n, p, s, c in rows]
 
 
+def tag_run_methods(conn: Connection) -> list[tuple[datetime, str]]:
+    """(when, method hash) of every ``khm tag`` run (one row per run: a small table)."""
+    rows = conn.execute(
+        select(R.c.ran_at, R.c.method_hash).where(R.c.method_hash.is_not(None))
+    ).all()
+    return [(_as_datetime(at), h) for at, h in rows]
+
+
 def method_texts(conn: Connection, prefix: str) -> list[tuple[str, str]]:
     """(hash, text) of the versions whose hash starts with ``prefix`` (at most two: enough
     to tell an ambiguous prefix)."""
