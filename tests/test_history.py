@@ -137,9 +137,11 @@ def _report(cli, method: Path, kind: str = "coverage", period: str = "2026-10") 
     return json.loads(out.stdout)
 
 
+@pytest.mark.parametrize("by_id_limit", [2000, 0])  # 0: the grouped pass of a big book
 def test_october_keeps_its_totals_after_a_november_method_change_and_tag_run(
-    cli, khm_db, tmp_path
+    cli, khm_db, tmp_path, monkeypatch, by_id_limit
 ) -> None:
+    monkeypatch.setattr("khm.store.history.BY_ID_LIMIT", by_id_limit)
     m1, m2 = _book(cli, tmp_path)
     before = _report(cli, m1)
     portfolio_before = _report(cli, m1, "portfolio")

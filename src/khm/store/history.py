@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 _TAG_FIELDS = ("type", "category")
+#: above this many accounts :func:`earlier_tags` reads all changes in one grouped pass
+BY_ID_LIMIT = 2000
 
 
 def _as_datetime(value: Any) -> datetime:
@@ -117,20 +119,28 @@ def earlier_tags(
     conn: Connection, cut: datetime, account_ids: set[int]
 ) -> dict[int, tuple[date | None, date]]:
     """For each of ``account_ids``: (the day of its last type/category change before
-    ``cut``, or None; the day it was created)."""
+    ``cut``, or None; the day it was created). A few accounts: by id; many (a big tag
+    run since): one grouped pass over the changes before ``cut``."""
+    if not account_ids:
+        return {}
+    last_q = select(T.c.account_id, func.max(T.c.changed_at).label("at")).where(
+        T.c.changed_at < cut, T.c.field.in_(_TAG_FIELDS)
+    )
     out: dict[int, tuple[date | None, date]] = {}
     ids = sorted(account_ids)
+    if len(ids) > BY_ID_LIMIT:
+        last = {aid: at for aid, at in conn.execute(last_q.group_by(T.c.account_id)).all()}
+        for aid, created in conn.execute(select(A.c.id, A.c.created_at)).all():
+            if aid in account_ids:
+                at = last.get(aid)
+                out[aid] = (_as_date(at) if at is not None else None, _as_date(created))
+        return out
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
-        last = (
-            select(T.c.account_id, func.max(T.c.changed_at).label("at"))
-            .where(T.c.account_id.in_(chunk), T.c.changed_at < cut, T.c.field.in_(_TAG_FIELDS))
-            .group_by(T.c.account_id)
-            .subquery()
-        )
+        sub = last_q.where(T.c.account_id.in_(chunk)).group_by(T.c.account_id).subquery()
         rows = conn.execute(
-            select(A.c.id, A.c.created_at, last.c.at)
-            .select_from(A.outerjoin(last, last.c.account_id == A.c.id))
+            select(A.c.id, A.c.created_at, sub.c.at)
+            .select_from(A.outerjoin(sub, sub.c.account_id == A.c.id))
             .where(A.c.id.in_(chunk))
         ).all()
         for aid, created, at in rows:
