@@ -195,9 +195,13 @@ def test_method_history_lists_each_version_once_in_every_list_format(cli, khm_db
     assert shown == M2
 
 
-def test_a_report_does_not_add_its_method_to_the_history(cli, khm_db, tmp_path) -> None:
+def test_reports_and_dry_runs_do_not_add_their_method_to_the_history(
+    cli, khm_db, tmp_path
+) -> None:
     m1, m2 = _book(cli, tmp_path)
     cli("--method", m2, "report", "all", "--today", TODAY)
+    cli("--method", m2, "tag", "--dry-run", "--today", TODAY)
+    cli("--method", m2, "assign", "--dry-run", "--today", TODAY)
     doc = json.loads(cli("--method", m1, "method", "history", "-f", "json").stdout)
     assert [i["hash"] for i in doc["items"]] == [parse_method(M1).hash]
 
@@ -210,6 +214,16 @@ def test_method_show_version_names_a_bad_hash(cli, khm_db, prefix, code, message
     cli("account", "list")  # opens the database with the built-in method: nothing recorded
     out = cli("method", "show", "--version", prefix, code=code)
     assert message in out.stderr and "--version" in out.stderr
+
+
+def test_method_history_still_lists_when_the_file_in_use_is_broken(
+    cli, khm_db, tmp_path
+) -> None:
+    _m1, _m2 = _book(cli, tmp_path)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("version = [", encoding="utf-8")
+    doc = json.loads(cli("--method", broken, "method", "history", "-f", "json").stdout)
+    assert [i["in_use"] for i in doc["items"]] == [False]
 
 
 def test_method_history_needs_an_existing_database(cli, tmp_path) -> None:

@@ -97,12 +97,17 @@ def method_history(
     with it on this database (reports only read the history). A report for a past
     period uses the version in force at its end (docs/reports.md).
     """
+    from khm.errors import MethodError
     from khm.render.method import write_history
     from khm.services.history import list_versions
 
     k = kctx(ctx)
     k.record_method = False  # list what is recorded, do not add to it
-    write_history(list_versions(k.store(), k.method()), fmt)
+    try:
+        current = k.method()
+    except MethodError:  # a broken file in use: the history is still worth reading
+        current = None
+    write_history(list_versions(k.store(), current), fmt)
 
 
 @method_app.command("check")
