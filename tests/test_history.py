@@ -195,9 +195,7 @@ def test_method_history_lists_each_version_once_in_every_list_format(cli, khm_db
     assert shown == M2
 
 
-def test_reports_and_dry_runs_do_not_add_their_method_to_the_history(
-    cli, khm_db, tmp_path
-) -> None:
+def test_reports_and_dry_runs_do_not_add_their_method_to_the_history(cli, khm_db, tmp_path) -> None:
     m1, m2 = _book(cli, tmp_path)
     cli("--method", m2, "report", "all", "--today", TODAY)
     cli("--method", m2, "tag", "--dry-run", "--today", TODAY)
@@ -216,9 +214,7 @@ def test_method_show_version_names_a_bad_hash(cli, khm_db, prefix, code, message
     assert message in out.stderr and "--version" in out.stderr
 
 
-def test_method_history_still_lists_when_the_file_in_use_is_broken(
-    cli, khm_db, tmp_path
-) -> None:
+def test_method_history_still_lists_when_the_file_in_use_is_broken(cli, khm_db, tmp_path) -> None:
     _m1, _m2 = _book(cli, tmp_path)
     broken = tmp_path / "broken.toml"
     broken.write_text("version = [", encoding="utf-8")
