@@ -83,3 +83,65 @@ def test_a_campaign_can_be_logged_and_undone_on_an_upgraded_database(db_url, cli
     out = cli("log", "--campaign", "newsletter", "--segment", "keep/B", "--today", "2026-11-23")
     assert "Logged newsletter for 1 account(s)" in out.stdout
     cli("touch", "delete", "--campaign", "1", "--yes")
+
+
+def test_0008_method_history_upgrades_a_0007_database_and_its_tag_history_counts(db_url, cli):
+    """The tag changes written before the revision are the history a report rewinds."""
+    import json
+
+    from sqlalchemy import inspect, text
+
+    from khm.store.db import HEAD_REVISION, current_revision, make_engine, normalise_url, upgrade
+
+    url = normalise_url(db_url)
+    engine = make_engine(url)
+    upgrade(engine, "0007_deal_batch")  # the revision before the method history
+    stamp = datetime(2026, 6, 1, 8, 0)
+    with engine.begin() as conn:
+        assert not inspect(conn).has_table("tag_run")
+        conn.execute(
+            text(
+                "INSERT INTO account (id, key, name, product_lines, custom, text, type, category,"
+                " type_manual, category_manual, tagged_at, archived, created_at, updated_at)"
+                " VALUES (1, 'ACME', 'Ærø Søfart', '[]', '{}', '{}', 'keep', 'B', :f, :f, :n,"
+                " :f, :s, :s)"
+            ),
+            {"f": False, "s": stamp, "n": datetime(2026, 11, 5)},
+        )
+        for field, old, new, at in (  # ids from the table's own sequence (PostgreSQL)
+            ("type", None, "keep", stamp),
+            ("category", None, "C", stamp),
+            ("category", "C", "B", datetime(2026, 11, 5, 9)),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO tag_change (account_id, field, old, new, changed_at, who)"
+                    " VALUES (1, :f, :o, :n, :t, 'khm')"
+                ),
+                {"f": field, "o": old, "n": new, "t": at},
+            )
+    engine.dispose()
+
+    def portfolio(period: str) -> list[dict]:
+        out = cli("report", "portfolio", "--period", period, "--today", "2026-11-23", "-f", "json")
+        rows = json.loads(out.stdout)["sections"]["portfolio"]["rows"]
+        return [(r["type"], r["category"]) for r in rows if r["accounts"]]
+
+    assert portfolio("2026-10") == [("keep", "C")]  # migrates on open, then rewinds
+    assert portfolio("2026-11") == [("keep", "B")]
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert current_revision(conn) == HEAD_REVISION
+        insp = inspect(conn)
+        assert insp.has_table("method_version") and insp.has_table("tag_run")
+        rows = conn.execute(
+            text("SELECT field, old, new, tag_run_id FROM tag_change ORDER BY id")
+        ).all()
+        assert [tuple(r) for r in rows] == [
+            ("type", None, "keep", None),
+            ("category", None, "C", None),
+            ("category", "C", "B", None),
+        ]
+    engine.dispose()
+    cli("tag", "--today", "2026-11-23")  # a rule run on the upgraded database keeps its run
+    cli("method", "history")

@@ -566,10 +566,24 @@ class Method(_Strict):
     triggers: list[Trigger] = Field(default_factory=list)
     #: where the method was read from, for errors found later (``categories.metric``)
     _source: str = PrivateAttr(default="the built-in method")
+    #: the text it was parsed from (kept by content hash in the method history)
+    _text: str = PrivateAttr(default="")
+    _hash: str = PrivateAttr(default="")
 
     @property
     def source(self) -> str:
         return self._source
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    @property
+    def hash(self) -> str:
+        """SHA-256 of the text (UTF-8), hex: names this version in the method history."""
+        if not self._hash:
+            self._hash = hashlib.sha256(self._text.encode("utf-8")).hexdigest()
+        return self._hash
 
     @model_validator(mode="after")
     def _references(self) -> Method:
@@ -672,6 +686,7 @@ def parse_method(text: str, source: str = "<method>") -> Method:
     except ValidationError as exc:
         raise format_validation_error(exc, source) from None
     method._source = source
+    method._text = text
     return method
 
 

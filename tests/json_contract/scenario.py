@@ -152,6 +152,8 @@ _VOLATILE_KEYS = {
     "url",
     "database",
     "generated_at",
+    "first_seen_at",
+    "hash",  # a method version: the SHA-256 of the method text, which changes with the text  # when khm first ran with a method version: the clock
     "created_at",
     "updated_at",
     "logged_at",

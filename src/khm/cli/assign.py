@@ -78,6 +78,7 @@ def assign(
     from khm.services.assign import assign_accounts
 
     k = kctx(ctx)
+    k.record_method = not dry_run  # a dry run writes nothing, not even that
     res = assign_accounts(
         k.store(),
         k.method(),

@@ -46,6 +46,9 @@ class KhmContext:
 
     db: str | None = None
     method_path: Path | None = None
+    #: keep the method version this command runs with (khm.services.history) once both
+    #: the database and the method are open; off for reports, which read the history
+    record_method: bool = True
     _store: Store | None = field(default=None, repr=False)
     _method: Method | None = field(default=None, repr=False)
 
@@ -62,6 +65,8 @@ class KhmContext:
             from khm.store.db import open_store
 
             self._store = open_store(self.url, create=create)
+            if self._method is not None:
+                self._record()
         return self._store
 
     def resolved_method_path(self) -> Path | None:
@@ -79,7 +84,15 @@ class KhmContext:
             from khm.method import load_method
 
             self._method = load_method(self.resolved_method_path())
+            if self._store is not None:
+                self._record()
         return self._method
+
+    def _record(self) -> None:
+        if self.record_method and self._store is not None and self._method is not None:
+            from khm.services.history import record_method
+
+            record_method(self._store, self._method)
 
     def close(self) -> None:
         if self._store is not None:

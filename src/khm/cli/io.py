@@ -92,6 +92,7 @@ def _make_import(entity: str, key_help: str) -> Any:
         if allow_future and entity != "touches":
             raise UsageError("--allow-future: only touches have dates to allow")
         k = kctx(ctx)
+        k.record_method = not dry_run  # a dry run writes nothing, not even that
         # Accounts need nothing from the method file (kinds and capacity are for touches
         # and reps): skip reading and validating it.
         method = None if entity == "accounts" else k.method()

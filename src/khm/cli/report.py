@@ -108,6 +108,7 @@ def report(
             "at a time (or use --format json)"
         )
     c = kctx(ctx)
+    c.record_method = False  # a report reads the method history; it does not add to it
     result = build_report(c.store(), c.method(), k, per, day, rep)
 
     from khm.render import report as view

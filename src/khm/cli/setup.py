@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from khm.cli.common import default_method_path, format_option, kctx
-from khm.errors import ConflictError
+from khm.cli.common import LIST_FORMATS, default_method_path, format_option, kctx
+from khm.errors import ConflictError, UsageError
 
 method_app = typer.Typer(help="Check and show the method file.", no_args_is_help=True)
 
@@ -56,17 +56,58 @@ def method_show(
     default: Annotated[
         bool, typer.Option("--default", help="Print the built-in default file.")
     ] = False,
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version",
+            metavar="HASH",
+            help="Print a recorded version (its hash or a prefix: khm method history).",
+            show_default=False,
+        ),
+    ] = None,
     ctx: typer.Context = typer.Option(None, hidden=True),
 ) -> None:
-    """Print the method file in use (or the commented built-in default)."""
+    """Print the method file in use (or the commented built-in default, or a version
+    recorded in the database)."""
     from khm.method import DEFAULT_METHOD_TOML
 
+    if version is not None:
+        from khm.services.history import version_text
+
+        if default:
+            raise UsageError("--default and --version: give one")
+        typer.echo(version_text(kctx(ctx).store(), version)[1], nl=False)
+        return
     p = None if default else kctx(ctx).resolved_method_path()
     if p is None:
         typer.echo(DEFAULT_METHOD_TOML, nl=False)
     else:
         kctx(ctx).method()  # validate first
         typer.echo(p.read_text(encoding="utf-8"), nl=False)
+
+
+@method_app.command("history")
+def method_history(
+    ctx: typer.Context,
+    fmt: str = format_option(LIST_FORMATS),
+) -> None:
+    """List the method versions khm ran with: hash, when first seen, path, tag runs.
+
+    khm keeps a method file's text by its content hash the first time a command runs
+    with it on this database (reports only read the history). A report for a past
+    period uses the version in force at its end (docs/reports.md).
+    """
+    from khm.errors import MethodError
+    from khm.render.method import write_history
+    from khm.services.history import list_versions
+
+    k = kctx(ctx)
+    k.record_method = False  # list what is recorded, do not add to it
+    try:
+        current = k.method()
+    except MethodError:  # a broken file in use: the history is still worth reading
+        current = None
+    write_history(list_versions(k.store(), current), fmt)
 
 
 @method_app.command("check")

@@ -109,6 +109,7 @@ def tag(
     from khm.services import tag as svc
 
     day = resolve_today(today)
+    kctx(ctx).record_method = not dry_run  # a dry run writes nothing, not even that
     hand = account_type is not None or category is not None
     if history:
         if account or hand or reason or reset_manual or dry_run:

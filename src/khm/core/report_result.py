@@ -33,6 +33,10 @@ class Report:
     portfolio: PortfolioReport | None = None
     workload: WorkloadReport | None = None
     movement: MovementReport | None = None
+    #: the method version used (khm.services.history.InForce.as_dict)
+    method_version: dict[str, object] | None = None
+    #: accounts whose tags were changed after ``as_of`` and taken back to that day's
+    tags_rewound: int = 0
 
     @property
     def sections(self) -> list[str]:

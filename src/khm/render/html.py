@@ -271,7 +271,7 @@ SECTION_TITLES = {
 
 
 def render_html(report: Report) -> str:
-    from khm.render.report_data import section_tables
+    from khm.render.report_data import history_note, section_tables
 
     p = report.period
     what = "all sections" if report.kind == "all" else report.kind
@@ -286,6 +286,11 @@ def render_html(report: Report) -> str:
         f'<p class="meta">{escape(p.start.isoformat())} – {escape(p.end.isoformat())} '
         f"({p.days} days){escape(rep)} · method “{escape(report.method_name)}” · "
         f"seen on {escape(report.today.isoformat())}</p>",
+    ]
+    note = history_note(report)
+    if note:
+        parts.append(f'<p class="meta">{escape(note)}</p>')
+    parts += [
         _cards(report),
     ]
     if len(report.sections) > 1:

@@ -74,3 +74,44 @@ def _print_check(source: str, s: dict[str, Any], out: IO[str]) -> None:
     c.print(f"grace: {s['grace']}; default capacity: {s['capacity_default']:g} effort units/week")
     if s["triggers"]:
         c.print("triggers: " + escape("; ".join(s["triggers"])))
+
+
+#: the columns of ``khm method history`` (table and CSV; the JSON item has them all)
+HISTORY_COLUMNS = (
+    Column("hash"),
+    Column("first_seen_at", "first seen"),
+    Column("until"),
+    Column("name"),
+    Column("path"),
+    Column("tag_runs", "tag runs", justify="right"),
+    Column("in_use", "in use"),
+)
+
+
+def _history_row(v: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = v.as_dict()
+    doc["hash"] = v.short
+    doc["first_seen_at"] = f"{v.first_seen_at:%Y-%m-%d %H:%M}"
+    doc["until"] = f"{v.until:%Y-%m-%d %H:%M}" if v.until else ""
+    doc["path"] = v.path or "(built-in)"
+    doc["in_use"] = "yes" if v.in_use else ""
+    return doc
+
+
+def write_history(versions: list[Any], fmt: str, out: IO[str] | None = None) -> int:
+    """``khm method history``: every recorded method version, oldest first."""
+    from khm.render.table import emit_rows
+
+    out = out or sys.stdout
+    if not versions and fmt == "table":
+        out.write(
+            "No method recorded yet: khm keeps a version the first time a command runs with it.\n"
+        )
+        return 0
+    shape = (lambda v: v.as_dict()) if fmt in ("json", "jsonl") else _history_row
+    if fmt == "csv":  # full hashes and plain values in a spreadsheet
+
+        def shape(v: Any) -> dict[str, Any]:
+            return {**_history_row(v), "hash": v.hash, "in_use": v.in_use}
+
+    return emit_rows(map(shape, versions), HISTORY_COLUMNS, fmt, kind="method_versions", out=out)

@@ -27,6 +27,7 @@ from khm.render.report_data import (
     csv_sections,
     csv_table,
     csv_text,
+    history_note,
     json_text,
     report_data,
     section_tables,
@@ -84,6 +85,9 @@ def markdown_text(report: Report) -> str:
         f"Method: {md_cell(report.method_name)}. Seen on {report.today.isoformat()}. "
         "Definitions: docs/reports.md.\n"
     )
+    note = history_note(report)
+    if note:
+        out.append(f"{md_cell(note)}\n")
     if report.coverage is not None:
         out.append(f"**Overall coverage: {_pct(report.overall_coverage)}**  \n")
         out.append("Bars: █ on time, ▓ late, ░ missed, · open.\n")
@@ -110,6 +114,9 @@ def print_terminal(console: Console, report: Report, *, limit: int | None = None
 
     limit = ROW_LIMIT if limit is None else limit
     console.print(Text(title_of(report), style="bold"))
+    note = history_note(report)
+    if note:
+        console.print(Text(note))
     if report.coverage is not None:
         console.print(
             Text.assemble(

@@ -90,6 +90,9 @@ def report_data(report: Report) -> dict[str, Any]:
         "rep": report.rep,
         "method": report.method_name,
         "sections": {name: section_data(report, name) for name in report.sections},
+        "method_version": report.method_version,
+        "tags_as_of": report.as_of,
+        "tags_rewound": report.tags_rewound,
     }
 
 
@@ -348,6 +351,25 @@ def csv_sections(report: Report) -> Iterator[tuple[str, str]]:
     """(section name, CSV text) for every section: ``report all -f csv -o DIR``."""
     for name in report.sections:
         yield name, csv_text(report, name)
+
+
+def history_note(report: Report) -> str | None:
+    """One line when a past period was measured with another method than this command's
+    or with tags taken back to the period's end (docs/reports.md); else None."""
+    v = report.method_version or {}
+    parts = []
+    if v and not v.get("current", True):
+        seen = v.get("first_seen_at")
+        when = f", first seen {seen:%Y-%m-%d}" if seen is not None else ""  # type: ignore[str-format]
+        parts.append(
+            f"method version {str(v.get('hash', ''))[:12]} ({v.get('path') or 'built-in'}{when}),"
+            " not the file in use"
+        )
+    if report.tags_rewound:
+        parts.append(f"the tags of {report.tags_rewound} account(s) as they were then")
+    if not parts:
+        return None
+    return f"In force on {report.as_of.isoformat()}: " + "; ".join(parts) + "."
 
 
 def title_of(report: Report) -> str:

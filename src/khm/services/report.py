@@ -2,18 +2,20 @@
 maths (:mod:`khm.core.reports`) and return one typed :class:`Report`
 (:mod:`khm.core.report_result`). Turning it into output is :mod:`khm.render.report`'s job.
 
-Read-only: a report never writes to the database.
+Read-only: a report never writes to the database. A report for a past period uses the
+method and the tags in force at its end (:mod:`khm.services.history`).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from khm.core.period import Period
 from khm.core.report_result import Report
 from khm.core.reports import (
     REPORT_KINDS,
+    AccountFacts,
     coverage_report,
     last_touch_until,
     movement_report,
@@ -23,8 +25,11 @@ from khm.core.reports import (
     workload_report,
 )
 from khm.errors import NotFoundError, UsageError
+from khm.services.history import method_in_force
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from khm.method import Method
     from khm.store.db import Store
 
@@ -68,11 +73,16 @@ def _build_report(
 
     wanted = set(REPORT_KINDS) if kind == "all" else {kind}
     as_of = min(period.end, today)
-    report = Report(kind, period, today, as_of, rep, method.name)
     with store.engine.connect() as conn:
         if rep is not None and not q.rep_exists(conn, rep):
             raise NotFoundError(f"--rep: no rep with handle {rep!r} (see 'khm rep list')")
+        # the method and the tags in force at the end of the period (docs/reports.md)
+        in_force = method_in_force(conn, method, as_of, today)
+        method = in_force.method
+        report = Report(kind, period, today, as_of, rep, method.name)
+        report.method_version = in_force.as_dict()
         accounts = q.load_accounts(conn, rep)
+        report.tags_rewound = tags_as_of(conn, accounts, as_of)
         last_any: dict[int, date] | None = None
         if wanted & {"coverage", "workload"}:
             reps = q.load_reps(conn)
@@ -120,3 +130,18 @@ def _build_report(
             changes = q.tag_changes_between(conn, period.start, period.end)
             report.movement = movement_report(changes, {a.id: a for a in accounts})
     return report
+
+
+def tags_as_of(conn: Connection, accounts: list[AccountFacts], day: date) -> int:
+    """Give ``accounts`` the tags they had at the end of ``day``: the type/category
+    changes made later are undone (:func:`khm.core.history.rewind_tags`). Reads the
+    changes after ``day`` only, so a report of last month reads a month of changes."""
+    from khm.core.history import rewind_tags
+    from khm.store import history as h
+
+    cut = datetime.combine(day + timedelta(days=1), time())
+    later = h.tag_changes_after(conn, cut)
+    if not later:
+        return 0
+    earlier = h.earlier_tags(conn, cut, {c.account_id for c in later if c.old is not None})
+    return rewind_tags(accounts, later, earlier)

@@ -52,6 +52,34 @@ def _stamp(today: date) -> datetime:
     return datetime.combine(today, now.time()) if today != now.date() else now
 
 
+def _tag_run(
+    conn: Any,
+    method: Method,
+    stamp: datetime,
+    today: date,
+    kind: str,
+    who: str,
+    accounts: int,
+    changes: int,
+) -> int:
+    """Keep the run (and the method version it ran with, when new): the id its
+    ``tag_change`` rows carry (khm.services.history)."""
+    from khm.services.history import record_method_in
+    from khm.store.history import insert_tag_run
+
+    record_method_in(conn, method)
+    return insert_tag_run(
+        conn,
+        ran_at=stamp,
+        as_of=today,
+        kind=kind,
+        method_hash=method.hash,
+        who=who,
+        accounts=accounts,
+        changes=changes,
+    )
+
+
 class _FactsReader:
     """Rows to :class:`AccountFacts`; JSON texts decoded once per distinct value."""
 
@@ -302,8 +330,11 @@ def _tag_accounts(
                 )
             )
         if not dry_run:
+            run_id = _tag_run(
+                conn, method, stamp, today, "rules", who, len(only or rows), len(history)
+            )
             tagging.update_tags(conn, updates)
-            tagging.insert_tag_changes(conn, history)
+            tagging.insert_tag_changes(conn, history, run_id=run_id)
         result = TagResult(
             changes=changes,
             manual_kept=manual_kept,
@@ -423,8 +454,9 @@ def tag_manual(
             row.id,
         )
         if not dry_run:
+            run_id = _tag_run(conn, method, _stamp(today), today, "manual", who, 1, len(history))
             tagging.update_tags(conn, [upd])
-            tagging.insert_tag_changes(conn, history)
+            tagging.insert_tag_changes(conn, history, run_id=run_id)
         result = TagResult(
             changes=changes,
             manual_kept=[],

@@ -113,6 +113,39 @@ class TagChange(SQLModel, table=True):
     who: str = Field(default="khm", max_length=200)
     reason: str | None = Field(default=None)
     rule: str | None = Field(default=None)  # which rule decided, or "manual"
+    # the ``khm tag`` run (rules or by hand) that made the change (0008_method_history)
+    tag_run_id: int | None = Field(default=None)
+
+
+class MethodVersion(SQLModel, table=True):
+    """A method file as khm first ran with it: its text, kept by content hash, so a
+    report for a past period can use the method that was in force then
+    (:mod:`khm.services.history`)."""
+
+    __tablename__ = "method_version"
+
+    hash: str = Field(primary_key=True, max_length=64)  # SHA-256 of the UTF-8 text, hex
+    text: str
+    name: str = Field(default="", max_length=200)  # the method's ``name``
+    path: str | None = Field(default=None)  # the file it was read from (None: built-in)
+    first_seen_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow, index=True)
+
+
+class TagRun(SQLModel, table=True):
+    """One ``khm tag`` that wrote (a rule run or a tag by hand): when, for which day, with
+    which method. Its changes are the ``tag_change`` rows with its id."""
+
+    __tablename__ = "tag_run"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    ran_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
+    as_of: date  # the run's --today: its changes hold from this day
+    kind: str = Field(default="rules", max_length=16)  # rules | manual
+    method_hash: str | None = Field(default=None, max_length=64)
+    who: str = Field(default="khm", max_length=200)
+    accounts: int = Field(default=0)  # accounts the run looked at
+    changes: int = Field(default=0)  # tag_change rows it wrote
 
 
 class Absence(SQLModel, table=True):
@@ -197,8 +230,10 @@ __all__ = [
     "Deal",
     "ImportBatch",
     "ImportChange",
+    "MethodVersion",
     "Rep",
     "TagChange",
+    "TagRun",
     "Touch",
     "utcnow",
 ]
@@ -214,6 +249,8 @@ LIGHT_ORDER = (
     Deal,
     ImportBatch,
     ImportChange,
+    MethodVersion,
+    TagRun,
 )
 GENERATED_BEGIN = (
     "# --- generated from khm.store.models by `python -m khm.store.models`: do not edit ---\n"
@@ -242,8 +279,11 @@ def light_tables_code() -> str:
             family = names[c.type._type_affinity.__visit_name__.lower()]
             out.append(f'    column("{c.name}", {family}),\n')
         out.append(")\n\n")
-    consts = ", ".join(m.__table__.name.upper() for m in LIGHT_ORDER)  # type: ignore[attr-defined]
-    out.append(f"TABLES = ({consts})\n")
+    names_ = [m.__table__.name.upper() for m in LIGHT_ORDER]  # type: ignore[attr-defined]
+    line = f"TABLES = ({', '.join(names_)})\n"
+    if len(line) > 100:  # as ruff format wraps it
+        line = "TABLES = (\n" + "".join(f"    {n},\n" for n in names_) + ")\n"
+    out.append(line)
     return "".join(out)
 
 

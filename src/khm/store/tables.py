@@ -89,6 +89,7 @@ TAG_CHANGE = table(
     column("who", String),
     column("reason", String),
     column("rule", String),
+    column("tag_run_id", Integer),
 )
 
 CAMPAIGN = table(
@@ -152,7 +153,40 @@ IMPORT_CHANGE = table(
     column("after", JSON),
 )
 
-TABLES = (ACCOUNT, REP, TOUCH, TAG_CHANGE, CAMPAIGN, ABSENCE, DEAL, IMPORT_BATCH, IMPORT_CHANGE)
+METHOD_VERSION = table(
+    "method_version",
+    column("hash", String),
+    column("text", String),
+    column("name", String),
+    column("path", String),
+    column("first_seen_at", DateTime),
+)
+
+TAG_RUN = table(
+    "tag_run",
+    column("id", Integer),
+    column("ran_at", DateTime),
+    column("as_of", Date),
+    column("kind", String),
+    column("method_hash", String),
+    column("who", String),
+    column("accounts", Integer),
+    column("changes", Integer),
+)
+
+TABLES = (
+    ACCOUNT,
+    REP,
+    TOUCH,
+    TAG_CHANGE,
+    CAMPAIGN,
+    ABSENCE,
+    DEAL,
+    IMPORT_BATCH,
+    IMPORT_CHANGE,
+    METHOD_VERSION,
+    TAG_RUN,
+)
 # --- end of generated code ---
 
 

@@ -17,7 +17,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime, Text, bindparam, func, insert, select, type_coerce, update
+from sqlalchemy import (
+    DateTime,
+    Text,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    type_coerce,
+    update,
+)
 
 from khm.store.tables import ACCOUNT as A
 from khm.store.tables import REP as R
@@ -185,10 +195,15 @@ def update_owners(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
 HISTORY_COLUMNS = ("account_id", "field", "old", "new", "changed_at", "who", "reason", "rule")
 
 
-def insert_tag_changes(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Bulk insert into the tag history; rows in :data:`HISTORY_COLUMNS` order."""
-    stmt = insert(T).values({c: bindparam(c) for c in HISTORY_COLUMNS})
-    _executemany(conn, stmt, HISTORY_COLUMNS, rows)
+def insert_tag_changes(
+    conn: Connection, rows: Sequence[tuple[Any, ...]], *, run_id: int | None = None
+) -> None:
+    """Bulk insert into the tag history; rows in :data:`HISTORY_COLUMNS` order. ``run_id``:
+    the ``khm tag`` run they belong to (one value for every row, written into the SQL)."""
+    values: dict[str, Any] = {c: bindparam(c) for c in HISTORY_COLUMNS}
+    if run_id is not None:
+        values["tag_run_id"] = literal_column(str(int(run_id)))
+    _executemany(conn, insert(T).values(values), HISTORY_COLUMNS, rows)
 
 
 def accounts_for_assign(conn: Connection) -> Sequence[Any]:
