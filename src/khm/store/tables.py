@@ -151,7 +151,31 @@ IMPORT_CHANGE = table(
     column("after", JSON),
 )
 
-TABLES = (ACCOUNT, REP, TOUCH, TAG_CHANGE, CAMPAIGN, ABSENCE, DEAL, IMPORT_BATCH, IMPORT_CHANGE)
+NPS_RESPONSE = table(
+    "nps_response",
+    column("id", Integer),
+    column("account_id", Integer),
+    column("score", Integer),
+    column("date", Date),
+    column("contact", String),
+    column("comment", String),
+    column("source", String),
+    column("created_at", DateTime),
+    column("import_batch_id", Integer),
+)
+
+TABLES = (
+    ACCOUNT,
+    REP,
+    TOUCH,
+    TAG_CHANGE,
+    CAMPAIGN,
+    ABSENCE,
+    DEAL,
+    IMPORT_BATCH,
+    IMPORT_CHANGE,
+    NPS_RESPONSE,
+)
 # --- end of generated code ---
 
 
