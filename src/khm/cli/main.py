@@ -176,7 +176,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("dbcmd", "Where the database is, its schema version, migrations."),
     "import": (
         "io",
-        "Load CSV exports from another CRM: accounts, reps, touches, deals (upsert by key).",
+        "Load CSV exports from another CRM: accounts, reps, touches, deals, NPS responses.",
     ),
     "export": (
         "export",

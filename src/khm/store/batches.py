@@ -4,7 +4,9 @@ A batch is one row of ``import_batch``. The rows it inserted carry its id in the
 ``import_batch_id`` column; for the rows it updated, ``import_change`` keeps the changed
 columns' values before and after. Undo deletes the first and restores the second, in the
 caller's transaction. Generic by kind: a table in :data:`khm.store.bulk.TABLES` with an
-``import_batch_id`` column (accounts, reps, touches; deals plug in the same way).
+``import_batch_id`` column (accounts, reps, touches, NPS responses; deals plug in the same
+way). An NPS batch also keeps the ``nps`` field its responses replaced (entity
+``nps_field``), and its undo puts that back where no response is left.
 """
 
 from __future__ import annotations
@@ -110,7 +112,9 @@ def conflicts(conn: Connection, batch: Batch) -> list[str]:
     label = "key" if "key" in t.c else "handle" if "handle" in t.c else "id"
     inserted = select(t.c.id).where(t.c.import_batch_id == batch.id)
     changes = conn.execute(
-        select(CHANGE_T.c.row_id, CHANGE_T.c.after).where(CHANGE_T.c.batch_id == batch.id)
+        select(CHANGE_T.c.row_id, CHANGE_T.c.after).where(
+            CHANGE_T.c.batch_id == batch.id, CHANGE_T.c.entity == batch.kind
+        )
     ).all()
     later = conn.execute(
         select(CHANGE_T.c.batch_id, t.c[label])
@@ -123,7 +127,9 @@ def conflicts(conn: Connection, batch: Batch) -> list[str]:
             or_(
                 CHANGE_T.c.row_id.in_(inserted),
                 CHANGE_T.c.row_id.in_(
-                    select(CHANGE_T.c.row_id).where(CHANGE_T.c.batch_id == batch.id)
+                    select(CHANGE_T.c.row_id).where(
+                        CHANGE_T.c.batch_id == batch.id, CHANGE_T.c.entity == batch.kind
+                    )
                 ),
             ),
         )
@@ -181,10 +187,19 @@ def undo(conn: Connection, batch: Batch, now: datetime) -> dict[str, int]:
             n += conn.execute(stmt).rowcount or 0
         n += conn.execute(delete(ABSENCE_T).where(ABSENCE_T.c.rep.in_(handles))).rowcount or 0
         counts["dependents"] = n
+    answered: set[int] = set()
+    if batch.kind == "nps":
+        from khm.store.nps import batch_accounts
+
+        answered = batch_accounts(conn, batch.id)
     counts["deleted"] = conn.execute(delete(t).where(t.c.import_batch_id == batch.id)).rowcount
+    if batch.kind == "nps":
+        _restore_nps_field(conn, batch, answered, now)
     restores = []
     for rid, before in conn.execute(
-        select(CHANGE_T.c.row_id, CHANGE_T.c.before).where(CHANGE_T.c.batch_id == batch.id)
+        select(CHANGE_T.c.row_id, CHANGE_T.c.before).where(
+            CHANGE_T.c.batch_id == batch.id, CHANGE_T.c.entity == batch.kind
+        )
     ):
         values = dict(before)
         if "updated_at" in t.c:
@@ -193,3 +208,19 @@ def undo(conn: Connection, batch: Batch, now: datetime) -> dict[str, int]:
     counts["restored"] = update_rows(conn, t, restores)
     conn.execute(update(BATCH_T).where(BATCH_T.c.id == batch.id).values(undone_at=now))
     return counts
+
+
+def _restore_nps_field(conn: Connection, batch: Batch, answered: set[int], now: datetime) -> None:
+    """After an NPS batch's responses are gone: each account it answered for gets the
+    ``nps`` of its latest remaining response, else the value it had before the batch."""
+    from khm.store.nps import FIELD_ENTITY, refresh_field
+
+    before = {
+        rid: (b or {}).get("nps")
+        for rid, b in conn.execute(
+            select(CHANGE_T.c.row_id, CHANGE_T.c.before).where(
+                CHANGE_T.c.batch_id == batch.id, CHANGE_T.c.entity == FIELD_ENTITY
+            )
+        )
+    }
+    refresh_field(conn, answered | set(before), now=now, fallback=before)
