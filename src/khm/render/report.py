@@ -169,7 +169,10 @@ def _bar_width(console: Console) -> int:
 #: columns of short codes and dates: never folded (rich narrows the free text instead)
 _NO_WRAP = frozenset(
     {"type", "category", "mode", "kind", "week", "field", "old", "new", "last_touch"}
+    | {"date", "month", "period", "last_asked", "score", "group"}
 )
+#: free text cut to one line with "…" (the whole text: --format csv, json, markdown, html)
+_ONE_LINE = frozenset({"comment"})
 
 
 def _cut_hint(console: Console, left: int, what: str) -> None:
@@ -193,8 +196,8 @@ def _print_table(console: Console, t: Table, limit: int, notes: set[str]) -> Non
         table.add_column(
             escape(c.title),
             justify=c.justify,  # type: ignore[arg-type]
-            overflow="fold",
-            no_wrap=c.key in _NO_WRAP,
+            overflow="ellipsis" if c.key in _ONE_LINE else "fold",
+            no_wrap=c.key in _NO_WRAP or c.key in _ONE_LINE,
         )
     if t.bar == "coverage":
         table.add_column("chart", no_wrap=True)

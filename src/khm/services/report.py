@@ -8,9 +8,10 @@ Read-only: a report never writes to the database.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from khm.core.period import Period
+from khm.core.nps import NpsReport, nps_report
+from khm.core.period import Period, previous_period
 from khm.core.report_result import Report
 from khm.core.reports import (
     REPORT_KINDS,
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
     from khm.method import Method
     from khm.store.db import Store
 
-ALL_KINDS: tuple[str, ...] = (*REPORT_KINDS, "all")
+#: ``nps`` is asked for on its own: ``all`` is the method-keeping sections
+ALL_KINDS: tuple[str, ...] = (*REPORT_KINDS, "nps", "all")
 
 __all__ = ["ALL_KINDS", "Report", "build_report", "max_grace_days"]
 
@@ -56,6 +58,21 @@ def build_report(
     return _build_report(store, method, kind, period, today, rep)
 
 
+def _nps_section(conn: Any, period: Period, as_of: date, rep: str | None) -> NpsReport:
+    """The NPS of the period against the previous one (:mod:`khm.core.nps`)."""
+    from khm.store import nps as qn
+
+    previous = previous_period(period)
+    return nps_report(
+        period=period,
+        previous=previous,
+        as_of=as_of,
+        accounts=qn.report_accounts(conn, rep),
+        responses=qn.responses_between(conn, previous.start, period.end),
+        last_asked=qn.last_asked(conn, as_of),
+    )
+
+
 def _build_report(
     store: Store,
     method: Method,
@@ -72,6 +89,9 @@ def _build_report(
     with store.engine.connect() as conn:
         if rep is not None and not q.rep_exists(conn, rep):
             raise NotFoundError(f"--rep: no rep with handle {rep!r} (see 'khm rep list')")
+        if kind == "nps":
+            report.nps = _nps_section(conn, period, as_of, rep)
+            return report
         accounts = q.load_accounts(conn, rep)
         last_any: dict[int, date] | None = None
         if wanted & {"coverage", "workload"}:
