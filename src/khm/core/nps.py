@@ -142,6 +142,42 @@ def nps_field_changes(
     return custom
 
 
+# --------------------------------------------------------------------------- khm nps
+
+
+@dataclass(frozen=True)
+class RecordedResponse:
+    id: int
+    key: str
+    name: str
+    owner: str | None
+    score: int
+    date: date
+    contact: str | None
+    comment: str | None
+    nps_before: Any  # the account's nps field before
+    nps: Any  # ... and now
+
+    @property
+    def group(self) -> str:
+        return group_of(self.score)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "account": self.key,
+            "name": self.name,
+            "owner": self.owner,
+            "score": self.score,
+            "group": self.group,
+            "date": self.date,
+            "contact": self.contact,
+            "comment": self.comment,
+            "nps_before": self.nps_before,
+            "nps": self.nps,
+        }
+
+
 # --------------------------------------------------------------------------- the report
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from khm.services.nps import RecordedResponse
+    from khm.core.nps import RecordedResponse
 
 
 def response_recorded(res: RecordedResponse, fmt: str) -> None:

@@ -4,11 +4,10 @@ field (its latest score) in one transaction. (``khm import nps`` goes through
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from khm.core.nps import FIELD, check_score, group_of
+from khm.core.nps import FIELD, RecordedResponse, check_score
 from khm.errors import ConflictError, NotFoundError, UsageError
 from khm.services.records import clean_note, clean_text
 
@@ -16,39 +15,6 @@ if TYPE_CHECKING:
     from khm.store.db import Store
 
 CONTACT_MAX = 200
-
-
-@dataclass(frozen=True)
-class RecordedResponse:
-    id: int
-    key: str
-    name: str
-    owner: str | None
-    score: int
-    date: date
-    contact: str | None
-    comment: str | None
-    nps_before: Any  # the account's nps field before
-    nps: Any  # ... and now
-
-    @property
-    def group(self) -> str:
-        return group_of(self.score)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "account": self.key,
-            "name": self.name,
-            "owner": self.owner,
-            "score": self.score,
-            "group": self.group,
-            "date": self.date,
-            "contact": self.contact,
-            "comment": self.comment,
-            "nps_before": self.nps_before,
-            "nps": self.nps,
-        }
 
 
 def parse_score(raw: str, what: str = "SCORE") -> int:
