@@ -125,8 +125,10 @@ def _table(t: Table, *, wrap: bool = True) -> str:
         counts = [c for c in columns if c.justify == "right" and c is not pct]
         columns = [*keys, pct, *counts]
         chart_at = len(keys) + 1
-    elif t.bar in ("workload", "nps"):
+    elif t.bar == "workload":
         chart_at = 1
+    elif t.bar == "nps":  # after the key columns
+        chart_at = next((i for i, c in enumerate(columns) if c.justify == "right"), 1)
     head_cells = [
         f'<th class="{"n" if c.justify == "right" else ""}">{escape(c.title)}</th>' for c in columns
     ]

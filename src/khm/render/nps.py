@@ -222,6 +222,8 @@ def html_cards(report: Any) -> list[tuple[str, str, str]]:
 
 def html_legend() -> str:
     return (
+        '<p class="meta">Columns: each month\'s NPS (−100 … 100; green at or above 0, red '
+        "below). Bars in the tables: the share of promoters, passives and detractors.</p>"
         '<div class="legend">'
         + "".join(
             f'<span><i style="background:{c}"></i>{k} ({r})</span>'

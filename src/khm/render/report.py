@@ -180,6 +180,21 @@ def _cut_hint(console: Console, left: int, what: str) -> None:
         console.print(f"... and {left:,} more {what}: {ALL_ROWS_HINT}.", highlight=False)
 
 
+def _one_line_width(console: Console, t: Table, columns: list[Column], limit: int) -> int | None:
+    """The width left for a one-line free-text column (a comment, cut with "…") once the
+    other columns have their widest cell, so those are never squeezed to nothing."""
+    from khm.render.cells import text_value
+
+    if not any(c.key in _ONE_LINE for c in columns):
+        return None
+    rows = t.rows[:limit]
+    used = 1 + 3 * len(columns)  # the borders and padding
+    for c in columns:
+        if c.key not in _ONE_LINE:
+            used += max([len(c.title), *(len(text_value(r.get(c.key))) for r in rows)])
+    return max(12, console.width - used)
+
+
 def _print_table(console: Console, t: Table, limit: int, notes: set[str]) -> None:
     from rich.bar import Bar
     from rich.markup import escape
@@ -192,12 +207,14 @@ def _print_table(console: Console, t: Table, limit: int, notes: set[str]) -> Non
     narrow = console.width < NARROW_TERMINAL
     columns = [c for c in t.columns if c.key not in t.wide_only] if narrow else t.columns
     table = RichTable(header_style="bold")
+    one_line = _one_line_width(console, t, columns, limit)
     for c in columns:
         table.add_column(
             escape(c.title),
             justify=c.justify,  # type: ignore[arg-type]
             overflow="ellipsis" if c.key in _ONE_LINE else "fold",
             no_wrap=c.key in _NO_WRAP or c.key in _ONE_LINE,
+            max_width=one_line if c.key in _ONE_LINE else None,
         )
     if t.bar == "coverage":
         table.add_column("chart", no_wrap=True)
