@@ -508,3 +508,41 @@ def test_0009_nps_upgrades_a_0006_database_with_data(db_url) -> None:
             assert (json.loads(custom) if isinstance(custom, str) else custom) == {"nps": 7}
     finally:
         store.dispose()
+
+
+# --------------------------------------------------------------------------- the demo
+
+
+def test_the_demo_has_responses_whose_latest_is_the_nps_field() -> None:
+    from khm.demo import generate
+
+    data = generate(seed=3, today=date(2026, 11, 23), accounts=200)
+    assert data.nps_responses
+    by_key: dict[str, list] = {}
+    for r in data.nps_responses:
+        by_key.setdefault(r.account_key, []).append(r)
+    surveyed = {a.key: a for a in data.accounts if "nps" in a.custom and not a.archived}
+    assert set(by_key) == set(surveyed)
+    for key, rs in by_key.items():
+        latest = max(rs, key=lambda r: r.date)  # ties: the last recorded, as the store does
+        newest = [r for r in rs if r.date == latest.date][-1]
+        assert newest.score == surveyed[key].custom["nps"]
+        assert all(0 <= r.score <= 10 and r.date < date(2026, 11, 23) for r in rs)
+    months = {(r.date.year, r.date.month) for r in data.nps_responses}
+    assert len(months) >= 11  # every month of the year has answers
+
+
+def test_report_nps_on_the_demo_in_every_format(cli, tmp_path) -> None:
+    cli("demo", "--accounts", "150", "--today", "2026-11-23", "--seed", "5")
+    args = ("report", "nps", "--period", "2025-12-01..2026-11-22", "--today", "2026-11-23")
+    doc = _json(cli(*args, "-f", "json").stdout)["sections"]["nps"]
+    t = doc["totals"]
+    assert (
+        t["responses"] > 50 and t["promoters"] + t["passives"] + t["detractors"] == t["responses"]
+    )
+    assert len(doc["by_month"]) == 12 and len(doc["by_rep"]) >= 4
+    assert doc["not_asked"]["accounts"] > 0
+    for fmt in ("csv", "markdown", "html"):
+        assert cli(*args, "-f", fmt).stdout.strip()
+    table = cli(*args, env={"COLUMNS": "80"}).stdout
+    assert max(len(x) for x in table.splitlines()) <= 80
