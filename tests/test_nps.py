@@ -546,3 +546,18 @@ def test_report_nps_on_the_demo_in_every_format(cli, tmp_path) -> None:
         assert cli(*args, "-f", fmt).stdout.strip()
     table = cli(*args, env={"COLUMNS": "80"}).stdout
     assert max(len(x) for x in table.splitlines()) <= 80
+
+
+def test_undoing_an_account_import_with_responses_since_is_refused_then_forced(
+    cli, tmp_path, snapshot_db
+) -> None:
+    f = tmp_path / "a.csv"
+    f.write_text("key,name\nACME,Acme AB\n", encoding="utf-8")
+    cli("import", "accounts", str(f))
+    cli("nps", "ACME", "4", "--date", "2026-11-20", "--today", TODAY)
+    before = snapshot_db()
+    r = cli("import", "undo", "1", code=7)
+    assert "key ACME: 1 NPS response(s) recorded since" in r.stderr
+    assert snapshot_db() == before
+    cli("import", "undo", "1", "--force")
+    assert snapshot_db()["nps_response"] == [] and snapshot_db()["account"] == []

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, delete, func, insert, or_, select, update
 
-from khm.store.bulk import ACCOUNT_T, REP_T, TABLES, TOUCH_T, insert_rows, update_rows
+from khm.store.bulk import ACCOUNT_T, NPS_T, REP_T, TABLES, TOUCH_T, insert_rows, update_rows
 from khm.store.models import Absence, ImportBatch, ImportChange, TagChange
 
 if TYPE_CHECKING:
@@ -159,6 +159,13 @@ def conflicts(conn: Connection, batch: Batch) -> list[str]:
             .group_by(ACCOUNT_T.c.key)
         ).all()
         out += [f"key {k}: {n} touch(es) logged or imported since" for k, n in touches]
+        answers = conn.execute(
+            select(ACCOUNT_T.c.key, func.count())
+            .join(NPS_T, NPS_T.c.account_id == ACCOUNT_T.c.id)
+            .where(ACCOUNT_T.c.import_batch_id == batch.id)
+            .group_by(ACCOUNT_T.c.key)
+        ).all()
+        out += [f"key {k}: {n} NPS response(s) recorded since" for k, n in answers]
     if t is REP_T:
         handles = select(REP_T.c.handle).where(REP_T.c.import_batch_id == batch.id)
         for what, col in (("account(s) owned", ACCOUNT_T.c.owner), ("touch(es)", TOUCH_T.c.rep)):
@@ -178,6 +185,8 @@ def undo(conn: Connection, batch: Batch, now: datetime) -> dict[str, int]:
     if t is ACCOUNT_T:
         dependents = delete(TOUCH_T).where(TOUCH_T.c.account_id.in_(ids))
         counts["dependents"] = conn.execute(dependents).rowcount or 0
+        answers = delete(NPS_T).where(NPS_T.c.account_id.in_(ids))
+        counts["dependents"] += conn.execute(answers).rowcount or 0
         conn.execute(delete(TAG_T).where(TAG_T.c.account_id.in_(ids)))
     if t is REP_T:
         handles = select(REP_T.c.handle).where(REP_T.c.import_batch_id == batch.id)
