@@ -187,12 +187,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "log": ("touches", "Record a touch with an account; prints when that activity is due next."),
     "touch": ("touches", "Logged touches: list and delete."),
     "deal": ("deals", "Imported deals (CRM opportunities): list them."),
-    "nps": (
-        "nps",
-        "Record an NPS response (0-10) of an account: promoters 9-10, passives 7-8, "
-        "detractors 0-6. The account's nps field becomes its latest score; a detractor puts "
-        "a follow-up on the owner's weekly list when the method has a detractor trigger.",
-    ),
+    "nps": ("nps", "Record an NPS response (0-10) of an account."),
     "tag": (
         "tag",
         "Tag accounts expand/keep and A-D by the method's rules, or one account by hand.",

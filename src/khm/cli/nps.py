@@ -11,7 +11,7 @@ import typer
 from khm.cli.common import TodayOption, format_option, kctx, parse_date, resolve_today
 
 HELP = (
-    "Record an NPS response (0-10) of an account: promoters 9-10, passives 7-8, "
+    "Record an NPS response (0-10) of an account. Promoters answer 9-10, passives 7-8, "
     "detractors 0-6. The account's nps field becomes its latest score; a detractor puts a "
     "follow-up on the owner's weekly list when the method has a detractor trigger."
 )
