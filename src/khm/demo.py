@@ -245,6 +245,18 @@ class DemoTagChange:
     rule: str | None
 
 
+@dataclass(frozen=True)
+class DemoResponse:
+    """One NPS answer (``khm nps``): the surveyed accounts answered once to three times in
+    the year, the latest answer being their ``nps`` field."""
+
+    account_key: str
+    score: int
+    date: date
+    contact: str
+    comment: str | None
+
+
 @dataclass
 class DemoData:
     seed: int
@@ -255,6 +267,7 @@ class DemoData:
     history_start: date
     neglected: set[str] = field(default_factory=set)
     tag_changes: list[DemoTagChange] = field(default_factory=list)
+    nps_responses: list[DemoResponse] = field(default_factory=list)
     _stream: tuple[Any, int, int] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -359,6 +372,18 @@ class DemoData:
                 "who": c.who,
                 "reason": c.reason,
                 "rule": c.rule,
+            }
+
+    def nps_rows(self) -> Iterator[dict[str, Any]]:
+        for r in self.nps_responses:
+            yield {
+                "account_key": r.account_key,
+                "score": r.score,
+                "date": r.date,
+                "contact": r.contact,
+                "comment": r.comment,
+                "source": SOURCE,
+                "created_at": _stamp(r.date, 12),
             }
 
     def touch_rows(self) -> Iterator[dict[str, Any]]:
@@ -662,6 +687,7 @@ def generate(
         history_start=history_start,
         neglected=neglected,
         tag_changes=tag_changes,
+        nps_responses=_nps_responses(seed_text, accs, today, _followed_up(out, method)),
     )
     n = total if touches is None else min(touches, total)
     if lazy:
@@ -670,6 +696,87 @@ def generate(
     elif n < total:
         data.touches = list(_select(out, total, n, seed_text))
     return data
+
+
+_NPS_CONTACTS = ("CFO", "CEO", "Head of IT", "Purchasing manager", "Operations lead")
+_NPS_COMMENTS = {
+    "promoter": (
+        "Great support, quick answers",
+        "The roadmap review was really useful",
+        "Easy to work with",
+        None,
+        None,
+    ),
+    "passive": ("Works fine, invoicing is clunky", "Good, but pricey", None, None),
+    "detractor": (
+        "Support takes days to answer",
+        "Price went up without notice",
+        "Onboarding of new users is slow",
+        "Nobody has called us since the contract was signed",
+        "We lost data in the last upgrade",
+    ),
+}
+
+
+def _weekday_before(day: date) -> date:
+    """``day``, or the Friday before when it is a weekend day."""
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+def _followed_up(touches: list[DemoTouch], method: Method) -> dict[str, list[date]]:
+    """Per account: the dates of its calls (or kinds covering a call), in order."""
+    kinds = method.covering("call") if "call" in method.activities else set()
+    out: dict[str, list[date]] = {}
+    for t in touches:
+        if t.kind in kinds:
+            out.setdefault(t.account_key, []).append(t.date)
+    for dates in out.values():
+        dates.sort()
+    return out
+
+
+def _nps_responses(
+    seed_text: str, accs: list[DemoAccount], today: date, calls: dict[str, list[date]]
+) -> list[DemoResponse]:
+    """NPS answers of the surveyed accounts (those with an ``nps`` field): one to three
+    in the year before today, on weekdays, scores near the latest (which is the field),
+    so ``khm report nps`` has every month and the field reads the same as before. The
+    team called its detractors back: an answer of 0-6 older than three weeks is dated a
+    few days before one of the account's calls (``calls``) when there is one after it,
+    so the detractor trigger lists the recent ones. A random stream of its own: the rest
+    of the demo is what it was without them."""
+    from khm.core.nps import group_of
+
+    rng = random.Random(f"{seed_text}:nps")
+    out: list[DemoResponse] = []
+    for a in accs:
+        if "nps" not in a.custom or a.archived:
+            continue
+        latest = int(a.custom["nps"])
+        n = rng.choices((1, 2, 3), weights=(5, 3, 2))[0]
+        backs = sorted(rng.sample(range(1, HISTORY_DAYS), n), reverse=True)  # oldest first
+        after = calls.get(a.key, [])
+        answers: list[tuple[date, int]] = []
+        for i, back in enumerate(backs):
+            day = _weekday_before(today - timedelta(days=back))
+            score = latest if i == n - 1 else min(10, max(0, latest + rng.randint(-2, 2)))
+            if score <= 6 and back > 21:
+                j = bisect.bisect_left(after, day)
+                if j < len(after):  # called back: the answer came a few days before
+                    day = _weekday_before(after[j] - timedelta(days=rng.randint(1, 4)))
+                elif after:
+                    day = _weekday_before(after[-1] - timedelta(days=rng.randint(1, 4)))
+                elif i < n - 1:
+                    score = 7  # never called: only its latest answer may be a detractor
+            answers.append((day, score))
+        newest = max(d for d, _ in answers)
+        answers[-1] = (max(answers[-1][0], newest), answers[-1][1])  # the field's answer
+        for day, score in answers:
+            comment = rng.choice(_NPS_COMMENTS[group_of(score)])
+            out.append(DemoResponse(a.key, score, day, rng.choice(_NPS_CONTACTS), comment))
+    return out
 
 
 def _select(items: Iterable[DemoTouch], total: int, n: int, seed_text: str) -> Iterator[DemoTouch]:

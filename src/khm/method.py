@@ -547,8 +547,20 @@ class AnniversaryTrigger(_Strict):
     tactic: str | None = None
 
 
+class DetractorTrigger(_Strict):
+    """An NPS response of 0-6: a follow-up ``activity`` within ``within_days`` of the
+    answer, with the score and the comment in its reason."""
+
+    kind: Literal["detractor"]
+    name: str = "detractor"
+    activity: str
+    within_days: int = Field(default=7, gt=0)
+    reason: str = "NPS {score}: {comment}"
+    tactic: str | None = None
+
+
 Trigger = Annotated[
-    SilenceTrigger | TagChangeTrigger | ThresholdTrigger | AnniversaryTrigger,
+    SilenceTrigger | TagChangeTrigger | ThresholdTrigger | AnniversaryTrigger | DetractorTrigger,
     Field(discriminator="kind"),
 ]
 
@@ -924,7 +936,8 @@ minimum = "1w"
 default = 12
 
 # ---------------------------------------------------------------- triggers
-# Extra items with their own reason. kinds: silence, tag_change, threshold, anniversary.
+# Extra items with their own reason. kinds: silence, tag_change, threshold, anniversary,
+# detractor (an NPS answer of 0-6: khm nps, khm import nps).
 [[triggers]]
 kind = "silence"
 name = "silent account"
@@ -948,4 +961,13 @@ field = "category"
 direction = "any"
 activity = "call"
 reason = "Category moved {old} → {new}"
+
+# Close the loop: call a detractor back within a week ({score}, {comment}, {contact},
+# {date} and {due} fill the reason). A touch of the activity after the answer ends it.
+[[triggers]]
+kind = "detractor"
+name = "detractor"
+activity = "call"
+within_days = 7
+reason = "NPS {score}: {comment} (call back by {due})"
 """

@@ -190,7 +190,9 @@ WhereOpt = Annotated[
         "--where",
         metavar="FIELD=TEXT",
         help="Only accounts whose text field FIELD (imported with --map text.FIELD=COLUMN) is "
-        "TEXT, any case (repeatable: all must hold), e.g. --where sector=Energy.",
+        "TEXT, any case, or whose numeric field compares so (revenue, employees, nps or a "
+        "custom field; == != < <= > >=) (repeatable: all must hold), e.g. --where "
+        "sector=Energy, --where 'nps<=6'.",
         show_default=False,
     ),
 ]

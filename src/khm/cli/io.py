@@ -1,4 +1,4 @@
-"""``khm import accounts|reps|touches|deals FILE`` (``khm export`` is in :mod:`khm.cli.export`).
+"""``khm import accounts|reps|touches|deals|nps FILE`` (``khm export`` is in :mod:`khm.cli.export`).
 
 Thin: parse the options, call :mod:`khm.services.importing`, render. See docs/import.md for the whole story (mapping, sniffing, the public sample).
 """
@@ -31,7 +31,7 @@ from khm.cli.import_options import (
 
 import_app = typer.Typer(
     name="import",
-    help="Load CSV exports from another CRM: accounts, reps, touches, deals (upsert by key).",
+    help="Load CSV exports from another CRM: accounts, reps, touches, deals, NPS responses.",
     no_args_is_help=True,
 )
 
@@ -47,6 +47,14 @@ def run_import(store: Any, method: Any, spec: Any, file: Path, fmt: str, **opts:
     finally:
         progress.stop()
     write_import_report(report, fmt)
+
+
+def _latest(entity: str, allow_future: bool, today: Any) -> Any:
+    """The last day a date may be: today for touches (unless --allow-future) and NPS
+    answers; None for the rest."""
+    if entity == "nps" or (entity == "touches" and not allow_future):
+        return today
+    return None
 
 
 def _make_import(entity: str, key_help: str) -> Any:
@@ -87,7 +95,7 @@ def _make_import(entity: str, key_help: str) -> Any:
             nulls=null or (),
             default_nulls=not no_default_nulls,
             strict_countries=strict_countries,
-            latest=None if allow_future or entity != "touches" else resolve_today(today),
+            latest=_latest(entity, allow_future, resolve_today(today)),
         )
         if allow_future and entity != "touches":
             raise UsageError("--allow-future: only touches have dates to allow")
@@ -95,7 +103,7 @@ def _make_import(entity: str, key_help: str) -> Any:
         k.record_method = not dry_run  # a dry run writes nothing, not even that
         # Accounts need nothing from the method file (kinds and capacity are for touches
         # and reps): skip reading and validating it.
-        method = None if entity == "accounts" else k.method()
+        method = None if entity in ("accounts", "nps") else k.method()
         run_import(
             k.store(create=True), method, spec, file, fmt,
             dry_run=dry_run, skip_bad=skip_bad, encoding=encoding, delimiter=delimiter,
@@ -125,6 +133,13 @@ _IMPORT_DOCS = {
         "(key or name), date, kind (an activity kind of the method), rep (handle or name), "
         "note, source.",
         "Not used for touches.",
+    ),
+    "nps": (
+        "Import NPS responses: appended, and a response already there (same account, date, "
+        "score, contact and comment) is skipped. Fields: account (key or name), score "
+        "(0-10), date (not in the future), contact, comment, source. Each account's nps "
+        "field becomes its latest score.",
+        "Not used for NPS responses.",
     ),
 }
 

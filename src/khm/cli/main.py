@@ -178,7 +178,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("dbcmd", "Where the database is, its schema version, migrations."),
     "import": (
         "io",
-        "Load CSV exports from another CRM: accounts, reps, touches, deals (upsert by key).",
+        "Load CSV exports from another CRM: accounts, reps, touches, deals, NPS responses.",
     ),
     "export": (
         "export",
@@ -189,6 +189,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "log": ("touches", "Record a touch with an account; prints when that activity is due next."),
     "touch": ("touches", "Logged touches: list and delete."),
     "deal": ("deals", "Imported deals (CRM opportunities): list them."),
+    "nps": ("nps", "Record an NPS response (0-10) of an account."),
     "tag": (
         "tag",
         "Tag accounts expand/keep and A-D by the method's rules, or one account by hand.",

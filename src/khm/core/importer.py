@@ -13,6 +13,8 @@ The three entities and their fields:
   kind, rep, note, source.
 * ``deals`` (upsert by ``key``): key, account, stage, value, product, owner, created,
   closed; the status (open, won, lost) follows from the stage (:mod:`khm.core.deals`).
+* ``nps`` (appended, de-duplicated on account, date, score, contact, comment): account,
+  score (0-10), date, contact, comment, source (:mod:`khm.core.nps`).
 
 An empty cell never overwrites: it leaves an existing value as it is (and gives the
 default on insert). The caller decides what to write: nothing when any row is bad (the
@@ -28,7 +30,7 @@ from typing import Any
 
 from khm.core.deals import StageWords, deal_status
 
-ENTITIES: tuple[str, ...] = ("accounts", "reps", "touches", "deals")
+ENTITIES: tuple[str, ...] = ("accounts", "reps", "touches", "deals", "nps")
 CUSTOM_PREFIX = "custom."
 TEXT_PREFIX = "text."
 #: at most this many characters in one text field (``text.sector``)
@@ -95,17 +97,30 @@ DEAL_FIELDS: dict[str, FieldSpec] = {
         FieldSpec("closed", "date"),
     )
 }
+NPS_FIELDS: dict[str, FieldSpec] = {
+    f.name: f
+    for f in (
+        FieldSpec("account", "account", None, True, "account key (or its exact name)"),
+        FieldSpec("score", "score", None, True, "the answer, a whole number 0-10"),
+        FieldSpec("date", "date", None, True, "when it was answered (not in the future)"),
+        FieldSpec("contact", "text", 200, False, "who answered"),
+        FieldSpec("comment", "text"),
+        FieldSpec("source", "text", 200, False, "defaults to import:FILE"),
+    )
+}
 FIELDS: dict[str, dict[str, FieldSpec]] = {
     "accounts": ACCOUNT_FIELDS,
     "reps": REP_FIELDS,
     "touches": TOUCH_FIELDS,
     "deals": DEAL_FIELDS,
+    "nps": NPS_FIELDS,
 }
 KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "accounts": ("key", "name"),
     "reps": ("handle", "name", "email"),
     "touches": (),
     "deals": (),
+    "nps": (),
 }
 
 
@@ -263,6 +278,8 @@ def plan_rows(
         finish = _rep_row
     elif entity == "deals":
         finish = _deal_row
+    elif entity == "nps":
+        finish = _nps_row
     else:
         finish = _touch_row
     for line, values, src in rows:
@@ -298,6 +315,9 @@ def insert_constants(entity: str, mapped: Iterable[str]) -> frozenset[str]:
         return frozenset(cols - mapped - {"handle", "name"})
     if entity == "deals":
         cols = {*_DEAL_DEFAULTS, "source", "created_at", "updated_at"}
+        return frozenset(cols - mapped)
+    if entity == "nps":
+        cols = {"contact", "comment", "source", "created_at"}
         return frozenset(cols - mapped)
     return frozenset({"created_at"} | {c for c, f in _TOUCH_SOURCES.items() if f not in mapped})
 
@@ -479,6 +499,56 @@ def _deal_row(
         plan.updates.append((old.id, changes))
     else:
         plan.unchanged += 1
+
+
+def _nps_row(
+    plan: ImportPlan,
+    req: ImportSpec,
+    ctx: ImportContext,
+    values: dict[str, Any],
+    line: int,
+    src: str,
+    seen: dict[Any, int],
+    now: datetime,
+    base: Mapping[str, Any] | None,
+) -> None:
+    row = {
+        "account_id": values["account"],
+        "score": values["score"],
+        "date": values["date"],
+        "contact": values.get("contact") or None,
+        "comment": values.get("comment") or None,
+        "source": values.get("source") or req.source,
+        "created_at": now,
+    }
+    sig = nps_signature(row)
+    if sig in seen:
+        plan.unchanged += 1
+        return
+    seen[sig] = line
+    plan.inserts.append(row)
+
+
+NpsSignature = tuple[int, date, int, str | None, str | None]
+
+
+def nps_signature(row: Mapping[str, Any]) -> NpsSignature:
+    """What makes two responses the same one: account, date, score, contact, comment."""
+    return (row["account_id"], row["date"], row["score"], row["contact"], row["comment"])
+
+
+def drop_existing_responses(plan: ImportPlan, existing: set[NpsSignature]) -> None:
+    """Remove from ``plan.inserts`` the responses already in the database; they count as
+    unchanged (importing a survey export twice adds nothing)."""
+    if not existing:
+        return
+    keep = []
+    for r in plan.inserts:
+        if nps_signature(r) in existing:
+            plan.unchanged += 1
+        else:
+            keep.append(r)
+    plan.inserts = keep
 
 
 def touch_date_range(plan: ImportPlan) -> tuple[date, date] | None:

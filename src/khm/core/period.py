@@ -137,3 +137,26 @@ def parse_period(text: str, today: date) -> Period:
 def default_period(today: date) -> Period:
     """The last full month."""
     return parse_period("last-month", today)
+
+
+def previous_period(p: Period) -> Period:
+    """The period just before ``p``, to compare with: the same number of whole months
+    when ``p`` is whole months (a month, a quarter, a year), else the same number of days
+    ending the day before ``p`` starts."""
+    month_end = (p.end + timedelta(days=1)).day == 1
+    if p.start.day == 1 and month_end:
+        months = (p.end.year - p.start.year) * 12 + p.end.month - p.start.month + 1
+        start = p.start - relativedelta(months=months)
+        end = p.start - timedelta(days=1)
+        if months == 1:
+            return _month(start.year, start.month)
+        if months == 3 and start.month % 3 == 1:
+            return _quarter(start.year, (start.month - 1) // 3 + 1)
+        if months == 12 and start.month == 1:
+            return Period(start, end, str(start.year))
+        return Period(start, end, f"{start.isoformat()}..{end.isoformat()}")
+    end = p.start - timedelta(days=1)
+    start = end - timedelta(days=p.days - 1)
+    if p.days == 7 and start.weekday() == 0:
+        return Period(start, end, week_label(start))
+    return Period(start, end, f"{start.isoformat()}..{end.isoformat()}")

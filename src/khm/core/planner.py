@@ -51,6 +51,7 @@ from khm.core.absence import week_capacity
 from khm.core.calendar import HolidayDates, human_days_in_week
 from khm.core.constants import TYPES
 from khm.core.due import first_due
+from khm.core.nps import ResponseFacts
 from khm.core.period import week_label
 from khm.core.triggers import Prefilter, TagEvent, TriggerFacts, TriggerHit, fire
 from khm.method import Interval, Method
@@ -76,6 +77,8 @@ class PlanAccount:
     anchor: date  # when the account got its type and category (tagged_at), else created
     created: date | None = None  # for anniversary triggers; default: the anchor
     metrics: Mapping[str, float | None] = field(default_factory=dict)
+    #: detractor NPS responses, oldest first (for detractor triggers)
+    detractors: Sequence[ResponseFacts] = ()
 
 
 @dataclass(frozen=True)
@@ -520,7 +523,7 @@ def account_items(
     if method.triggers and (
         prefilter is None
         or prefilter.may_fire_since(
-            acc.anchor if newest is None else newest, tag_events, acc.metrics
+            acc.anchor if newest is None else newest, tag_events, acc.metrics, acc.detractors
         )
     ):
         facts = TriggerFacts(
@@ -536,6 +539,7 @@ def account_items(
             monday=monday,
             sunday=sunday,
             covering=rules.covering,
+            detractors=acc.detractors,
         )
         for hit in fire(method, facts):
             _merge_trigger(parts, hit, acc, method, last, monday, ref, rules)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from khm.core.nps import NpsReport
 from khm.core.period import Period
 from khm.core.reports import (
     REPORT_KINDS,
@@ -18,6 +19,9 @@ from khm.core.reports import (
     PortfolioReport,
     WorkloadReport,
 )
+
+#: every section a report can hold, in order: ``all``'s, then ``nps``
+SECTIONS: tuple[str, ...] = (*REPORT_KINDS, "nps")
 
 
 @dataclass
@@ -37,10 +41,11 @@ class Report:
     method_version: dict[str, object] | None = None
     #: accounts whose tags were changed after ``as_of`` and taken back to that day's
     tags_rewound: int = 0
+    nps: NpsReport | None = None  # ``khm report nps`` (not part of ``all``)
 
     @property
     def sections(self) -> list[str]:
-        return [k for k in REPORT_KINDS if getattr(self, k) is not None]
+        return [k for k in SECTIONS if getattr(self, k) is not None]
 
     @property
     def overall_coverage(self) -> float | None:

@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from khm.core.nps import ResponseFacts
 from khm.method import (
     AnniversaryTrigger,
+    DetractorTrigger,
     Method,
     SilenceTrigger,
     TagChangeTrigger,
@@ -63,6 +65,8 @@ class TriggerFacts:
     #: kind -> the kinds covering it (itself included), as ``Method.covering``; given by
     #: the planner so a trigger does not recompute it per account
     covering: Mapping[str, Collection[str]] | None = None
+    #: the account's detractor NPS responses (0-6) dated by the week's Sunday, oldest first
+    detractors: Sequence[ResponseFacts] = ()
 
 
 @dataclass(frozen=True)
@@ -209,6 +213,37 @@ def anniversary(trigger: Any, facts: TriggerFacts, method: Method) -> TriggerHit
     return TriggerHit(t.name, t.activity, reason, last_ann, t.tactic)
 
 
+def detractor(trigger: Any, facts: TriggerFacts, method: Method) -> TriggerHit | None:
+    """A detractor response (NPS 0-6) not yet followed up: fires from the day of the
+    answer until the activity is done (a touch of its kind, or a kind covering it, on or
+    after that day), once per response. Every open response is in the reason (newest
+    first, with its comment); the item dates from the oldest, due ``within_days`` after."""
+    t: DetractorTrigger = trigger
+    if not facts.detractors:
+        return None
+    done = last_touch_of(t.activity, facts, method)
+    open_ = [r for r in facts.detractors if r.on <= facts.sunday and (done is None or done < r.on)]
+    if not open_:
+        return None
+    first = min(r.on for r in open_)
+    due = first + timedelta(days=t.within_days)
+    reasons = [
+        format_reason(
+            t.reason,
+            score=r.score,
+            comment=r.comment or "no comment",
+            contact=r.contact or "no contact named",
+            date=r.on.isoformat(),
+            due=(r.on + timedelta(days=t.within_days)).isoformat(),
+            within_days=t.within_days,
+            name=t.name,
+        )
+        for r in sorted(open_, key=lambda r: (r.on, r.id), reverse=True)
+    ]
+    details = {"scores": [r.score for r in open_], "due": due, "responses": len(open_)}
+    return TriggerHit(t.name, t.activity, "; ".join(reasons), first, t.tactic, details)
+
+
 TriggerFn = Callable[[Any, TriggerFacts, Method], TriggerHit | None]
 
 #: trigger ``kind`` in the method file -> the function deciding whether it fires.
@@ -217,6 +252,7 @@ TRIGGERS: dict[str, TriggerFn] = {
     "tag_change": tag_change,
     "threshold": threshold,
     "anniversary": anniversary,
+    "detractor": detractor,
 }
 
 
@@ -244,7 +280,8 @@ class Prefilter:
 
     It never says no when :func:`fire` would return a hit: silence fires only when the
     newest touch (else the anchor) is on or before ``silence_before``; tag_change only
-    with tag events; threshold only when one of ``metrics`` has a value. Any other kind
+    with tag events; threshold only when one of ``metrics`` has a value; detractor only
+    with detractor responses (``detractors``). Any other kind
     (anniversary, or a kind added later without an entry here) sets ``always``.
     """
 
@@ -252,6 +289,7 @@ class Prefilter:
     silence_before: date | None  # latest start (last touch or anchor) a silence fires on
     tag_events: bool
     metrics: tuple[str, ...]
+    detractors: bool = False
 
     @classmethod
     def for_week(cls, method: Method, sunday: date) -> Prefilter:
@@ -259,6 +297,7 @@ class Prefilter:
         silence_before: date | None = None
         tag_events = False
         metrics: list[str] = []
+        detractors = False
         for trig in method.triggers:
             if trig.kind not in TRIGGERS:
                 continue  # fire() skips it
@@ -269,9 +308,11 @@ class Prefilter:
                 tag_events = True
             elif isinstance(trig, ThresholdTrigger):
                 metrics.append(trig.metric)
+            elif isinstance(trig, DetractorTrigger):
+                detractors = True
             else:
                 always = True
-        return cls(always, silence_before, tag_events, tuple(metrics))
+        return cls(always, silence_before, tag_events, tuple(metrics), detractors)
 
     def may_fire(
         self,
@@ -284,11 +325,15 @@ class Prefilter:
         return self.may_fire_since(start, tag_events, metrics)
 
     def may_fire_since(
-        self, start: date, tag_events: Sequence[TagEvent], metrics: Mapping[str, float | None]
+        self,
+        start: date,
+        tag_events: Sequence[TagEvent],
+        metrics: Mapping[str, float | None],
+        detractors: Sequence[ResponseFacts] = (),
     ) -> bool:
         """:meth:`may_fire` given ``start``: the account's newest touch, else its anchor
         (the planner has the newest touch at hand)."""
-        if self.always or (self.tag_events and tag_events):
+        if self.always or (self.tag_events and tag_events) or (self.detractors and detractors):
             return True
         if self.silence_before is not None and start <= self.silence_before:
             return True

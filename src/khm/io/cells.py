@@ -359,7 +359,15 @@ def _number(name: str, decimal: str, scale: float | None) -> Converter:
     return conv
 
 
-def _date(order: str | None, fmt: str | None, latest: date | None = None) -> Converter:
+def _date(
+    order: str | None, fmt: str | None, latest: date | None = None, entity: str = "touches"
+) -> Converter:
+    hint = (
+        "touches record what happened: --allow-future imports booked meetings"
+        if entity == "touches"
+        else "an answer cannot come from the future"
+    )
+
     def conv(raw: str) -> date:
         try:
             day = parse_date(raw.strip(), order, fmt)
@@ -369,12 +377,28 @@ def _date(order: str | None, fmt: str | None, latest: date | None = None) -> Con
             ) from None
         if latest is not None and day > latest:
             raise CellError(
-                f"{day.isoformat()} is in the future (today is {latest.isoformat()}); touches "
-                "record what happened: --allow-future imports booked meetings"
+                f"{day.isoformat()} is in the future (today is {latest.isoformat()}); {hint}"
             )
         return day
 
     return conv
+
+
+def _score(raw: str) -> int:
+    """An NPS answer: a whole number 0-10 (``7``, ``7.0``, `` 10 ``)."""
+    from khm.core.nps import check_score
+
+    text = raw.strip()
+    try:
+        v = float(text.replace(",", "."))
+    except ValueError:
+        raise CellError(f"{text!r} is not a whole number 0-10") from None
+    if not v.is_integer():
+        raise CellError(f"{text!r} is not a whole number 0-10")
+    try:
+        return check_score(int(v))
+    except ValueError as exc:
+        raise CellError(str(exc)) from None
 
 
 def _country(strict: bool) -> Converter:
@@ -424,8 +448,8 @@ def _converter(
         return _country(req.strict_countries)
     if k == "date":
         order = None if req.date_format else decide_date_order(column)
-        latest = req.latest if spec.name == "date" and req.entity == "touches" else None
-        return _date(order, req.date_format, latest)
+        latest = req.latest if spec.name == "date" and req.entity in ("touches", "nps") else None
+        return _date(order, req.date_format, latest, req.entity)
     if k == "email":
         return parse_email
     if k == "role":
@@ -436,6 +460,8 @@ def _converter(
         return look.accounts.resolve
     if k == "kind":
         return _kind(look.kinds)
+    if k == "score":
+        return _score
     raise AssertionError(f"unknown field kind {k}")  # pragma: no cover
 
 
@@ -461,6 +487,12 @@ def _check_required(req: ImportSpec, mapping: ColumnMapping, path: str) -> None:
             if f not in have:
                 raise InputError(
                     f"{path}:1: no column for the deal {f}: map one with --map {f}=COLUMN"
+                )
+    elif entity == "nps":
+        for f in ("account", "score", "date"):
+            if f not in have:
+                raise InputError(
+                    f"{path}:1: no column for the response {f}: map one with --map {f}=COLUMN"
                 )
     else:
         for f in ("account", "date", "kind"):
@@ -538,6 +570,7 @@ def read_cells(
         "reps": _rep_key,
         "touches": _touch_required,
         "deals": _deal_required,
+        "nps": _nps_required,
     }[entity]
     width = len(header)
     nulls = req.nulls
@@ -672,3 +705,12 @@ def _deal_required(req: ImportSpec, values: dict[str, Any], line: int) -> str | 
         if not values.get(f)
     ]
     return missing or "key"
+
+
+def _nps_required(req: ImportSpec, values: dict[str, Any], line: int) -> str | list[RowIssue]:
+    missing = [
+        RowIssue(line, f, "missing (required)")
+        for f in ("account", "score", "date")
+        if values.get(f) is None
+    ]
+    return missing or ""

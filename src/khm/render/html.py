@@ -127,10 +127,12 @@ def _table(t: Table, *, wrap: bool = True) -> str:
         chart_at = len(keys) + 1
     elif t.bar == "workload":
         chart_at = 1
+    elif t.bar == "nps":  # after the key columns
+        chart_at = next((i for i, c in enumerate(columns) if c.justify == "right"), 1)
     head_cells = [
         f'<th class="{"n" if c.justify == "right" else ""}">{escape(c.title)}</th>' for c in columns
     ]
-    if t.bar in ("coverage", "workload"):
+    if t.bar in ("coverage", "workload", "nps"):
         head_cells.insert(chart_at, "<th>chart</th>")
     body = []
     rows = [*t.rows, *([t.total] if t.total else [])]
@@ -144,6 +146,10 @@ def _table(t: Table, *, wrap: bool = True) -> str:
             cells.insert(chart_at, f"<td>{coverage_bar(r)}</td>")
         elif t.bar == "workload":
             cells.insert(chart_at, f"<td>{workload_bar(r)}</td>")
+        elif t.bar == "nps":
+            from khm.render.nps import html_bar
+
+            cells.insert(chart_at, f"<td>{html_bar(r)}</td>")
         body.append(f"<tr{' class=total' if total else ''}>{''.join(cells)}</tr>")
     html = (
         f"<table><thead><tr>{''.join(head_cells)}</tr></thead>"
@@ -250,6 +256,10 @@ def _cards(report: Report) -> str:
         )
     if report.movement is not None:
         cards.append(("tag changes", str(len(report.movement.changes)), ""))
+    if report.nps is not None:
+        from khm.render.nps import html_cards
+
+        cards += html_cards(report)
     return (
         '<section class="cards">'
         + "".join(
@@ -267,6 +277,7 @@ SECTION_TITLES = {
     "portfolio": "Portfolio",
     "workload": "Workload: planned vs done human effort",
     "movement": "Tag movements",
+    "nps": "NPS: how likely are they to recommend us?",
 }
 
 
@@ -306,6 +317,10 @@ def render_html(report: Report) -> str:
             parts.append(_legend_workload())
         if name == "portfolio":
             parts.append(_portfolio_matrix(report))
+        if name == "nps":
+            from khm.render.nps import html_legend, month_chart
+
+            parts.append("<h3>NPS by month</h3>" + month_chart(report) + html_legend())
         for t in tables:
             if name == "workload" and t.name == "rows":
                 parts.append(f"<h3>{escape(t.title)}</h3>")
@@ -326,6 +341,7 @@ def render_html(report: Report) -> str:
         parts.append("</section>")
     parts.append(
         "<footer>Made by khm. Definitions of every number: docs/reports.md. "
-        "Coverage % = on time / (asked − open).</footer></main></body></html>\n"
+        "Coverage % = on time / (asked − open). NPS = % promoters (9-10) − % detractors "
+        "(0-6).</footer></main></body></html>\n"
     )
     return "\n".join(parts)

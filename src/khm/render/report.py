@@ -176,12 +176,30 @@ def _bar_width(console: Console) -> int:
 #: columns of short codes and dates: never folded (rich narrows the free text instead)
 _NO_WRAP = frozenset(
     {"type", "category", "mode", "kind", "week", "field", "old", "new", "last_touch"}
+    | {"date", "month", "period", "last_asked", "score", "group"}
 )
+#: free text cut to one line with "…" (the whole text: --format csv, json, markdown, html)
+_ONE_LINE = frozenset({"comment"})
 
 
 def _cut_hint(console: Console, left: int, what: str) -> None:
     if left > 0:
         console.print(f"... and {left:,} more {what}: {ALL_ROWS_HINT}.", highlight=False)
+
+
+def _one_line_width(console: Console, t: Table, columns: list[Column], limit: int) -> int | None:
+    """The width left for a one-line free-text column (a comment, cut with "…") once the
+    other columns have their widest cell, so those are never squeezed to nothing."""
+    from khm.render.cells import text_value
+
+    if not any(c.key in _ONE_LINE for c in columns):
+        return None
+    rows = t.rows[:limit]
+    used = 1 + 3 * len(columns)  # the borders and padding
+    for c in columns:
+        if c.key not in _ONE_LINE:
+            used += max([len(c.title), *(len(text_value(r.get(c.key))) for r in rows)])
+    return max(12, console.width - used)
 
 
 def _print_table(console: Console, t: Table, limit: int, notes: set[str]) -> None:
@@ -196,12 +214,14 @@ def _print_table(console: Console, t: Table, limit: int, notes: set[str]) -> Non
     narrow = console.width < NARROW_TERMINAL
     columns = [c for c in t.columns if c.key not in t.wide_only] if narrow else t.columns
     table = RichTable(header_style="bold")
+    one_line = _one_line_width(console, t, columns, limit)
     for c in columns:
         table.add_column(
             escape(c.title),
             justify=c.justify,  # type: ignore[arg-type]
-            overflow="fold",
-            no_wrap=c.key in _NO_WRAP,
+            overflow="ellipsis" if c.key in _ONE_LINE else "fold",
+            no_wrap=c.key in _NO_WRAP or c.key in _ONE_LINE,
+            max_width=one_line if c.key in _ONE_LINE else None,
         )
     if t.bar == "coverage":
         table.add_column("chart", no_wrap=True)

@@ -78,6 +78,10 @@ def section_data(report: Report, name: str) -> dict[str, Any]:
             "totals": {"changes": len(m.changes), **m.counts},
             "rows": _rows(m.changes),
         }
+    if name == "nps" and report.nps is not None:
+        from khm.render import nps
+
+        return nps.section_data(report)
     raise KeyError(name)
 
 
@@ -114,7 +118,7 @@ class Table:
     columns: list[Column]
     rows: list[dict[str, Any]]
     total: dict[str, Any] | None = None
-    bar: str | None = None  # "coverage" or "workload": the chart drawn beside the rows
+    bar: str | None = None  # "coverage", "workload" or "nps": the chart beside the rows
     #: keys of the columns a terminal narrower than NARROW_TERMINAL leaves out
     wide_only: frozenset[str] = field(default_factory=frozenset)
 
@@ -143,6 +147,10 @@ def _tally_cols() -> list[tuple[str, str, str]]:
 
 def section_tables(report: Report, name: str) -> list[Table]:
     """The tables a reader sees for one section (terminal, Markdown, HTML)."""
+    if name == "nps":
+        from khm.render import nps
+
+        return nps.section_tables(report)
     data = section_data(report, name)
     if name == "coverage":
         total = {**data["totals"]}
@@ -300,6 +308,10 @@ def section_tables(report: Report, name: str) -> list[Table]:
 
 def csv_table(report: Report, name: str) -> Table:
     """The one CSV table of a section: its finest grain, so every total is a column sum."""
+    if name == "nps":
+        from khm.render import nps
+
+        return nps.csv_table(report)
     data = section_data(report, name)
     if name == "coverage":
         cols = _cols(

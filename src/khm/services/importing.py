@@ -112,7 +112,7 @@ def _load_context(conn: Any, entity: str, method: Method | None) -> tuple[Import
     if method is not None:
         look.kinds = tuple(method.activities)
         ctx.default_capacity = method.capacity.default
-    elif entity not in ("accounts", "deals"):
+    elif entity not in ("accounts", "deals", "nps"):
         raise ValueError(f"importing {entity} needs the method (activity kinds, capacity)")
     if entity == "accounts":
         ctx.existing = {
@@ -238,6 +238,11 @@ def _import_file(
             span = touch_date_range(plan)
             if span is not None:
                 drop_existing_touches(plan, bulk.touch_signatures(conn, *span))
+        if req.entity == "nps" and plan.inserts:
+            from khm.core.importer import drop_existing_responses
+
+            days = [r["date"] for r in plan.inserts]
+            drop_existing_responses(plan, bulk.nps_signatures(conn, min(days), max(days)))
         report.inserted, report.updated = plan.inserted, plan.updated
         report.unchanged, report.bad = plan.unchanged, plan.bad
         report.warnings = [w.format(name) for w in plan.warnings]
@@ -263,8 +268,24 @@ def _import_file(
             from khm.store.deals import refresh_derived
 
             refresh_derived(conn, today or date.today(), now=utcnow(), batch_id=report.batch)
+        if req.entity == "nps":
+            _refresh_nps(conn, report.batch, plan)
         report.written = True
     return report
+
+
+def _refresh_nps(conn: Any, batch: int, plan: ImportPlan) -> None:
+    """The ``nps`` field of the accounts the file answered for, from their latest
+    responses; the values they had before are kept with the batch, so ``khm import undo``
+    puts an imported ``custom.nps`` back."""
+    from khm.store import batches
+    from khm.store.nps import FIELD_ENTITY, refresh_field
+
+    ids = {r["account_id"] for r in plan.inserts}
+    changed = refresh_field(conn, ids, now=utcnow())
+    batches.record_changes(
+        conn, batch, FIELD_ENTITY, [(aid, {"nps": b}, {"nps": a}) for aid, b, a in changed]
+    )
 
 
 def _record_batch(

@@ -578,7 +578,8 @@ def list_accounts(
         archived=archived,
         sort=sort,
         limit=limit,
-        text=text_conditions(where),
+        text=text_conditions([w for w in where if not _is_comparison(w)]),
+        numeric=numeric_conditions([w for w in where if _is_comparison(w)]),
     )
     if flt.owner is not None:
         _check_rep(store, flt.owner, "--rep")
@@ -592,6 +593,34 @@ def _streamed(store: Store, rows: Callable[[Connection], Iterator[T]]) -> Iterat
     """``rows(conn)`` read on one connection held open while the caller iterates."""
     with store.engine.connect() as conn:
         yield from rows(conn)
+
+
+_COMPARISON = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_.]*\s*(==|!=|>=|<=|>|<)")
+
+
+def _is_comparison(item: str) -> bool:
+    """``nps<=6``, ``revenue > 1e6``, ``nps==9``: a numeric condition, not ``FIELD=TEXT``."""
+    return _COMPARISON.match(item) is not None
+
+
+def numeric_conditions(where: Sequence[str]) -> tuple[Any, ...]:
+    """``--where nps<=6`` → conditions on a numeric field (revenue, employees, a custom
+    field such as ``nps``), read as the method's type rules read them
+    (:class:`khm.method.Condition`); an account without the field never matches."""
+    from khm.method import Condition
+
+    out = []
+    for item in where:
+        try:
+            cond = Condition.parse(item)
+        except ValueError as exc:
+            raise UsageError(f"--where: {exc}") from None
+        if not isinstance(cond.value, int | float) or isinstance(cond.value, bool):
+            raise UsageError(
+                f"--where {item!r}: compare a numeric field with a number, e.g. --where nps<=6"
+            )
+        out.append(cond)
+    return tuple(out)
 
 
 def text_conditions(where: Sequence[str]) -> tuple[tuple[str, str], ...]:

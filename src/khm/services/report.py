@@ -9,9 +9,10 @@ method and the tags in force at its end (:mod:`khm.services.history`).
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from khm.core.period import Period
+from khm.core.nps import NpsReport, nps_report
+from khm.core.period import Period, previous_period
 from khm.core.report_result import Report
 from khm.core.reports import (
     REPORT_KINDS,
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
     from khm.method import Method
     from khm.store.db import Store
 
-ALL_KINDS: tuple[str, ...] = (*REPORT_KINDS, "all")
+#: ``nps`` is asked for on its own: ``all`` is the method-keeping sections
+ALL_KINDS: tuple[str, ...] = (*REPORT_KINDS, "nps", "all")
 
 __all__ = ["ALL_KINDS", "Report", "build_report", "max_grace_days"]
 
@@ -61,6 +63,21 @@ def build_report(
     return _build_report(store, method, kind, period, today, rep)
 
 
+def _nps_section(conn: Any, period: Period, as_of: date, rep: str | None) -> NpsReport:
+    """The NPS of the period against the previous one (:mod:`khm.core.nps`)."""
+    from khm.store import nps as qn
+
+    previous = previous_period(period)
+    return nps_report(
+        period=period,
+        previous=previous,
+        as_of=as_of,
+        accounts=qn.report_accounts(conn, rep),
+        responses=qn.responses_between(conn, previous.start, period.end),
+        last_asked=qn.last_asked(conn, as_of),
+    )
+
+
 def _build_report(
     store: Store,
     method: Method,
@@ -81,6 +98,9 @@ def _build_report(
         method = in_force.method
         report = Report(kind, period, today, as_of, rep, method.name)
         report.method_version = in_force.as_dict()
+        if kind == "nps":
+            report.nps = _nps_section(conn, period, as_of, rep)
+            return report
         accounts = q.load_accounts(conn, rep)
         report.tags_rewound = tags_as_of(conn, accounts, as_of)
         last_any: dict[int, date] | None = None

@@ -9,7 +9,7 @@ planner (:func:`khm.core.planner.plan_week`). Returns the typed :class:`WeeklyPl
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from khm.core.account_week import AccountWeek
 from khm.core.period import WEEK, monday_of, week_monday
@@ -183,6 +183,8 @@ def _build_weekly(
             reps = [found]
         reps = _with_absences(conn, reps, monday, sunday)
         accounts, id_key = planning.load_accounts(conn, owner=owner, with_metrics=needs_metrics)
+        if any(t.kind == "detractor" for t in method.triggers):
+            _with_detractors(conn, accounts, id_key, sunday)
         if touches_job is None:
             touches = planning.last_touches(conn, id_key, until=sunday, owner=owner)
         events = (
@@ -206,6 +208,20 @@ def _build_weekly(
     )
     holidays.save()
     return plan
+
+
+def _with_detractors(conn: Any, accounts: Any, id_key: dict[int, str], sunday: date) -> None:
+    """Each account's detractor NPS responses up to ``sunday`` (the detractor trigger)."""
+    from khm.store.nps import detractors_until
+
+    found = detractors_until(conn, sunday)
+    if not found:
+        return
+    by_key = {id_key[aid]: rs for aid, rs in found.items() if aid in id_key}
+    for acc in accounts:
+        rs = by_key.get(acc.key)
+        if rs:
+            acc.detractors = tuple(rs)
 
 
 def account_week(

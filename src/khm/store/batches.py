@@ -4,9 +4,11 @@ A batch is one row of ``import_batch``. The rows it inserted carry its id in the
 ``import_batch_id`` column; for the rows it updated, ``import_change`` keeps the changed
 columns' values before and after. Undo deletes the first and restores the second, in the
 caller's transaction. Generic by kind: a table in :data:`khm.store.bulk.TABLES` with an
-``import_batch_id`` column (accounts, reps, touches, deals). A deals import also changes
-accounts (the product lines of won deals; entity ``accounts`` under the deals batch), and
-its undo recomputes the derived deal fields from the deals that remain.
+``import_batch_id`` column (accounts, reps, touches, deals, NPS responses). A deals import
+also changes accounts (the product lines of won deals; entity ``accounts`` under the deals
+batch), and its undo recomputes the derived deal fields from the deals that remain. An NPS
+batch also keeps the ``nps`` field its responses replaced (entity ``nps_field``), and its
+undo puts that back where no response is left.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy import Table, delete, func, insert, or_, select, update
 from khm.store.bulk import (
     ACCOUNT_T,
     DEAL_T,
+    NPS_T,
     REP_T,
     TABLES,
     TOUCH_T,
@@ -184,6 +187,13 @@ def conflicts(conn: Connection, batch: Batch) -> list[str]:
             .group_by(ACCOUNT_T.c.key)
         ).all()
         out += [f"key {k}: {n} deal(s) imported since" for k, n in deals]
+        answers = conn.execute(
+            select(ACCOUNT_T.c.key, func.count())
+            .join(NPS_T, NPS_T.c.account_id == ACCOUNT_T.c.id)
+            .where(ACCOUNT_T.c.import_batch_id == batch.id)
+            .group_by(ACCOUNT_T.c.key)
+        ).all()
+        out += [f"key {k}: {n} NPS response(s) recorded since" for k, n in answers]
     if t is REP_T:
         handles = select(REP_T.c.handle).where(REP_T.c.import_batch_id == batch.id)
         for what, col in (
@@ -228,6 +238,8 @@ def undo(
         counts["dependents"] = conn.execute(dependents).rowcount or 0
         deals = delete(DEAL_T).where(DEAL_T.c.account_id.in_(ids))
         counts["dependents"] += conn.execute(deals).rowcount or 0
+        answers = delete(NPS_T).where(NPS_T.c.account_id.in_(ids))
+        counts["dependents"] += conn.execute(answers).rowcount or 0
         conn.execute(delete(TAG_T).where(TAG_T.c.account_id.in_(ids)))
     if t is REP_T:
         handles = select(REP_T.c.handle).where(REP_T.c.import_batch_id == batch.id)
@@ -237,7 +249,14 @@ def undo(
             n += conn.execute(stmt).rowcount or 0
         n += conn.execute(delete(ABSENCE_T).where(ABSENCE_T.c.rep.in_(handles))).rowcount or 0
         counts["dependents"] = n
+    answered: set[int] = set()
+    if batch.kind == "nps":
+        from khm.store.nps import batch_accounts
+
+        answered = batch_accounts(conn, batch.id)
     counts["deleted"] = conn.execute(delete(t).where(t.c.import_batch_id == batch.id)).rowcount
+    if batch.kind == "nps":
+        _restore_nps_field(conn, batch, answered, now)
     counts["restored"] = _restore(conn, t, batch.id, batch.kind, now)
     if t is DEAL_T:
         from khm.store.deals import refresh_derived
@@ -246,3 +265,19 @@ def undo(
         refresh_derived(conn, today or now.date(), now=now, clear=True)
     conn.execute(update(BATCH_T).where(BATCH_T.c.id == batch.id).values(undone_at=now))
     return counts
+
+
+def _restore_nps_field(conn: Connection, batch: Batch, answered: set[int], now: datetime) -> None:
+    """After an NPS batch's responses are gone: each account it answered for gets the
+    ``nps`` of its latest remaining response, else the value it had before the batch."""
+    from khm.store.nps import FIELD_ENTITY, refresh_field
+
+    before = {
+        rid: (b or {}).get("nps")
+        for rid, b in conn.execute(
+            select(CHANGE_T.c.row_id, CHANGE_T.c.before).where(
+                CHANGE_T.c.batch_id == batch.id, CHANGE_T.c.entity == FIELD_ENTITY
+            )
+        )
+    }
+    refresh_field(conn, answered | set(before), now=now, fallback=before)

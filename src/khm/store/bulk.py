@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, bindparam, select, update
 
-from khm.store.models import Account, Deal, Rep, Touch
+from khm.store.models import Account, Deal, NpsResponse, Rep, Touch
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -22,7 +22,14 @@ ACCOUNT_T: Table = Account.__table__  # type: ignore[attr-defined]
 REP_T: Table = Rep.__table__  # type: ignore[attr-defined]
 TOUCH_T: Table = Touch.__table__  # type: ignore[attr-defined]
 DEAL_T: Table = Deal.__table__  # type: ignore[attr-defined]
-TABLES = {"accounts": ACCOUNT_T, "reps": REP_T, "touches": TOUCH_T, "deals": DEAL_T}
+NPS_T: Table = NpsResponse.__table__  # type: ignore[attr-defined]
+TABLES = {
+    "accounts": ACCOUNT_T,
+    "reps": REP_T,
+    "touches": TOUCH_T,
+    "deals": DEAL_T,
+    "nps": NPS_T,
+}
 
 ACCOUNT_VALUE_COLUMNS = (
     "name",
@@ -91,6 +98,17 @@ def touch_signatures(
     if until is not None:
         q = q.where(t.c.date <= until)
     return {(r[0], r[1], r[2], r[3], r[4] or None) for r in conn.execute(q)}
+
+
+def nps_signatures(
+    conn: Connection, since: date, until: date
+) -> set[tuple[int, date, int, str | None, str | None]]:
+    """(account, date, score, contact, comment) of the responses dated within [since, until]."""
+    t = NPS_T
+    q = select(t.c.account_id, t.c.date, t.c.score, t.c.contact, t.c.comment).where(
+        t.c.date >= since, t.c.date <= until
+    )
+    return {(r[0], r[1], r[2], r[3] or None, r[4] or None) for r in conn.execute(q)}
 
 
 # --------------------------------------------------------------------------- writes

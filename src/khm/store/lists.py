@@ -94,6 +94,9 @@ class AccountFilter:
     limit: int | None = None
     #: text fields that must hold a value: (name, casefolded value), all of them
     text: tuple[tuple[str, str], ...] = ()
+    #: numeric conditions (``nps <= 6``: :class:`khm.method.Condition`), all of them, on
+    #: revenue, employees or a custom field
+    numeric: tuple[Any, ...] = ()
 
 
 def _product_line_patterns(product_line: str) -> list[str]:
@@ -153,7 +156,7 @@ def iter_accounts(conn: Connection, flt: AccountFilter) -> Iterator[Any]:
             stored = func.lower(cast(Account.text, String))
             q = q.where(stored.contains(json.dumps(value)[1:-1], autoescape=True))
     q = q.order_by(*_account_order(flt.sort))
-    if flt.product_line is None and not flt.text:
+    if flt.product_line is None and not flt.text and not flt.numeric:
         if flt.limit is not None:
             q = q.limit(flt.limit)
         yield from _stream(conn, q)
@@ -166,9 +169,20 @@ def iter_accounts(conn: Connection, flt: AccountFilter) -> Iterator[Any]:
         if want is not None and not any(str(p).casefold() == want for p in a.product_lines or []):
             continue
         text = a.text or {}
-        if all(str(text.get(name, "")).casefold() == value for name, value in flt.text):
-            n += 1
-            yield a
+        if not all(str(text.get(name, "")).casefold() == value for name, value in flt.text):
+            continue
+        if flt.numeric and not all(c.test(_number_field(a, c.field)) for c in flt.numeric):
+            continue
+        n += 1
+        yield a
+
+
+def _number_field(row: Any, name: str) -> Any:
+    """A numeric field of an account row: revenue, employees, else a custom field."""
+    if name in ("revenue", "employees"):
+        return getattr(row, name)
+    v = (row.custom or {}).get(name.removeprefix("custom."))
+    return None if isinstance(v, bool | str) else v
 
 
 # --------------------------------------------------------------------------- reps

@@ -189,6 +189,27 @@ class Deal(SQLModel, table=True):
     import_batch_id: int | None = Field(default=None, index=True)  # the import that added it
 
 
+class NpsResponse(SQLModel, table=True):
+    """One NPS answer (0-10) from a customer: ``khm nps`` or ``khm import nps``
+    (:mod:`khm.core.nps`). The account's latest score is its ``nps`` field."""
+
+    __tablename__ = "nps_response"
+    __table_args__ = (
+        Index("ix_nps_response_account_date", "account_id", "date"),
+        Index("ix_nps_response_date", "date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id")
+    score: int
+    date: date
+    contact: str | None = Field(default=None, max_length=200)
+    comment: str | None = Field(default=None)
+    source: str = Field(default="manual", max_length=200)
+    created_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
+    import_batch_id: int | None = Field(default=None, index=True)  # the import that added it
+
+
 class ImportBatch(SQLModel, table=True):
     """One ``khm import KIND FILE``: what it did, so ``khm import undo ID`` reverts it.
     The rows it inserted carry its id (``import_batch_id``); the earlier values of the
@@ -231,6 +252,7 @@ __all__ = [
     "ImportBatch",
     "ImportChange",
     "MethodVersion",
+    "NpsResponse",
     "Rep",
     "TagChange",
     "TagRun",
@@ -251,6 +273,7 @@ LIGHT_ORDER = (
     ImportChange,
     MethodVersion,
     TagRun,
+    NpsResponse,
 )
 GENERATED_BEGIN = (
     "# --- generated from khm.store.models by `python -m khm.store.models`: do not edit ---\n"

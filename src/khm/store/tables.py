@@ -174,6 +174,19 @@ TAG_RUN = table(
     column("changes", Integer),
 )
 
+NPS_RESPONSE = table(
+    "nps_response",
+    column("id", Integer),
+    column("account_id", Integer),
+    column("score", Integer),
+    column("date", Date),
+    column("contact", String),
+    column("comment", String),
+    column("source", String),
+    column("created_at", DateTime),
+    column("import_batch_id", Integer),
+)
+
 TABLES = (
     ACCOUNT,
     REP,
@@ -186,6 +199,7 @@ TABLES = (
     IMPORT_CHANGE,
     METHOD_VERSION,
     TAG_RUN,
+    NPS_RESPONSE,
 )
 # --- end of generated code ---
 
