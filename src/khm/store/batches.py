@@ -4,7 +4,8 @@ A batch is one row of ``import_batch``. The rows it inserted carry its id in the
 ``import_batch_id`` column; for the rows it updated, ``import_change`` keeps the changed
 columns' values before and after. Undo deletes the first and restores the second, in the
 caller's transaction. Generic by kind: a table in :data:`khm.store.bulk.TABLES` with an
-``import_batch_id`` column (accounts, reps, touches; deals plug in the same way).
+``import_batch_id`` column (accounts, reps, touches; deals plug in the same way). The
+numeric field changes a batch wrote (``field_change``) carry its id and go with it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Table, delete, func, insert, or_, select, update
 
 from khm.store.bulk import ACCOUNT_T, REP_T, TABLES, TOUCH_T, insert_rows, update_rows
-from khm.store.models import Absence, ImportBatch, ImportChange, TagChange
+from khm.store.models import Absence, FieldChange, ImportBatch, ImportChange, TagChange
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -26,6 +27,7 @@ BATCH_T: Table = ImportBatch.__table__  # type: ignore[attr-defined]
 CHANGE_T: Table = ImportChange.__table__  # type: ignore[attr-defined]
 TAG_T: Table = TagChange.__table__  # type: ignore[attr-defined]
 ABSENCE_T: Table = Absence.__table__  # type: ignore[attr-defined]
+HISTORY_T: Table = FieldChange.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -169,10 +171,13 @@ def undo(conn: Connection, batch: Batch, now: datetime) -> dict[str, int]:
     t = TABLES[batch.kind]
     ids = select(t.c.id).where(t.c.import_batch_id == batch.id)
     counts = {"deleted": 0, "restored": 0, "dependents": 0}
+    # the numeric field changes it wrote (the values it restores below)
+    conn.execute(delete(HISTORY_T).where(HISTORY_T.c.import_batch_id == batch.id))
     if t is ACCOUNT_T:
         dependents = delete(TOUCH_T).where(TOUCH_T.c.account_id.in_(ids))
         counts["dependents"] = conn.execute(dependents).rowcount or 0
         conn.execute(delete(TAG_T).where(TAG_T.c.account_id.in_(ids)))
+        conn.execute(delete(HISTORY_T).where(HISTORY_T.c.account_id.in_(ids)))
     if t is REP_T:
         handles = select(REP_T.c.handle).where(REP_T.c.import_batch_id == batch.id)
         n = 0

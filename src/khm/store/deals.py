@@ -48,10 +48,19 @@ def existing_deals(conn: Connection) -> list[tuple[int, str, dict[str, Any]]]:
     ]
 
 
-def refresh_derived(conn: Connection, today: date, *, now: datetime) -> int:
+def refresh_derived(
+    conn: Connection,
+    today: date,
+    *,
+    now: datetime,
+    source: str = "deals",
+    batch: int | None = None,
+) -> int:
     """Write every account's derived deal fields (``custom``) and won products
-    (``product_lines``), as of ``today``; returns how many accounts changed. Nothing is
-    written while there are no deals."""
+    (``product_lines``), as of ``today``; returns how many accounts changed. The changed
+    values go to the field history (dated ``today``, from ``source``, with the import
+    ``batch``). Nothing is written while there are no deals."""
+    from khm.store import history
     from khm.store.bulk import ACCOUNT_T, update_rows
 
     facts = [
@@ -62,11 +71,15 @@ def refresh_derived(conn: Connection, today: date, *, now: datetime) -> int:
         return 0
     derived = derive(facts, today)
     updates: list[tuple[int, dict[str, Any]]] = []
+    before: dict[int, dict[str, Any]] = {}
     for aid, custom, lines in conn.execute(select(A.id, A.custom, A.product_lines)):
         ch = account_changes(custom or {}, lines or [], derived.get(aid))
         if ch:
             ch["updated_at"] = now
             updates.append((aid, ch))
+            before[aid] = {"custom": custom or {}}
+    rows = history.change_rows(updates, before, on=today, source=source, batch=batch)
+    history.record(conn, rows)
     return update_rows(conn, ACCOUNT_T, updates)
 
 

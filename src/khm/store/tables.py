@@ -48,6 +48,7 @@ ACCOUNT = table(
     column("updated_at", DateTime),
     column("text", JSON),
     column("import_batch_id", Integer),
+    column("customer_since", Date),
 )
 
 REP = table(
@@ -151,7 +152,30 @@ IMPORT_CHANGE = table(
     column("after", JSON),
 )
 
-TABLES = (ACCOUNT, REP, TOUCH, TAG_CHANGE, CAMPAIGN, ABSENCE, DEAL, IMPORT_BATCH, IMPORT_CHANGE)
+FIELD_CHANGE = table(
+    "field_change",
+    column("id", Integer),
+    column("account_id", Integer),
+    column("field", String),
+    column("old", Float),
+    column("new", Float),
+    column("changed_on", Date),
+    column("source", String),
+    column("import_batch_id", Integer),
+)
+
+TABLES = (
+    ACCOUNT,
+    REP,
+    TOUCH,
+    TAG_CHANGE,
+    CAMPAIGN,
+    ABSENCE,
+    DEAL,
+    IMPORT_BATCH,
+    IMPORT_CHANGE,
+    FIELD_CHANGE,
+)
 # --- end of generated code ---
 
 
