@@ -546,6 +546,8 @@ class AnniversaryTrigger(_Strict):
     kind: Literal["anniversary"]
     name: str = "anniversary"
     every: IntervalField = Field(default_factory=lambda: Interval(1, "y"))
+    #: how long after the anniversary the item shows (unless the activity is done first)
+    within_days: int = Field(default=28, gt=0)
     activity: str
     reason: str = "Time to say thanks and ask for feedback"
     tactic: str | None = None

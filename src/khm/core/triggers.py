@@ -234,8 +234,9 @@ def customer_start(
 
 def anniversary(trigger: Any, facts: TriggerFacts, method: Method) -> TriggerHit | None:
     """Every ``every`` since the customer's start (``facts.customer_start``:
-    :func:`customer_start`): fires from the anniversary on, until the activity is done (a
-    touch on or after the anniversary). Without a known start it never fires."""
+    :func:`customer_start`): fires from the anniversary on, for ``within_days`` days or
+    until the activity is done (a touch on or after the anniversary). Without a known
+    start it never fires."""
     t: AnniversaryTrigger = trigger
     start = facts.customer_start
     if start is None:
@@ -248,8 +249,8 @@ def anniversary(trigger: Any, facts: TriggerFacts, method: Method) -> TriggerHit
         last_ann, n = d, n + 1
         if n > 10_000:  # a 1d interval over decades: still bounded
             break
-    if last_ann is None:
-        return None
+    if last_ann is None or (facts.sunday - last_ann).days >= t.within_days:
+        return None  # none yet, or its window has passed
     done = last_touch_of(t.activity, facts, method)
     if done is not None and done >= last_ann:
         return None
