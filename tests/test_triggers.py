@@ -449,3 +449,19 @@ def test_cli_the_anniversary_falls_back_to_the_first_won_deal_then_the_first_tou
     cli("log", "TOUCH", "call", "--date", "2025-09-01", "--today", "2026-12-01")
     assert fired(cli, "2027-06-07", "thanks") == {"DEAL": "2027-06-03"}
     assert fired(cli, "2027-09-01", "thanks") == {"TOUCH": "2027-09-01"}
+
+
+def test_cli_a_changed_date_is_undone_like_any_value(cli, tmp_path, method_file):
+    """An import that changes ``customer_since`` (or a deal's close) keeps the date for
+    undo (dates in the batch's JSON record were refused before)."""
+    cli("rep", "add", "ola")
+    _import(cli, tmp_path, "ACME,Acme,,ola,2020-01-01\n", "2026-11-02")
+    out = _import(cli, tmp_path, "ACME,Acme,,ola,2021-01-01\n", "2026-11-03", "-f", "json")
+    batch = json.loads(out.stdout)["batch"]
+    deals = _csv(tmp_path, "d1.csv", "key,account,stage,closed\nD1,ACME,won,2020-01-01\n")
+    cli("import", "deals", str(deals), "--today", "2026-11-03")
+    deals = _csv(tmp_path, "d2.csv", "key,account,stage,closed\nD1,ACME,won,2021-02-01\n")
+    assert "updated 1" in cli("import", "deals", str(deals), "--today", "2026-11-03").stdout
+    cli("import", "undo", str(batch))
+    shown = json.loads(cli("account", "show", "ACME", "--format", "json").stdout)
+    assert shown["account"]["customer_since"] == "2020-01-01"

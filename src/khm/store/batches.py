@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, delete, func, insert, or_, select, update
+from sqlalchemy import Date, DateTime, Table, delete, func, insert, or_, select, update
 
 from khm.store.bulk import ACCOUNT_T, REP_T, TABLES, TOUCH_T, insert_rows, update_rows
 from khm.store.models import Absence, FieldChange, ImportBatch, ImportChange, TagChange
@@ -74,12 +74,36 @@ def finish_batch(conn: Connection, batch_id: int, **counts: int) -> None:
     conn.execute(update(BATCH_T).where(BATCH_T.c.id == batch_id).values(**counts))
 
 
+def _to_json(values: dict[str, Any]) -> dict[str, Any]:
+    """Dates (a deal's close, an account's ``customer_since``) as ISO text for the JSON
+    columns; :func:`_from_json` reads them back by the column's type."""
+    return {c: v.isoformat() if isinstance(v, date) else v for c, v in values.items()}
+
+
+def _from_json(t: Table, values: dict[str, Any]) -> dict[str, Any]:
+    out = dict(values)
+    for c, v in values.items():
+        if isinstance(v, str) and c in t.c:
+            kind = t.c[c].type
+            if isinstance(kind, DateTime):
+                out[c] = datetime.fromisoformat(v)
+            elif isinstance(kind, Date):
+                out[c] = date.fromisoformat(v)
+    return out
+
+
 def record_changes(
     conn: Connection, batch_id: int, kind: str, changes: Sequence[tuple[int, dict, dict]]
 ) -> None:
     """(row id, before, after) of each updated row."""
     rows = [
-        {"batch_id": batch_id, "entity": kind, "row_id": rid, "before": b, "after": a}
+        {
+            "batch_id": batch_id,
+            "entity": kind,
+            "row_id": rid,
+            "before": _to_json(b),
+            "after": _to_json(a),
+        }
         for rid, b, a in changes
     ]
     insert_rows(conn, CHANGE_T, rows)
@@ -140,6 +164,7 @@ def conflicts(conn: Connection, batch: Batch) -> list[str]:
             for r in conn.execute(q.where(t.c.id.in_(ids[start : start + 5000]))):
                 now[r[0]] = (r[1], dict(zip(cols, r[2:], strict=True)))
         for rid, after in changes:
+            after = _from_json(t, after)
             key, current = now.get(rid, (None, {}))
             edited = [c for c, v in after.items() if current.get(c) != v]
             if key is not None and edited:
@@ -191,7 +216,7 @@ def undo(conn: Connection, batch: Batch, now: datetime) -> dict[str, int]:
     for rid, before in conn.execute(
         select(CHANGE_T.c.row_id, CHANGE_T.c.before).where(CHANGE_T.c.batch_id == batch.id)
     ):
-        values = dict(before)
+        values = _from_json(t, before)
         if "updated_at" in t.c:
             values["updated_at"] = now
         restores.append((rid, values))

@@ -1,6 +1,6 @@
 """The history of numeric account fields (``field_change``): written by import, ``account
 edit`` and the derived deal fields, read by the weekly planner (threshold crossings,
-:func:`khm.store.planning.field_changes`) and ``account show``.
+:func:`khm.store.planning.field_changes`).
 
 One row per changed value, inserted with the bulk writer (``executemany``) in the
 caller's transaction. The rows an import writes carry its batch, so ``khm import undo``
@@ -13,9 +13,8 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 
-from khm.core.fieldhistory import FieldChange as Change
 from khm.core.fieldhistory import numeric_changes
 from khm.store.bulk import insert_rows
 from khm.store.models import FieldChange
@@ -61,15 +60,3 @@ def record(conn: Connection, rows: list[dict[str, Any]]) -> int:
     return insert_rows(
         conn, FIELD_CHANGE_T, rows, constant=("changed_on", "source", "import_batch_id")
     )
-
-
-def account_history(conn: Connection, account_id: int, limit: int = 20) -> list[Change]:
-    """The newest ``limit`` changes of one account's numeric fields, newest first."""
-    t = FIELD_CHANGE_T
-    q = (
-        select(t.c.field, t.c.old, t.c.new, t.c.changed_on)
-        .where(t.c.account_id == account_id)
-        .order_by(t.c.changed_on.desc(), t.c.id.desc())
-        .limit(limit)
-    )
-    return [Change(f, o, n, d) for f, o, n, d in conn.execute(q)]
