@@ -465,3 +465,33 @@ def test_cli_a_changed_date_is_undone_like_any_value(cli, tmp_path, method_file)
     cli("import", "undo", str(batch))
     shown = json.loads(cli("account", "show", "ACME", "--format", "json").stdout)
     assert shown["account"]["customer_since"] == "2020-01-01"
+
+
+_PRE_METHODS = {
+    first: parse_method(
+        DEFAULT_METHOD_TOML.split("[[triggers]]")[0]
+        + TRIGGERS_TOML.replace("above = ", f"count_first = {str(first).lower()}\nabove = ", 1)
+    )
+    for first in (True, False)
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    values=st.lists(st.tuples(st.integers(-60, 20), _values()), max_size=6),
+    start=st.one_of(st.none(), st.dates(date(2015, 1, 1), date(2027, 1, 1))),
+    first=st.booleans(),
+)
+def test_the_prefilter_never_skips_an_account_a_trigger_fires_for(values, start, first):
+    from khm.core.triggers import Prefilter, fire
+
+    m = _PRE_METHODS[first]
+    changes: list[FieldChange] = []
+    current: float | None = 2_000_000.0
+    for d, v in sorted(values, key=lambda x: x[0]):
+        changes.append(FieldChange("revenue", current, v, SUN + timedelta(days=d)))
+        current = v
+    f = facts(changes, metrics={"revenue": current}, start=start, created=SUN)
+    pre = Prefilter.for_week(m, SUN)
+    if not pre.may_fire(f.last_by_kind, f.anchor, (), f.metrics, f.field_changes, start):
+        assert fire(m, f) == []

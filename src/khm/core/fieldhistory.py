@@ -14,7 +14,7 @@ for (``count_first``): a value first seen above the bound says nothing about a m
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -96,12 +96,3 @@ def with_first_value(
     if first is None:
         return own
     return [FieldChange(field, None, first, created), *own]
-
-
-def value_on(changes: Iterable[FieldChange], day: date) -> tuple[bool, float | None]:
-    """(known, value) after the last of ``changes`` dated on or before ``day``."""
-    known, value = False, None
-    for c in changes:
-        if c.on <= day:
-            known, value = True, c.new
-    return known, value

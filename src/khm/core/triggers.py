@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from khm.core.fieldhistory import FieldChange, beyond, crossed, value_on, with_first_value
+from khm.core.fieldhistory import FieldChange, beyond, crossed, with_first_value
 from khm.method import (
     AnniversaryTrigger,
     Method,
@@ -177,8 +177,8 @@ def tag_change(trigger: Any, facts: TriggerFacts, method: Method) -> TriggerHit 
 def threshold(trigger: Any, facts: TriggerFacts, method: Method) -> TriggerHit | None:
     """A numeric field crossed its bound (:func:`khm.core.fieldhistory.crossed`: below →
     above for ``above``, above → below for ``below``) within ``within_days`` before the
-    week's end, is still beyond it, and the activity was not done since: once per
-    crossing (the newest in the window counts). A level never fires by itself, and a
+    week's end, stayed beyond it since, and the activity was not done since: once per
+    crossing (a value back on the near side, or cleared, ends it for good). A level never fires by itself, and a
     first value only with ``count_first`` (dated when the account was created)."""
     t: ThresholdTrigger = trigger
     changes = [c for c in facts.field_changes if c.field == t.metric]
@@ -188,17 +188,19 @@ def threshold(trigger: Any, facts: TriggerFacts, method: Method) -> TriggerHit |
         return None
     changes.sort(key=lambda c: c.on)  # stable: a first value stays first on its day
     earliest = facts.sunday - timedelta(days=t.within_days - 1)
+    now: float | None = None  # the value at the week's end
     for ch in reversed(changes):
         if ch.on > facts.sunday:
             continue
+        if now is None:
+            now = ch.new
+        if not beyond(ch.new, above=t.above, below=t.below):
+            return None  # on the near side (or no value) since any older crossing
         if ch.on < earliest:
             return None
         bound = crossed(ch, above=t.above, below=t.below, count_first=t.count_first)
         if bound is None:
-            continue
-        _, now = value_on(changes, facts.sunday)
-        if not beyond(now, above=t.above, below=t.below):
-            return None  # back on the near side since
+            continue  # beyond before too: look for the crossing
         done = last_touch_of(t.activity, facts, method)
         if done is not None and done >= ch.on:
             return None  # handled since the crossing

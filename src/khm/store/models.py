@@ -268,8 +268,11 @@ def light_tables_code() -> str:
             family = names[c.type._type_affinity.__visit_name__.lower()]
             out.append(f'    column("{c.name}", {family}),\n')
         out.append(")\n\n")
-    consts = ", ".join(m.__table__.name.upper() for m in LIGHT_ORDER)  # type: ignore[attr-defined]
-    out.append(f"TABLES = ({consts})\n")
+    names_ = [m.__table__.name.upper() for m in LIGHT_ORDER]  # type: ignore[attr-defined]
+    line = f"TABLES = ({', '.join(names_)})\n"
+    if len(line) > 101:  # as ruff format writes a tuple too long for one line
+        line = "TABLES = (\n" + "".join(f"    {n},\n" for n in names_) + ")\n"
+    out.append(line)
     return "".join(out)
 
 
