@@ -495,3 +495,9 @@ def test_the_prefilter_never_skips_an_account_a_trigger_fires_for(values, start,
     pre = Prefilter.for_week(m, SUN)
     if not pre.may_fire(f.last_by_kind, f.anchor, (), f.metrics, f.field_changes, start):
         assert fire(m, f) == []
+
+
+def test_cli_account_add_takes_customer_since(cli, method_file):
+    cli("account", "add", "NEW", "--customer-since", "2019-05-02")
+    shown = json.loads(cli("account", "show", "NEW", "--format", "json").stdout)
+    assert shown["account"]["customer_since"] == "2019-05-02"
