@@ -83,3 +83,54 @@ def test_a_campaign_can_be_logged_and_undone_on_an_upgraded_database(db_url, cli
     out = cli("log", "--campaign", "newsletter", "--segment", "keep/B", "--today", "2026-11-23")
     assert "Logged newsletter for 1 account(s)" in out.stdout
     cli("touch", "delete", "--campaign", "1", "--yes")
+
+
+def test_0010_field_history_upgrades_a_0006_database_with_data(db_url):
+    """The numeric field history and ``customer_since`` arrive empty; the accounts keep
+    every value, and a threshold crossing can be recorded on the upgraded database."""
+    from sqlalchemy import inspect, text
+
+    from khm.store.db import (
+        HEAD_REVISION,
+        current_revision,
+        make_engine,
+        normalise_url,
+        open_store,
+        upgrade,
+    )
+
+    url = normalise_url(db_url)
+    engine = make_engine(url)
+    upgrade(engine, "0006_import_batch")
+    with engine.begin() as conn:
+        assert "field_change" not in inspect(conn).get_table_names()
+        conn.execute(
+            text(
+                "INSERT INTO account (id, key, name, product_lines, custom, text, type_manual,"
+                " category_manual, archived, created_at, updated_at, revenue) VALUES (1,"
+                " 'ACME', 'Ærø Søfart', '[]', '{\"nps\": 7}', '{}', :f, :f, :f, :s, :s, 500)"
+            ),
+            {"f": False, "s": datetime(2026, 11, 2, 8, 0)},
+        )
+    engine.dispose()
+    store = open_store(url)
+    try:
+        with store.engine.begin() as conn:
+            assert current_revision(conn) == HEAD_REVISION
+            insp = inspect(conn)
+            assert "customer_since" in {c["name"] for c in insp.get_columns("account")}
+            assert "ix_field_change_changed_on" in {
+                i["name"] for i in insp.get_indexes("field_change")
+            }
+            row = conn.execute(text("SELECT key, revenue, customer_since FROM account")).one()
+            assert tuple(row) == ("ACME", 500, None)
+            assert conn.execute(text("SELECT COUNT(*) FROM field_change")).scalar_one() == 0
+            conn.execute(
+                text(
+                    "INSERT INTO field_change (account_id, field, old, new, changed_on, source)"
+                    " VALUES (1, 'revenue', 500, 1500, :d, 'edit')"
+                ),
+                {"d": date(2026, 11, 20)},
+            )
+    finally:
+        store.dispose()
