@@ -145,3 +145,54 @@ def test_0008_method_history_upgrades_a_0007_database_and_its_tag_history_counts
     engine.dispose()
     cli("tag", "--today", "2026-11-23")  # a rule run on the upgraded database keeps its run
     cli("method", "history")
+
+
+def test_0010_field_history_upgrades_a_0009_database_with_data(db_url):
+    """The numeric field history and ``customer_since`` arrive empty; the accounts keep
+    every value, and a threshold crossing can be recorded on the upgraded database."""
+    from sqlalchemy import inspect, text
+
+    from khm.store.db import (
+        HEAD_REVISION,
+        current_revision,
+        make_engine,
+        normalise_url,
+        open_store,
+        upgrade,
+    )
+
+    url = normalise_url(db_url)
+    engine = make_engine(url)
+    upgrade(engine, "0009_nps")  # the revision before the field history
+    with engine.begin() as conn:
+        assert "field_change" not in inspect(conn).get_table_names()
+        conn.execute(
+            text(
+                "INSERT INTO account (id, key, name, product_lines, custom, text, type_manual,"
+                " category_manual, archived, created_at, updated_at, revenue) VALUES (1,"
+                " 'ACME', 'Ærø Søfart', '[]', '{\"nps\": 7}', '{}', :f, :f, :f, :s, :s, 500)"
+            ),
+            {"f": False, "s": datetime(2026, 11, 2, 8, 0)},
+        )
+    engine.dispose()
+    store = open_store(url)
+    try:
+        with store.engine.begin() as conn:
+            assert current_revision(conn) == HEAD_REVISION
+            insp = inspect(conn)
+            assert "customer_since" in {c["name"] for c in insp.get_columns("account")}
+            assert "ix_field_change_changed_on" in {
+                i["name"] for i in insp.get_indexes("field_change")
+            }
+            row = conn.execute(text("SELECT key, revenue, customer_since FROM account")).one()
+            assert tuple(row) == ("ACME", 500, None)
+            assert conn.execute(text("SELECT COUNT(*) FROM field_change")).scalar_one() == 0
+            conn.execute(
+                text(
+                    "INSERT INTO field_change (account_id, field, old, new, changed_on, source)"
+                    " VALUES (1, 'revenue', 500, 1500, :d, 'edit')"
+                ),
+                {"d": date(2026, 11, 20)},
+            )
+    finally:
+        store.dispose()

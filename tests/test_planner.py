@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from khm.core.fieldhistory import FieldChange
 from khm.core.planner import PlanAccount, PlanItem, PlanRep, plan_week
 from khm.core.triggers import TRIGGERS, TagEvent, format_reason
 from khm.method import Method, default_method, parse_method
@@ -394,6 +395,8 @@ def test_tag_change_direction_and_first_tagging():
 
 
 def test_threshold_and_anniversary_triggers():
+    """A threshold fires on a crossing in its history (not on a level), an anniversary
+    from the customer's start (not from when the account was created in khm)."""
     m = small_method(
         cadence='email = "2w"',
         extra="""
@@ -402,12 +405,13 @@ kind = "threshold"
 metric = "nps"
 below = 7
 activity = "call"
-reason = "{metric} is {value:g}"
+reason = "{metric} is {value:g} (was {old:g} until {on})"
 
 [[triggers]]
 kind = "anniversary"
 every = "1y"
 activity = "email"
+reason = "a customer since {since} ({since_from})"
 """,
     )
     a = PlanAccount(
@@ -417,17 +421,28 @@ activity = "email"
         "A",
         "ola",
         None,
-        anchor=date(2025, 11, 25),
-        created=date(2025, 11, 25),
+        anchor=date(2026, 6, 1),
+        created=date(2026, 6, 1),
         metrics={"nps": 5.0},
+        field_changes=(FieldChange("nps", 8.0, 5.0, date(2026, 11, 20)),),
+        customer_start=date(2024, 11, 25),
+        customer_start_from="customer_since",
     )
     touches = {"ACME": {"email": date(2026, 11, 20)}}
     items = {i.kind: i for i in plan([a], touches, method=m).rep("ola").items}
-    assert items["call"].reason == "nps is 5"
+    assert items["call"].reason == "nps is 5 (was 8 until 2026-11-20)"
+    assert items["call"].due == date(2026, 11, 20)
     assert items["email"].triggers == ("anniversary",)
     assert items["email"].status == "trigger"
-    calm = {"ACME": {"email": date(2026, 11, 26), "call": date(2026, 11, 10)}}
+    assert "a customer since 2024-11-25 (customer_since)" in items["email"].reasons
+    calm = {"ACME": {"email": date(2026, 11, 26), "call": date(2026, 11, 20)}}
     assert plan([a], calm, method=m).rep("ola").items == ()
+    # a level without a crossing, or an account without a known start: nothing
+    level = PlanAccount(
+        "LEVEL", "Level", "expand", "A", "ola", None, anchor=date(2025, 11, 25),
+        created=date(2025, 11, 25), metrics={"nps": 5.0},
+    )  # fmt: skip
+    assert plan([level], {"LEVEL": {"email": date(2026, 11, 20)}}, method=m).rep("ola").items == ()
 
 
 def test_reason_templates_never_crash():

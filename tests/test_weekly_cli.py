@@ -354,9 +354,10 @@ def test_an_empty_database_gives_valid_empty_output_in_every_format(khm_db, cli)
 
 
 def test_tag_moves_and_custom_metrics_from_the_store_fire_triggers(cli, store, tmp_path: Path):
-    """The tag history and custom numeric fields are read from the database."""
+    """The tag history and the history of custom numeric fields are read from the
+    database (a threshold fires on a crossing of that history, not on a level)."""
     from khm.method import DEFAULT_METHOD_TOML
-    from khm.store.models import Account, Rep, TagChange, Touch
+    from khm.store.models import Account, FieldChange, Rep, TagChange, Touch
 
     method = tmp_path / "method.toml"
     method.write_text(
@@ -407,6 +408,9 @@ def test_tag_moves_and_custom_metrics_from_the_store_fire_triggers(cli, store, t
                 new="ola",
                 changed_at=datetime(2026, 11, 18, 9, 31),
             )
+        )
+        s.add(
+            FieldChange(account_id=sad.id, field="nps", old=8, new=4, changed_on=date(2026, 11, 20))
         )
         for acc, day in ((grown, date(2026, 11, 2)), (sad, date(2026, 10, 1))):
             for kind in ("visit", "call", "email", "newsletter", "webinar", "review"):

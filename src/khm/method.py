@@ -527,8 +527,12 @@ class ThresholdTrigger(_Strict):
     metric: str
     above: float | None = None
     below: float | None = None
+    #: how long after the crossing the item shows (unless the activity is done first)
+    within_days: int = Field(default=28, gt=0)
+    #: a first value (none before) on the far side counts as a crossing
+    count_first: bool = False
     activity: str
-    reason: str = "{metric} is {value:g}"
+    reason: str = "{metric} crossed {bound:g} on {on}: now {value:g}"
     tactic: str | None = None
 
     @model_validator(mode="after")
@@ -542,6 +546,8 @@ class AnniversaryTrigger(_Strict):
     kind: Literal["anniversary"]
     name: str = "anniversary"
     every: IntervalField = Field(default_factory=lambda: Interval(1, "y"))
+    #: how long after the anniversary the item shows (unless the activity is done first)
+    within_days: int = Field(default=28, gt=0)
     activity: str
     reason: str = "Time to say thanks and ask for feedback"
     tactic: str | None = None

@@ -7,71 +7,24 @@ from typing import Annotated, Any
 
 import typer
 
+from khm.cli.account_options import (
+    CountryOpt,
+    CustomerSinceOpt,
+    EmployeesOpt,
+    FieldOpt,
+    KeyArg,
+    NameOpt,
+    OwnerOpt,
+    ProductLineOpt,
+    ReasonOpt,
+    RevenueOpt,
+    StageOpt,
+    WhoOpt,
+)
 from khm.cli.common import LIST_FORMATS, TodayOption, WhereOpt, format_option, kctx, resolve_today
 
 _HELP = "Customer accounts: add, show, list, edit, archive."
 account_app = typer.Typer(help=_HELP, no_args_is_help=True)
-
-KeyArg = Annotated[str, typer.Argument(help="The account's key (unique, e.g. its CRM id).")]
-NameOpt = Annotated[str | None, typer.Option("--name", help="Company name.", show_default=False)]
-CountryOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--country",
-        help="Country: ISO code (NO, SWE) or name (Norway, Sverige); stored as ISO alpha-2.",
-        show_default=False,
-    ),
-]
-ProductLineOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--product-line",
-        help="A product line the account buys (repeat for several; on edit replaces the list).",
-        show_default=False,
-    ),
-]
-RevenueOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--revenue", help="Revenue (1234567, 1 234 567,50 and 1_234_567 work).", show_default=False
-    ),
-]
-EmployeesOpt = Annotated[
-    str | None, typer.Option("--employees", help="Number of employees.", show_default=False)
-]
-FieldOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--field",
-        help="A custom numeric field NAME=NUMBER (repeatable), e.g. open_pipeline=25000.",
-        show_default=False,
-    ),
-]
-OwnerOpt = Annotated[
-    str | None,
-    typer.Option("--owner", help="Owner: the handle of an active rep.", show_default=False),
-]
-StageOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--stage",
-        help="Lifecycle stage (free text, e.g. customer, onboarding).",
-        show_default=False,
-    ),
-]
-WhoOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--who",
-        help="Who makes an owner change, for the history (default: $USER).",
-        show_default=False,
-    ),
-]
-ReasonOpt = Annotated[
-    str | None,
-    typer.Option("--reason", help="Why the owner changes, for the history.", show_default=False),
-]
-
 
 _Text = str | None
 
@@ -96,6 +49,7 @@ def account_add(
     field: FieldOpt = None,
     owner: OwnerOpt = None,
     stage: StageOpt = None,
+    customer_since: CustomerSinceOpt = None,
     who: WhoOpt = None,
     reason: ReasonOpt = None,
     fmt: str = format_option(("table", "json")),
@@ -113,6 +67,7 @@ def account_add(
         fields=field or (),
         owner=owner,
         stage=stage,
+        customer_since=customer_since,
     )
     rec = add_account(kctx(ctx).store(), key, changes, who=_who(who), reason=reason)
     render.account_result(rec, fmt, "Added account")
@@ -198,19 +153,22 @@ def account_edit(
         list[str] | None,
         typer.Option(
             "--clear-field",
-            help="Remove a custom field, or empty country, revenue, employees, stage or "
-            "product-lines (repeatable).",
+            help="Remove a custom field, or empty country, revenue, employees, stage, "
+            "customer-since or product-lines (repeatable).",
             show_default=False,
         ),
     ] = None,
     owner: OwnerOpt = None,
     unset_owner: Annotated[bool, typer.Option("--unset-owner", help="Remove the owner.")] = False,
     stage: StageOpt = None,
+    customer_since: CustomerSinceOpt = None,
     who: WhoOpt = None,
     reason: ReasonOpt = None,
+    today: TodayOption = None,
     fmt: str = format_option(("table", "json")),
 ) -> None:
-    """Change an account's fields or owner (an owner change is kept in the tag history)."""
+    """Change an account's fields or owner (an owner change is kept in the tag history, a
+    numeric field's change in its history, dated --today)."""
     from khm.render import records as render
     from khm.services.records import AccountChanges, edit_account
 
@@ -225,8 +183,11 @@ def account_edit(
         owner=owner,
         unset_owner=unset_owner,
         stage=stage,
+        customer_since=customer_since,
     )
-    rec, changed = edit_account(kctx(ctx).store(), key, changes, who=_who(who), reason=reason)
+    rec, changed = edit_account(
+        kctx(ctx).store(), key, changes, who=_who(who), reason=reason, today=resolve_today(today)
+    )
     render.account_edited(rec, fmt, changed)
 
 

@@ -107,6 +107,7 @@ def _make_import(entity: str, key_help: str) -> Any:
         run_import(
             k.store(create=True), method, spec, file, fmt,
             dry_run=dry_run, skip_bad=skip_bad, encoding=encoding, delimiter=delimiter,
+            today=resolve_today(today),
         )  # fmt: skip
 
     return command

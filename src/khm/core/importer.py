@@ -6,8 +6,8 @@ no clock (the caller passes ``now``).
 The three entities and their fields:
 
 * ``accounts`` (upsert by ``key``): key, name, country, product_lines, revenue, employees,
-  owner, lifecycle_stage, archived, ``custom.NAME`` for any other numeric field and
-  ``text.NAME`` for any other text field (sector, region).
+  owner, lifecycle_stage, archived, customer_since, ``custom.NAME`` for any other numeric
+  field and ``text.NAME`` for any other text field (sector, region).
 * ``reps`` (upsert by ``handle``): handle, name, email, role, capacity, active.
 * ``touches`` (appended, de-duplicated on account, kind, date, rep, note): account, date,
   kind, rep, note, source.
@@ -60,6 +60,7 @@ ACCOUNT_FIELDS: dict[str, FieldSpec] = {
         FieldSpec("owner", "rep", None, False, "rep handle or rep name"),
         FieldSpec("lifecycle_stage", "text", 64),
         FieldSpec("archived", "bool"),
+        FieldSpec("customer_since", "date", None, False, "when it became a customer"),
     )
 }
 REP_FIELDS: dict[str, FieldSpec] = {
@@ -241,6 +242,7 @@ _ACCOUNT_DEFAULTS: dict[str, Any] = {
     "owner": None,
     "lifecycle_stage": None,
     "archived": False,
+    "customer_since": None,
 }
 _ACCOUNT_INSERT_FIXED: dict[str, Any] = {
     "type": None,

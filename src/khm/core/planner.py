@@ -51,6 +51,7 @@ from khm.core.absence import week_capacity
 from khm.core.calendar import HolidayDates, human_days_in_week
 from khm.core.constants import TYPES
 from khm.core.due import first_due
+from khm.core.fieldhistory import FieldChange
 from khm.core.nps import ResponseFacts
 from khm.core.period import week_label
 from khm.core.triggers import Prefilter, TagEvent, TriggerFacts, TriggerHit, fire
@@ -75,10 +76,15 @@ class PlanAccount:
     owner: str | None
     country: str | None
     anchor: date  # when the account got its type and category (tagged_at), else created
-    created: date | None = None  # for anniversary triggers; default: the anchor
+    created: date | None = None  # a first value's date (threshold count_first); default: anchor
     metrics: Mapping[str, float | None] = field(default_factory=dict)
     #: detractor NPS responses, oldest first (for detractor triggers)
     detractors: Sequence[ResponseFacts] = ()
+    #: the numeric field changes threshold triggers read (khm.core.fieldhistory), oldest first
+    field_changes: Sequence[FieldChange] = ()
+    #: when the account became a customer (khm.core.triggers.customer_start): anniversaries
+    customer_start: date | None = None
+    customer_start_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -523,7 +529,12 @@ def account_items(
     if method.triggers and (
         prefilter is None
         or prefilter.may_fire_since(
-            acc.anchor if newest is None else newest, tag_events, acc.metrics, acc.detractors
+            acc.anchor if newest is None else newest,
+            tag_events,
+            acc.metrics,
+            acc.field_changes,
+            acc.customer_start,
+            acc.detractors,
         )
     ):
         facts = TriggerFacts(
@@ -540,6 +551,9 @@ def account_items(
             sunday=sunday,
             covering=rules.covering,
             detractors=acc.detractors,
+            field_changes=acc.field_changes,
+            customer_start=acc.customer_start,
+            customer_start_from=acc.customer_start_from,
         )
         for hit in fire(method, facts):
             _merge_trigger(parts, hit, acc, method, last, monday, ref, rules)

@@ -35,6 +35,7 @@ class AccountRecord:
     created_at: datetime
     updated_at: datetime
     text: dict[str, str]  # imported text fields: sector, region (``text.NAME``)
+    customer_since: date | None = None  # when it became a customer (anniversaries)
 
     @classmethod
     def of(cls, a: Any) -> AccountRecord:
@@ -61,6 +62,7 @@ class AccountRecord:
             created_at=a.created_at,
             updated_at=a.updated_at,
             text=dict(getattr(a, "text", None) or {}),
+            customer_since=getattr(a, "customer_since", None),
         )
 
     @property
@@ -90,6 +92,7 @@ class AccountRecord:
             "created_at": self.created_at,
             "updated_at": self.updated_at,
             "text": dict(self.text),
+            "customer_since": self.customer_since,
         }
 
 

@@ -9,7 +9,9 @@ here; the planner does not change.
 Every trigger is quieted by doing its activity: a touch of the trigger's activity kind (or
 a kind covering it) after the triggering event ends it, so a fired trigger stays on the
 list, week after week, until it is handled (nothing is lost), and never comes back for
-the same event.
+the same event. The events are data the planner is given: the tag history, the history
+of numeric fields (a threshold fires on a crossing, :mod:`khm.core.fieldhistory`), the
+customer's start (an anniversary counts from it).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from khm.core.fieldhistory import FieldChange, beyond, crossed, with_first_value
 from khm.core.nps import ResponseFacts
 from khm.method import (
     AnniversaryTrigger,
@@ -28,11 +31,6 @@ from khm.method import (
     TagChangeTrigger,
     ThresholdTrigger,
 )
-
-#: A threshold trigger cannot know when the metric crossed its bound (the store keeps the
-#: current value only), so it fires while the condition holds, and a touch of its activity
-#: kind quiets it for this many days.
-THRESHOLD_QUIET_DAYS = 28
 
 _TYPE_RANK = {"keep": 0, "expand": 1}  # keep -> expand is "up"
 
@@ -67,6 +65,12 @@ class TriggerFacts:
     covering: Mapping[str, Collection[str]] | None = None
     #: the account's detractor NPS responses (0-6) dated by the week's Sunday, oldest first
     detractors: Sequence[ResponseFacts] = ()
+    #: changes of the numeric fields threshold triggers watch, oldest first: from the
+    #: start of the longest threshold window on (later ones too when planning a past week)
+    field_changes: Sequence[FieldChange] = ()
+    #: when the account became a customer (:func:`customer_start`), None: not known
+    customer_start: date | None = None
+    customer_start_from: str | None = None  # customer_since | first won deal | first touch
 
 
 @dataclass(frozen=True)
@@ -175,42 +179,97 @@ def tag_change(trigger: Any, facts: TriggerFacts, method: Method) -> TriggerHit 
 
 
 def threshold(trigger: Any, facts: TriggerFacts, method: Method) -> TriggerHit | None:
-    """A numeric field (revenue, employees or a custom imported number) above/below a
-    bound; a touch of the activity kind quiets it for THRESHOLD_QUIET_DAYS days."""
+    """A numeric field crossed its bound (:func:`khm.core.fieldhistory.crossed`: below →
+    above for ``above``, above → below for ``below``) within ``within_days`` before the
+    week's end, stayed beyond it since, and the activity was not done since: once per
+    crossing (a value back on the near side, or cleared, ends it for good). A level never fires by itself, and a
+    first value only with ``count_first`` (dated when the account was created)."""
     t: ThresholdTrigger = trigger
-    value = facts.metrics.get(t.metric)
-    if value is None:
+    changes = [c for c in facts.field_changes if c.field == t.metric]
+    if t.count_first:
+        changes = with_first_value(changes, t.metric, facts.metrics.get(t.metric), facts.created)
+    if not changes:
         return None
-    hit = (t.above is not None and value > t.above) or (t.below is not None and value < t.below)
-    if not hit:
-        return None
-    done = last_touch_of(t.activity, facts, method)
-    if done is not None and (facts.sunday - done).days < THRESHOLD_QUIET_DAYS:
-        return None
-    since = facts.anchor if done is None else done + timedelta(days=THRESHOLD_QUIET_DAYS)
-    reason = format_reason(t.reason, metric=t.metric, value=value, name=t.name)
-    return TriggerHit(t.name, t.activity, reason, max(since, facts.anchor), t.tactic)
+    changes.sort(key=lambda c: c.on)  # stable: a first value stays first on its day
+    earliest = facts.sunday - timedelta(days=t.within_days - 1)
+    now: float | None = None  # the value at the week's end
+    for ch in reversed(changes):
+        if ch.on > facts.sunday:
+            continue
+        if now is None:
+            now = ch.new
+        if not beyond(ch.new, above=t.above, below=t.below):
+            return None  # on the near side (or no value) since any older crossing
+        if ch.on < earliest:
+            return None
+        bound = crossed(ch, above=t.above, below=t.below, count_first=t.count_first)
+        if bound is None:
+            continue  # beyond before too: look for the crossing
+        done = last_touch_of(t.activity, facts, method)
+        if done is not None and done >= ch.on:
+            return None  # handled since the crossing
+        reason = format_reason(
+            t.reason,
+            metric=t.metric,
+            value=now,
+            old=ch.old,
+            bound=bound,
+            on=ch.on.isoformat(),
+            name=t.name,
+        )
+        details = {"old": ch.old, "new": ch.new, "bound": bound, "on": ch.on.isoformat()}
+        return TriggerHit(t.name, t.activity, reason, ch.on, t.tactic, details)
+    return None
+
+
+def customer_start(
+    customer_since: date | None, first_won: date | None, first_touch: date | None
+) -> tuple[date, str] | None:
+    """When the account became a customer, and from what: its ``customer_since`` field,
+    else its first won deal, else its first touch; None when none is known (never the
+    day it was imported or created in khm)."""
+    for d, what in (
+        (customer_since, "customer_since"),
+        (first_won, "first won deal"),
+        (first_touch, "first touch"),
+    ):
+        if d is not None:
+            return d, what
+    return None
 
 
 def anniversary(trigger: Any, facts: TriggerFacts, method: Method) -> TriggerHit | None:
-    """Every ``every`` since the account was created: fires from the anniversary on, until
-    the activity is done (a touch on or after the anniversary)."""
+    """Every ``every`` since the customer's start (``facts.customer_start``:
+    :func:`customer_start`): fires from the anniversary on, for ``within_days`` days or
+    until the activity is done (a touch on or after the anniversary). Without a known
+    start it never fires."""
     t: AnniversaryTrigger = trigger
+    start = facts.customer_start
+    if start is None:
+        return None
     n, last_ann = 1, None
     while True:
-        d = t.every.add_to(facts.created, n)
+        d = t.every.add_to(start, n)
         if d > facts.sunday:
             break
         last_ann, n = d, n + 1
         if n > 10_000:  # a 1d interval over decades: still bounded
             break
-    if last_ann is None:
-        return None
+    if last_ann is None or (facts.sunday - last_ann).days >= t.within_days:
+        return None  # none yet, or its window has passed
     done = last_touch_of(t.activity, facts, method)
     if done is not None and done >= last_ann:
         return None
-    reason = format_reason(t.reason, every=str(t.every), years=n - 1, name=t.name)
-    return TriggerHit(t.name, t.activity, reason, last_ann, t.tactic)
+    reason = format_reason(
+        t.reason,
+        every=str(t.every),
+        years=n - 1,
+        since=start.isoformat(),
+        since_from=facts.customer_start_from or "",
+        name=t.name,
+    )
+    details = {"customer_start": start.isoformat(), "from": facts.customer_start_from}
+    return TriggerHit(t.name, t.activity, reason, last_ann, t.tactic, details)
 
 
 def detractor(trigger: Any, facts: TriggerFacts, method: Method) -> TriggerHit | None:
@@ -280,24 +339,28 @@ class Prefilter:
 
     It never says no when :func:`fire` would return a hit: silence fires only when the
     newest touch (else the anchor) is on or before ``silence_before``; tag_change only
-    with tag events; threshold only when one of ``metrics`` has a value; detractor only
-    with detractor responses (``detractors``). Any other kind
-    (anniversary, or a kind added later without an entry here) sets ``always``.
+    with tag events; threshold only with a change of one of ``changed`` (or, with
+    ``count_first``, a value of one of ``metrics``); anniversary only with a known
+    customer start; detractor only with detractor responses (``detractors``). Any other
+    kind (a kind added later without an entry here) sets ``always``.
     """
 
     always: bool
     silence_before: date | None  # latest start (last touch or anchor) a silence fires on
     tag_events: bool
-    metrics: tuple[str, ...]
+    metrics: tuple[str, ...]  # threshold metrics with count_first: a value may fire
+    changed: tuple[str, ...] = ()  # threshold metrics: a change may fire
+    anniversary: bool = False
     detractors: bool = False
 
     @classmethod
     def for_week(cls, method: Method, sunday: date) -> Prefilter:
         always = False
         silence_before: date | None = None
-        tag_events = False
+        tag_events = anniv = False
         metrics: list[str] = []
         detractors = False
+        changed: list[str] = []
         for trig in method.triggers:
             if trig.kind not in TRIGGERS:
                 continue  # fire() skips it
@@ -307,12 +370,18 @@ class Prefilter:
             elif isinstance(trig, TagChangeTrigger):
                 tag_events = True
             elif isinstance(trig, ThresholdTrigger):
-                metrics.append(trig.metric)
+                changed.append(trig.metric)
+                if trig.count_first:
+                    metrics.append(trig.metric)
+            elif isinstance(trig, AnniversaryTrigger):
+                anniv = True
             elif isinstance(trig, DetractorTrigger):
                 detractors = True
             else:
                 always = True
-        return cls(always, silence_before, tag_events, tuple(metrics), detractors)
+        return cls(
+            always, silence_before, tag_events, tuple(metrics), tuple(changed), anniv, detractors
+        )
 
     def may_fire(
         self,
@@ -320,21 +389,29 @@ class Prefilter:
         anchor: date,
         tag_events: Sequence[TagEvent],
         metrics: Mapping[str, float | None],
+        field_changes: Sequence[FieldChange] = (),
+        customer_start: date | None = None,
     ) -> bool:
         start = max(last_by_kind.values()) if last_by_kind else anchor
-        return self.may_fire_since(start, tag_events, metrics)
+        return self.may_fire_since(start, tag_events, metrics, field_changes, customer_start)
 
     def may_fire_since(
         self,
         start: date,
         tag_events: Sequence[TagEvent],
         metrics: Mapping[str, float | None],
+        field_changes: Sequence[FieldChange] = (),
+        customer_start: date | None = None,
         detractors: Sequence[ResponseFacts] = (),
     ) -> bool:
         """:meth:`may_fire` given ``start``: the account's newest touch, else its anchor
         (the planner has the newest touch at hand)."""
         if self.always or (self.tag_events and tag_events) or (self.detractors and detractors):
             return True
+        if self.anniversary and customer_start is not None:
+            return True
         if self.silence_before is not None and start <= self.silence_before:
+            return True
+        if field_changes and any(c.field in self.changed for c in field_changes):
             return True
         return any(metrics.get(m) is not None for m in self.metrics)

@@ -180,6 +180,7 @@ def account_detail(d: AccountDetail, fmt: str) -> None:
         ("revenue", _num(a.revenue)),
         ("employees", _num(a.employees)),
         ("stage", a.lifecycle_stage or "-"),
+        ("customer since", a.customer_since.isoformat() if a.customer_since else "-"),
         ("owner", owner),
         ("type/category", tag),
         ("created", text_value(a.created_at)),

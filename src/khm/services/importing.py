@@ -172,8 +172,8 @@ def import_file(
     """Import one CSV file; returns the report or raises :class:`InputError` (nothing written).
 
     ``method`` gives the activity kinds (touches) and the default capacity (reps); it may
-    be None for accounts and deals, which need neither. ``today`` (deals) dates the
-    derived ``won_12m`` (default: the clock)."""
+    be None for accounts and deals, which need neither. ``today`` dates the accounts'
+    numeric field changes and the derived ``won_12m`` of deals (default: the clock)."""
     return _import_file(
         store, method, req, path, dry_run, skip_bad, encoding, delimiter, progress, today
     )
@@ -255,7 +255,8 @@ def _import_file(
         if progress is not None:
             progress.start(plan.inserted + plan.updated, f"Writing {req.entity}")
             advance = progress.advance
-        report.batch = _record_batch(conn, req.entity, name, now, plan, ctx)
+        day = today or date.today()
+        report.batch = _record_batch(conn, req.entity, name, now, plan, ctx, day, req.source)
         bulk.insert_rows(
             conn,
             table,
@@ -267,7 +268,7 @@ def _import_file(
         if req.entity == "deals":
             from khm.store.deals import refresh_derived
 
-            refresh_derived(conn, today or date.today(), now=utcnow(), batch_id=report.batch)
+            refresh_derived(conn, day, now=utcnow(), source=req.source, batch=report.batch)
         if req.entity == "nps":
             _refresh_nps(conn, report.batch, plan)
         report.written = True
@@ -289,10 +290,19 @@ def _refresh_nps(conn: Any, batch: int, plan: ImportPlan) -> None:
 
 
 def _record_batch(
-    conn: Any, entity: str, file: str, now: datetime, plan: ImportPlan, ctx: ImportContext
+    conn: Any,
+    entity: str,
+    file: str,
+    now: datetime,
+    plan: ImportPlan,
+    ctx: ImportContext,
+    today: date,
+    source: str,
 ) -> int:
     """The import's batch (:mod:`khm.store.batches`): its id goes on every inserted row,
-    the earlier values of every updated row are kept, so ``khm import undo`` reverts it."""
+    the earlier values of every updated row are kept, so ``khm import undo`` reverts it.
+    The accounts' changed numeric values go to their history (:mod:`khm.store.fieldchanges`),
+    dated ``today``, with the batch."""
     from khm.store import batches
 
     batch = batches.create_batch(conn, entity, file, now)
@@ -300,6 +310,11 @@ def _record_batch(
         row["import_batch_id"] = batch
     if plan.updates:
         old = {e.id: e.values for e in ctx.existing.values()}
+        if entity == "accounts":
+            from khm.store import fieldchanges as history
+
+            rows = history.change_rows(plan.updates, old, on=today, source=source, batch=batch)
+            history.record(conn, rows)
         batches.record_changes(
             conn,
             batch,

@@ -79,6 +79,7 @@ BUILTIN_FIELDS = frozenset(
         "archived",
         "created_at",
         "updated_at",
+        "customer_since",
     }
 )
 #: Built-in fields ``--clear-field`` may empty (the name users type → the attribute).
@@ -92,6 +93,8 @@ CLEARABLE_BUILTINS = {
     "product-lines": "product_lines",
     "product_line": "product_lines",
     "product-line": "product_lines",
+    "customer_since": "customer_since",
+    "customer-since": "customer_since",
 }
 
 _FIELD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -277,6 +280,7 @@ class AccountChanges:
     owner: str | None = None
     unset_owner: bool = False
     stage: str | None = None
+    customer_since: str | None = None
 
     def is_empty(self) -> bool:
         return (
@@ -290,6 +294,7 @@ class AccountChanges:
             and self.owner is None
             and not self.unset_owner
             and self.stage is None
+            and self.customer_since is None
         )
 
 
@@ -323,6 +328,15 @@ def validate_changes(ch: AccountChanges, *, adding: bool) -> _Valid:
         out.values[attr] = parse_number(raw, f"--{attr}", attr)
     if ch.stage is not None:
         out.values["lifecycle_stage"] = clean_text(ch.stage, "--stage", max_len=STAGE_MAX)
+    if ch.customer_since is not None:
+        from khm.io.parse import parse_date
+
+        if not ch.customer_since.strip():
+            raise UsageError(
+                "--customer-since: a date is required (to empty it, use --clear-field "
+                "customer-since)"
+            )
+        out.values["customer_since"] = _read("--customer-since", parse_date, ch.customer_since)
     for text in ch.fields:
         name, num = parse_field_assignment(text)
         if name in out.custom_set:
@@ -464,19 +478,23 @@ def edit_account(
     *,
     who: str = "khm",
     reason: str | None = None,
+    today: date | None = None,
 ) -> tuple[AccountRecord, list[str]]:
-    """Change an account; returns the record and what changed (``field: old → new``)."""
+    """Change an account; returns the record and what changed (``field: old → new``). A
+    numeric field's change goes to its history, dated ``today`` (default: the clock)."""
     from khm.store.models import utcnow
 
     if changes.is_empty():
         raise UsageError(
             "nothing to change: give at least one of --name, --country, --product-line, "
-            "--revenue, --employees, --field, --clear-field, --owner, --unset-owner, --stage"
+            "--revenue, --employees, --field, --clear-field, --owner, --unset-owner, --stage, "
+            "--customer-since"
         )
     valid = validate_changes(changes, adding=False)
     reason = clean_note(reason, "--reason")
     with store.transaction() as s:
         acc = _account_or_fail(s, key)
+        before = {"revenue": acc.revenue, "employees": acc.employees, "custom": acc.custom}
         changed: list[str] = []
         for attr, value in valid.values.items():
             old = getattr(acc, attr)
@@ -507,7 +525,21 @@ def edit_account(
             acc.updated_at = now
         s.add(acc)
         s.flush()
+        _record_history(s, acc, before, today or date.today(), who)
         return AccountRecord.of(acc), changed
+
+
+def _record_history(
+    session: Session, acc: Account, before: dict[str, Any], today: date, who: str
+) -> None:
+    """The account's numeric fields that changed, to their history (khm.store.fieldchanges)."""
+    from khm.store import fieldchanges as history
+
+    assert acc.id is not None
+    after = {"revenue": acc.revenue, "employees": acc.employees, "custom": acc.custom}
+    rows = history.change_rows([(acc.id, after)], {acc.id: before}, on=today, source=f"edit:{who}")
+    if rows:
+        history.record(session.connection(), rows)
 
 
 def _show(value: Any) -> str:

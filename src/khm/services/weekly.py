@@ -15,6 +15,7 @@ from khm.core.account_week import AccountWeek
 from khm.core.period import WEEK, monday_of, week_monday
 from khm.core.planner import PlanItem, PlanRep, RepPlan, UnassignedAccount, WeeklyPlan, plan_week
 from khm.errors import ConflictError, NotFoundError, UsageError
+from khm.method import AnniversaryTrigger, ThresholdTrigger
 from khm.services.holidays import HolidayCache
 
 if TYPE_CHECKING:
@@ -157,6 +158,9 @@ def _build_weekly(
     monday = parse_iso_week(week) if week is not None else monday_of(today)
     sunday = monday + timedelta(days=6)
     needs_metrics = any(t.kind == "threshold" for t in method.triggers)
+    # threshold triggers read the numeric field history from their longest window on
+    watched = {t.metric: t.within_days for t in method.triggers if isinstance(t, ThresholdTrigger)}
+    needs_start = any(isinstance(t, AnniversaryTrigger) for t in method.triggers)
     tag_days = max(
         (t.within_days for t in method.triggers if t.kind == "tag_change"),
         default=0,
@@ -194,6 +198,19 @@ def _build_weekly(
             if tag_days
             else {}
         )
+        if watched:
+            since = sunday - timedelta(days=max(watched.values()) - 1)
+            changes = planning.field_changes(
+                conn, id_key, fields=sorted(watched), since=since, owner=owner
+            )
+            for acc in accounts:
+                acc.field_changes = changes.get(acc.key, ())
+        if needs_start:
+            starts = planning.customer_starts(conn, id_key, owner=owner)
+            for acc in accounts:
+                got = starts.get(acc.key)
+                if got is not None:
+                    acc.customer_start, acc.customer_start_from = got
     if touches_job is not None:
         touches = planning.by_account_key(touches_job.result(), id_key)
     plan = plan_week(

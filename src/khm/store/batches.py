@@ -9,6 +9,7 @@ also changes accounts (the product lines of won deals; entity ``accounts`` under
 batch), and its undo recomputes the derived deal fields from the deals that remain. An NPS
 batch also keeps the ``nps`` field its responses replaced (entity ``nps_field``), and its
 undo puts that back where no response is left.
+The numeric field changes a batch wrote (``field_change``) carry its id and go with it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, delete, func, insert, or_, select, update
+from sqlalchemy import Date, DateTime, Table, delete, func, insert, or_, select, update
 
 from khm.store.bulk import (
     ACCOUNT_T,
@@ -30,7 +31,7 @@ from khm.store.bulk import (
     insert_rows,
     update_rows,
 )
-from khm.store.models import Absence, ImportBatch, ImportChange, TagChange
+from khm.store.models import Absence, FieldChange, ImportBatch, ImportChange, TagChange
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -39,6 +40,7 @@ BATCH_T: Table = ImportBatch.__table__  # type: ignore[attr-defined]
 CHANGE_T: Table = ImportChange.__table__  # type: ignore[attr-defined]
 TAG_T: Table = TagChange.__table__  # type: ignore[attr-defined]
 ABSENCE_T: Table = Absence.__table__  # type: ignore[attr-defined]
+HISTORY_T: Table = FieldChange.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -95,12 +97,36 @@ def finish_batch(conn: Connection, batch_id: int, **counts: int) -> None:
     conn.execute(update(BATCH_T).where(BATCH_T.c.id == batch_id).values(**counts))
 
 
+def _to_json(values: dict[str, Any]) -> dict[str, Any]:
+    """Dates (a deal's close, an account's ``customer_since``) as ISO text for the JSON
+    columns; :func:`_from_json` reads them back by the column's type."""
+    return {c: v.isoformat() if isinstance(v, date) else v for c, v in values.items()}
+
+
+def _from_json(t: Table, values: dict[str, Any]) -> dict[str, Any]:
+    out = dict(values)
+    for c, v in values.items():
+        if isinstance(v, str) and c in t.c:
+            kind = t.c[c].type
+            if isinstance(kind, DateTime):
+                out[c] = datetime.fromisoformat(v)
+            elif isinstance(kind, Date):
+                out[c] = date.fromisoformat(v)
+    return out
+
+
 def record_changes(
     conn: Connection, batch_id: int, kind: str, changes: Sequence[tuple[int, dict, dict]]
 ) -> None:
     """(row id, before, after) of each updated row."""
     rows = [
-        {"batch_id": batch_id, "entity": kind, "row_id": rid, "before": b, "after": a}
+        {
+            "batch_id": batch_id,
+            "entity": kind,
+            "row_id": rid,
+            "before": _to_json(b),
+            "after": _to_json(a),
+        }
         for rid, b, a in changes
     ]
     insert_rows(conn, CHANGE_T, rows)
@@ -165,6 +191,7 @@ def conflicts(conn: Connection, batch: Batch) -> list[str]:
             for r in conn.execute(q.where(t.c.id.in_(ids[start : start + 5000]))):
                 now[r[0]] = (r[1], dict(zip(cols, r[2:], strict=True)))
         for rid, after in changes:
+            after = _from_json(t, after)
             key, current = now.get(rid, (None, {}))
             edited = [c for c, v in after.items() if current.get(c) != v]
             if key is not None and edited:
@@ -215,7 +242,7 @@ def _restore(conn: Connection, t: Table, batch_id: int, entity: str, now: dateti
             CHANGE_T.c.batch_id == batch_id, CHANGE_T.c.entity == entity
         )
     ):
-        values = dict(before)
+        values = _from_json(t, before)
         if "updated_at" in t.c:
             values["updated_at"] = now
         restores.append((rid, values))
@@ -233,6 +260,8 @@ def undo(
     t = TABLES[batch.kind]
     ids = select(t.c.id).where(t.c.import_batch_id == batch.id)
     counts = {"deleted": 0, "restored": 0, "dependents": 0}
+    # the numeric field changes it wrote (the values it restores below)
+    conn.execute(delete(HISTORY_T).where(HISTORY_T.c.import_batch_id == batch.id))
     if t is ACCOUNT_T:
         dependents = delete(TOUCH_T).where(TOUCH_T.c.account_id.in_(ids))
         counts["dependents"] = conn.execute(dependents).rowcount or 0
@@ -241,6 +270,7 @@ def undo(
         answers = delete(NPS_T).where(NPS_T.c.account_id.in_(ids))
         counts["dependents"] += conn.execute(answers).rowcount or 0
         conn.execute(delete(TAG_T).where(TAG_T.c.account_id.in_(ids)))
+        conn.execute(delete(HISTORY_T).where(HISTORY_T.c.account_id.in_(ids)))
     if t is REP_T:
         handles = select(REP_T.c.handle).where(REP_T.c.import_batch_id == batch.id)
         n = 0

@@ -42,6 +42,7 @@ ACCOUNT_VALUE_COLUMNS = (
     "owner",
     "lifecycle_stage",
     "archived",
+    "customer_since",
 )
 REP_VALUE_COLUMNS = ("name", "email", "role", "capacity", "active")
 CHUNK = 5000

@@ -53,17 +53,21 @@ def refresh_derived(
     today: date,
     *,
     now: datetime,
-    batch_id: int | None = None,
+    source: str = "deals",
+    batch: int | None = None,
     clear: bool = False,
 ) -> int:
     """Write every account's derived deal fields (``custom``) and won products
-    (``product_lines``), as of ``today``; returns how many accounts changed.
+    (``product_lines``), as of ``today``; returns how many accounts changed. The changed
+    values go to the field history (dated ``today``, from ``source``, with the import
+    ``batch``).
 
     While there are no deals nothing is written, unless ``clear`` (the undo of a deals
     import): then the derived fields leave every account, as before the first deals
-    import. With ``batch_id`` (a deals import) the product lines the deals add are kept
-    as that batch's changes of the accounts, so its undo takes them back."""
+    import. With ``batch`` (a deals import) the product lines the deals add are also
+    kept as that batch's changes of the accounts, so its undo takes them back."""
     from khm.core.deals import DERIVED_FIELDS
+    from khm.store import fieldchanges
     from khm.store.batches import record_changes
     from khm.store.bulk import ACCOUNT_T, update_rows
 
@@ -72,7 +76,6 @@ def refresh_derived(
         for r in conn.execute(select(D.account_id, D.status, D.value, D.product, D.closed))
     ]
     updates: list[tuple[int, dict[str, Any]]] = []
-    lines_changed: list[tuple[int, dict, dict]] = []
     if not facts:
         if not clear:
             return 0
@@ -82,16 +85,21 @@ def refresh_derived(
                 updates.append((aid, {"custom": kept, "updated_at": now}))
         return update_rows(conn, ACCOUNT_T, updates)
     derived = derive(facts, today)
+    before: dict[int, dict[str, Any]] = {}
+    lines_changed: list[tuple[int, dict, dict]] = []
     for aid, custom, lines in conn.execute(select(A.id, A.custom, A.product_lines)):
         ch = account_changes(custom or {}, lines or [], derived.get(aid))
         if ch:
-            if batch_id is not None and "product_lines" in ch:
-                before = {"product_lines": list(lines or [])}
-                lines_changed.append((aid, before, {"product_lines": ch["product_lines"]}))
+            if batch is not None and "product_lines" in ch:
+                lines_before = {"product_lines": list(lines or [])}
+                lines_changed.append((aid, lines_before, {"product_lines": ch["product_lines"]}))
             ch["updated_at"] = now
             updates.append((aid, ch))
-    if lines_changed and batch_id is not None:
-        record_changes(conn, batch_id, "accounts", lines_changed)
+            before[aid] = {"custom": custom or {}}
+    if lines_changed and batch is not None:
+        record_changes(conn, batch, "accounts", lines_changed)
+    rows = fieldchanges.change_rows(updates, before, on=today, source=source, batch=batch)
+    fieldchanges.record(conn, rows)
     return update_rows(conn, ACCOUNT_T, updates)
 
 

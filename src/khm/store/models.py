@@ -60,6 +60,31 @@ class Account(SQLModel, table=True):
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
     )
     import_batch_id: int | None = Field(default=None, index=True)  # the import that added it
+    #: when the account became a customer (imported, ``account edit``): anniversaries count
+    #: from it (0010_field_history)
+    customer_since: date | None = Field(default=None)
+
+
+class FieldChange(SQLModel, table=True):
+    """One change of an account's numeric field (revenue, employees, a custom number, a
+    derived deal field): the history threshold triggers read to find crossings. Written by
+    import (only for changed values), ``account edit`` and the derived deal fields; the rows
+    of an import carry its batch so ``khm import undo`` removes them."""
+
+    __tablename__ = "field_change"
+    __table_args__ = (
+        Index("ix_field_change_account_field", "account_id", "field"),
+        Index("ix_field_change_changed_on", "changed_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id")
+    field: str = Field(max_length=200)  # revenue | employees | a custom field's name
+    old: float | None = Field(default=None)
+    new: float | None = Field(default=None)
+    changed_on: date
+    source: str = Field(default="manual", max_length=200)
+    import_batch_id: int | None = Field(default=None, index=True)
 
 
 class Campaign(SQLModel, table=True):
@@ -249,6 +274,7 @@ __all__ = [
     "Account",
     "Campaign",
     "Deal",
+    "FieldChange",
     "ImportBatch",
     "ImportChange",
     "MethodVersion",
@@ -274,6 +300,7 @@ LIGHT_ORDER = (
     MethodVersion,
     TagRun,
     NpsResponse,
+    FieldChange,
 )
 GENERATED_BEGIN = (
     "# --- generated from khm.store.models by `python -m khm.store.models`: do not edit ---\n"

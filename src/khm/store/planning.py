@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +23,9 @@ from sqlalchemy import (
     type_coerce,
 )
 
+from khm.core.fieldhistory import FieldChange
 from khm.core.planner import PlanAccount, PlanRep
-from khm.core.triggers import TagEvent
+from khm.core.triggers import TagEvent, customer_start
 from khm.store import tables
 
 if TYPE_CHECKING:
@@ -35,6 +37,8 @@ Rep: Any = tables.Columns(tables.REP)
 Account: Any = tables.Columns(tables.ACCOUNT)
 Touch: Any = tables.Columns(tables.TOUCH)
 TagChange: Any = tables.Columns(tables.TAG_CHANGE)
+History: Any = tables.Columns(tables.FIELD_CHANGE)
+Deal: Any = tables.Columns(tables.DEAL)
 
 _CORE_METRICS = ("revenue", "employees")
 
@@ -272,3 +276,83 @@ def tag_events(
             continue
         out[key].append(TagEvent(field=fld, old=old, new=new, on=on))
     return dict(out)
+
+
+def field_changes(
+    conn: Connection,
+    id_key: dict[int, str],
+    *,
+    fields: Sequence[str],
+    since: date,
+    owner: str | None = None,
+) -> dict[str, list[FieldChange]]:
+    """The changes of ``fields`` dated ``since`` or later (those after the week too: a
+    past week's plan needs the value it had then), per account key, oldest first."""
+    q = select(
+        History.account_id,
+        History.field,
+        History.old,
+        History.new,
+        type_coerce(History.changed_on, String),
+    ).where(History.field.in_(list(fields)), History.changed_on >= since)
+    if owner is not None:
+        q = q.join(Account, Account.id == History.account_id).where(Account.owner == owner)
+    q = q.order_by(History.account_id, History.changed_on, History.id)
+    as_date = _Dates()
+    out: dict[str, list[FieldChange]] = defaultdict(list)
+    for aid, fld, old, new, on in _fetch(conn, q):
+        key = id_key.get(aid)
+        day = as_date(on)
+        if key is None or day is None:
+            continue
+        out[key].append(FieldChange(fld, old, new, day))
+    return dict(out)
+
+
+def customer_starts(
+    conn: Connection, id_key: dict[int, str], *, owner: str | None = None
+) -> dict[str, tuple[date, str]]:
+    """Per account key: when it became a customer and from what
+    (:func:`khm.core.triggers.customer_start`: ``customer_since``, else the first won
+    deal, else the first touch). Three grouped queries; accounts with none are left out."""
+    as_date = _Dates()
+
+    def scoped(q: Any, account_id: Any) -> Any:
+        if owner is None:
+            return q
+        return q.join(Account, Account.id == account_id).where(Account.owner == owner)
+
+    since: dict[int, date | None] = {}
+    q = select(Account.id, type_coerce(Account.customer_since, String)).where(
+        Account.customer_since.is_not(None)
+    )
+    if owner is not None:
+        q = q.where(Account.owner == owner)
+    for aid, d in _fetch(conn, q):
+        since[aid] = as_date(d)
+    day = func.coalesce(Deal.closed, Deal.created)
+    won: dict[int, date | None] = {}
+    q = scoped(
+        select(Deal.account_id, type_coerce(func.min(day), String))
+        .where(Deal.status == "won", day.is_not(None))
+        .group_by(Deal.account_id),
+        Deal.account_id,
+    )
+    for aid, d in _fetch(conn, q):
+        won[aid] = as_date(d)
+    first: dict[int, date | None] = {}
+    q = scoped(
+        select(Touch.account_id, type_coerce(func.min(Touch.date), String)).group_by(
+            Touch.account_id
+        ),
+        Touch.account_id,
+    )
+    for aid, d in _fetch(conn, q):
+        first[aid] = as_date(d)
+    out: dict[str, tuple[date, str]] = {}
+    for aid in since.keys() | won.keys() | first.keys():
+        key = id_key.get(aid)
+        got = customer_start(since.get(aid), won.get(aid), first.get(aid))
+        if key is not None and got is not None:
+            out[key] = got
+    return out

@@ -48,6 +48,7 @@ ACCOUNT = table(
     column("updated_at", DateTime),
     column("text", JSON),
     column("import_batch_id", Integer),
+    column("customer_since", Date),
 )
 
 REP = table(
@@ -187,6 +188,18 @@ NPS_RESPONSE = table(
     column("import_batch_id", Integer),
 )
 
+FIELD_CHANGE = table(
+    "field_change",
+    column("id", Integer),
+    column("account_id", Integer),
+    column("field", String),
+    column("old", Float),
+    column("new", Float),
+    column("changed_on", Date),
+    column("source", String),
+    column("import_batch_id", Integer),
+)
+
 TABLES = (
     ACCOUNT,
     REP,
@@ -200,6 +213,7 @@ TABLES = (
     METHOD_VERSION,
     TAG_RUN,
     NPS_RESPONSE,
+    FIELD_CHANGE,
 )
 # --- end of generated code ---
 
