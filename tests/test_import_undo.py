@@ -123,7 +123,7 @@ def test_0006_import_batch_upgrades_a_0005_database_with_data(db_url):
     store = open_store(url)
     try:
         with store.engine.connect() as conn:
-            assert current_revision(conn) == HEAD_REVISION == "0006_import_batch"
+            assert current_revision(conn) == HEAD_REVISION
             insp = inspect(conn)
             assert insp.has_table("import_batch") and insp.has_table("import_change")
             for table in ("account", "rep", "touch"):

@@ -92,12 +92,13 @@ def _make_import(entity: str, key_help: str) -> Any:
         if allow_future and entity != "touches":
             raise UsageError("--allow-future: only touches have dates to allow")
         k = kctx(ctx)
-        # Accounts need nothing from the method file (kinds and capacity are for touches
-        # and reps): skip reading and validating it.
-        method = None if entity == "accounts" else k.method()
+        # every import needs the method: activity kinds (touches), capacity (reps), the
+        # lifecycle stages and their words (accounts' lifecycle_stage, deals)
+        method = k.method()
         run_import(
             k.store(create=True), method, spec, file, fmt,
             dry_run=dry_run, skip_bad=skip_bad, encoding=encoding, delimiter=delimiter,
+            today=resolve_today(today),
         )  # fmt: skip
 
     return command

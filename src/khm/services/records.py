@@ -683,6 +683,9 @@ def show_account(store: Store, key: str, method: Method, today: date) -> Account
         ]
         history = [TagChangeRecord.of(h) for h in tag_history(s, acc.id)]
         deals = _account_deals(store, acc.id)
+        from khm.store.stages import history as stage_history
+
+        stages = stage_history(s.connection(), acc.id)
         return AccountDetail(
             account=rec,
             owner_name=owner.name if owner else None,
@@ -694,6 +697,7 @@ def show_account(store: Store, key: str, method: Method, today: date) -> Account
             history=history,
             today=today,
             deals=deals,
+            stages=stages,
         )
 
 

@@ -151,7 +151,20 @@ IMPORT_CHANGE = table(
     column("after", JSON),
 )
 
-TABLES = (ACCOUNT, REP, TOUCH, TAG_CHANGE, CAMPAIGN, ABSENCE, DEAL, IMPORT_BATCH, IMPORT_CHANGE)
+STAGE_CHANGE = table(
+    "stage_change",
+    column("id", Integer),
+    column("account_id", Integer),
+    column("stage", String),
+    column("date", Date),
+    column("source", String),
+    column("text", String),
+    column("note", String),
+    column("created_at", DateTime),
+    column("import_batch_id", Integer),
+)
+
+TABLES = (ACCOUNT, REP, TOUCH, TAG_CHANGE, CAMPAIGN, ABSENCE, DEAL, IMPORT_BATCH, IMPORT_CHANGE, STAGE_CHANGE)
 # --- end of generated code ---
 
 
