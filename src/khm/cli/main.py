@@ -187,7 +187,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "log": ("touches", "Record a touch with an account; prints when that activity is due next."),
     "touch": ("touches", "Logged touches: list and delete."),
     "deal": ("deals", "Imported deals (CRM opportunities): list them."),
-    "stage": ("stage", "Record an account's lifecycle stage change (reach → loyalty) with its date."),
+    "stage": (
+        "stage",
+        "Record an account's lifecycle stage change (reach → loyalty) with its date.",
+    ),
     "tag": (
         "tag",
         "Tag accounts expand/keep and A-D by the method's rules, or one account by hand.",

@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from khm.errors import ConflictError, NotFoundError, UsageError
 from khm.core.funnel import StageResult
+from khm.errors import ConflictError, NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from khm.method import Method

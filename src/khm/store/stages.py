@@ -69,9 +69,14 @@ def _histories(conn: Connection, ids: Iterable[int] | None) -> dict[int, list[tu
         SC.c.account_id, SC.c.date, SC.c.id
     )
     wanted = None if ids is None else sorted(set(ids))
-    chunks = [base] if wanted is None else [
-        base.where(SC.c.account_id.in_(wanted[i : i + 5000])) for i in range(0, len(wanted), 5000)
-    ]
+    chunks = (
+        [base]
+        if wanted is None
+        else [
+            base.where(SC.c.account_id.in_(wanted[i : i + 5000]))
+            for i in range(0, len(wanted), 5000)
+        ]
+    )
     for stmt in chunks:
         for aid, day, stage in conn.execute(stmt):
             out[aid].append((_as_date(day), stage))
@@ -92,8 +97,7 @@ def record_import(
         return 0
     keys = {k for k, _ in texts}
     ids = {
-        k: i
-        for i, k in conn.execute(select(ACC.c.id, ACC.c.key).where(ACC.c.key.in_(list(keys))))
+        k: i for i, k in conn.execute(select(ACC.c.id, ACC.c.key).where(ACC.c.key.in_(list(keys))))
     }
     hist = _histories(conn, ids.values())
     rows = []

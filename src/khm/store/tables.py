@@ -164,7 +164,18 @@ STAGE_CHANGE = table(
     column("import_batch_id", Integer),
 )
 
-TABLES = (ACCOUNT, REP, TOUCH, TAG_CHANGE, CAMPAIGN, ABSENCE, DEAL, IMPORT_BATCH, IMPORT_CHANGE, STAGE_CHANGE)
+TABLES = (
+    ACCOUNT,
+    REP,
+    TOUCH,
+    TAG_CHANGE,
+    CAMPAIGN,
+    ABSENCE,
+    DEAL,
+    IMPORT_BATCH,
+    IMPORT_CHANGE,
+    STAGE_CHANGE,
+)
 # --- end of generated code ---
 
 

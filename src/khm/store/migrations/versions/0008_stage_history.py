@@ -38,9 +38,7 @@ def upgrade() -> None:
     with op.batch_alter_table("stage_change", schema=None) as batch_op:
         batch_op.create_index("ix_stage_change_account_date", ["account_id", "date"], unique=False)
         batch_op.create_index("ix_stage_change_date", ["date"], unique=False)
-        batch_op.create_index(
-            "ix_stage_change_import_batch_id", ["import_batch_id"], unique=False
-        )
+        batch_op.create_index("ix_stage_change_import_batch_id", ["import_batch_id"], unique=False)
 
 
 def downgrade() -> None:
