@@ -210,7 +210,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": (
         "report",
         "Did the team keep the method? Coverage, neglected accounts, portfolio, workload, "
-        "tag movements; for cron.",
+        "tag movements, the lifecycle funnel; for cron.",
     ),
 }
 

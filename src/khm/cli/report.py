@@ -15,7 +15,7 @@ import typer
 from khm.cli.common import TodayOption, format_option, kctx, resolve_today
 
 REPORT_FORMATS = ("table", "markdown", "html", "csv", "json")
-KINDS = ("coverage", "neglected", "portfolio", "workload", "movement", "all")
+KINDS = ("coverage", "neglected", "portfolio", "workload", "movement", "funnel", "all")
 
 EXIT_CODES_HELP = """\
 Exit codes: 0 report written (and coverage at or above --fail-under);
@@ -33,7 +33,8 @@ def register(app: typer.Typer) -> None:
             "Did the team keep the method? KIND is coverage (activities the cadence asked "
             "for in the period: done on time, late, missed), neglected (silent accounts), "
             "portfolio (type × category matrix), workload (planned vs done human effort per "
-            "rep and week, with capacity), movement (tag changes) or all. Definitions: "
+            "rep and week, with capacity), movement (tag changes), funnel (lifecycle stages: "
+            "accounts per stage, moves, conversion rate of each step) or all. Definitions: "
             "docs/reports.md."
         ),
         epilog=EXIT_CODES_HELP.replace("\n", " "),
@@ -45,7 +46,7 @@ def report(
     kind: Annotated[
         str,
         typer.Argument(
-            help="coverage, neglected, portfolio, workload, movement or all.",
+            help="coverage, neglected, portfolio, workload, movement, funnel or all.",
             metavar="KIND",
             show_default=False,
         ),

@@ -113,6 +113,7 @@ class FunnelReport:
     accounts: int  # live accounts in scope
     without_stage_at_start: int
     without_stage_at_end: int
+    accounts_moved: int  # accounts with at least one move in the period
     totals: list[StageRow]
     moves: list[StageMove]
     by_rep: list[FunnelGroup]
@@ -265,6 +266,7 @@ def funnel_report(
         accounts=len(accounts),
         without_stage_at_start=sum(1 for w in walks.values() if w.start is None),
         without_stage_at_end=sum(1 for w in walks.values() if w.end is None),
+        accounts_moved=sum(1 for w in walks.values() if w.moves),
         totals=_rows(stages, walks.values()),
         moves=moves,
         by_rep=by_rep,
@@ -346,7 +348,7 @@ def deal_changes(
     wanted: list[tuple[date, str, str]] = []
     won = sorted(
         (d for d in deals if d.status == "won" and d.closed is not None),
-        key=lambda d: (d.closed, d.key),  # type: ignore[arg-type, return-value]
+        key=lambda d: (d.closed, d.key),
     )
     for d in deals:
         if d.created is not None and rules.get("open"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from khm.core.funnel import FunnelReport
 from khm.core.period import Period
 from khm.core.reports import (
     REPORT_KINDS,
@@ -33,6 +34,7 @@ class Report:
     portfolio: PortfolioReport | None = None
     workload: WorkloadReport | None = None
     movement: MovementReport | None = None
+    funnel: FunnelReport | None = None
 
     @property
     def sections(self) -> list[str]:

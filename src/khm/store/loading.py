@@ -67,7 +67,14 @@ def _clear(conn: Connection) -> None:
 
     from khm.store.models import SQLModel
 
-    for name in ("tag_change", "touch", "campaign", "account", "rep"):  # children first
+    for name in (
+        "stage_change",
+        "tag_change",
+        "touch",
+        "campaign",
+        "account",
+        "rep",
+    ):  # children first
         conn.execute(delete(SQLModel.metadata.tables[name]))
 
 
@@ -78,10 +85,11 @@ def bulk_load(
     accounts: Iterable[Mapping[str, Any]] = (),
     touches: Iterable[Mapping[str, Any]] = (),
     tag_changes: Iterable[Mapping[str, Any]] = (),
+    stage_changes: Iterable[Mapping[str, Any]] = (),
     replace: bool = False,
     chunk_size: int = CHUNK,
 ) -> LoadResult:
-    """Insert reps, then accounts, then touches and tag changes in one transaction.
+    """Insert reps, then accounts, then touches, tag and stage changes in one transaction.
 
     ``replace`` first deletes every rep, account, touch and tag change (in the same
     transaction). Without it, existing rows stay and a duplicate key is a
@@ -91,12 +99,13 @@ def bulk_load(
     from sqlalchemy import insert, select
     from sqlalchemy.exc import IntegrityError
 
-    from khm.store.models import Account, Rep, TagChange, Touch
+    from khm.store.models import Account, Rep, StageChange, TagChange, Touch
 
     rep_t = Rep.__table__  # type: ignore[attr-defined]
     acc_t = Account.__table__  # type: ignore[attr-defined]
     touch_t = Touch.__table__  # type: ignore[attr-defined]
     change_t = TagChange.__table__  # type: ignore[attr-defined]
+    stage_t = StageChange.__table__  # type: ignore[attr-defined]
     n_reps = n_accounts = n_touches = n_changes = 0
     try:
         with store.engine.begin() as conn:
@@ -112,6 +121,7 @@ def bulk_load(
             for what, table, source in (
                 ("touch", touch_t, touches),
                 ("tag change", change_t, tag_changes),
+                ("stage change", stage_t, stage_changes),
             ):
                 done = 0
                 for chunk in _chunks(source, chunk_size):  # type: ignore[arg-type]
@@ -123,7 +133,7 @@ def bulk_load(
                     done += len(rows)
                 if what == "touch":
                     n_touches = done
-                else:
+                elif what == "tag change":
                     n_changes = done
     except IntegrityError as exc:
         msg = str(exc.orig) if getattr(exc, "orig", None) is not None else str(exc)
