@@ -113,7 +113,15 @@ def snapshot_db(db_url: str) -> Callable[[], dict[str, list[tuple]]]:
         engine = create_engine(normalise_url(db_url))
         out: dict[str, list[tuple]] = {}
         with engine.connect() as conn:
-            for table in ("rep", "account", "touch", "tag_change", "campaign", "deal"):
+            for table in (
+                "rep",
+                "account",
+                "touch",
+                "tag_change",
+                "campaign",
+                "deal",
+                "stage_change",
+            ):
                 if inspect(conn).has_table(table):
                     out[table] = [
                         tuple(r) for r in conn.execute(text(f"SELECT * FROM {table} ORDER BY id"))

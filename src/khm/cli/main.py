@@ -189,7 +189,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "deal": ("deals", "Imported deals (CRM opportunities): list them."),
     "stage": (
         "stage",
-        "Record an account's lifecycle stage change (reach → loyalty) with its date.",
+        "Record a lifecycle stage change: the account is in STAGE from --date on.",
     ),
     "tag": (
         "tag",
