@@ -200,7 +200,7 @@ def test_stage_moves_give_the_funnel_counts_and_a_rate_of_one_in_two(book):
     book("stage", "K1", "acquisition", "--date", "2026-10-01", "--today", TODAY)
     book("stage", "K2", "opportunity", "--date", "2026-10-21", "--today", TODAY)
     book("stage", "K1", "conversion", "--date", "2026-11-10", "--today", TODAY)
-    book("stage", "K3", "reach", "--date", "2026-11-15", "--today", TODAY)
+    book("stage", "K3", "prospect", "--date", "2026-11-15", "--today", TODAY)
     f = _funnel(book)
     rows = {r["stage"]: r for r in f["rows"]}
     assert rows["acquisition"]["at_start"] == 2 and rows["acquisition"]["at_end"] == 1
@@ -208,6 +208,9 @@ def test_stage_moves_give_the_funnel_counts_and_a_rate_of_one_in_two(book):
     assert rows["acquisition"]["conversion_rate"] == 0.5
     assert rows["acquisition"]["median_days"] == 40.0
     assert rows["conversion"]["at_end"] == 1 and rows["reach"]["entered"] == 1
+    # the worked example of docs/reports.md
+    assert [r["median_age_days"] for r in f["rows"]] == [15.0, 40.0, 20.0, None, None]
+    assert [r["conversion_rate"] for r in f["rows"]] == [0.0, 0.5, 0.0, None, None]
     assert f["totals"] == {
         "accounts": 3,
         "with_stage_at_start": 2,
