@@ -15,7 +15,8 @@ The definitions (also in docs/reports.md):
   stage (a fraction, 0.5 = 1 in 2); none for the last stage or when no account was in S.
 * **median_days**: the median length in days of the stays in S that ended in the period
   (from the day the account entered S, even before the period, to the day it left);
-  **median_age_days**: the median days since the accounts in S at the end entered it.
+  **median_age_days**: the median days since the accounts in S at the end entered it
+  (to the period's last day, or today when the period has not ended).
 
 Deals move an account forward only (:func:`deal_changes`).
 """
@@ -136,7 +137,9 @@ class _Walk:
     moves: list[tuple[str, str]]
 
 
-def _walk(changes: Sequence[StageFact], period: Period, order: Mapping[str, int]) -> _Walk:
+def _walk(
+    changes: Sequence[StageFact], period: Period, order: Mapping[str, int], as_of: date
+) -> _Walk:
     """``changes`` of one account in (day, seq) order, stages of the method only."""
     current: str | None = None
     since: date | None = None
@@ -172,7 +175,7 @@ def _walk(changes: Sequence[StageFact], period: Period, order: Mapping[str, int]
             w.in_stage.add(current)
     w.end = current
     if current is not None and since is not None:
-        w.age = (period.end - since).days
+        w.age = max(0, (as_of - since).days)
     return w
 
 
@@ -211,9 +214,12 @@ def funnel_report(
     accounts: Sequence[AccountFacts],
     changes: Iterable[StageFact],
     period: Period,
+    as_of: date | None = None,
 ) -> FunnelReport:
     """The funnel of ``accounts`` over ``period`` from their stage ``changes`` (any order;
-    changes to a stage the method does not name are left out)."""
+    changes to a stage the method does not name are left out). ``as_of`` (default: the
+    period's end; a report passes min(end, today)) is the day ages are measured to."""
+    as_of = period.end if as_of is None else min(as_of, period.end)
     order = {s: i for i, s in enumerate(stages)}
     by_acc: dict[int, list[StageFact]] = defaultdict(list)
     for ch in changes:
@@ -224,7 +230,7 @@ def funnel_report(
         chs = by_acc.get(acc.id)
         if chs:
             chs.sort(key=lambda c: (c.day, c.seq))
-        walks[acc.id] = _walk(chs or [], period, order)
+        walks[acc.id] = _walk(chs or [], period, order, as_of)
     move_n: dict[tuple[str, str], int] = defaultdict(int)
     move_acc: dict[tuple[str, str], set[int]] = defaultdict(set)
     for aid, w in walks.items():

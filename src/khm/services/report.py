@@ -124,6 +124,10 @@ def _build_report(
             from khm.store.stages import changes_until
 
             report.funnel = funnel_report(
-                method.lifecycle.stages, accounts, changes_until(conn, period.end, rep), period
+                method.lifecycle.stages,
+                accounts,
+                changes_until(conn, period.end, rep),
+                period,
+                as_of,
             )
     return report
