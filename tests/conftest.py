@@ -121,6 +121,7 @@ def snapshot_db(db_url: str) -> Callable[[], dict[str, list[tuple]]]:
                 "campaign",
                 "deal",
                 "nps_response",
+                "stage_change",
             ):
                 if inspect(conn).has_table(table):
                     out[table] = [

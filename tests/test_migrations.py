@@ -196,3 +196,50 @@ def test_0010_field_history_upgrades_a_0009_database_with_data(db_url):
             )
     finally:
         store.dispose()
+
+
+def test_0011_stage_history_upgrades_a_0010_database_with_data(db_url, cli):
+    from sqlalchemy import inspect, text
+
+    from khm.store.db import (
+        HEAD_REVISION,
+        current_revision,
+        make_engine,
+        normalise_url,
+        open_store,
+        upgrade,
+    )
+
+    url = normalise_url(db_url)
+    engine = make_engine(url)
+    upgrade(engine, "0010_field_history")  # the revision before the stage history
+    stamp = datetime(2026, 11, 2, 8, 0)
+    with engine.begin() as conn:
+        assert not inspect(conn).has_table("stage_change")
+        conn.execute(
+            text(
+                "INSERT INTO account (id, key, name, product_lines, custom, type_manual,"
+                " category_manual, archived, created_at, updated_at, lifecycle_stage)"
+                " VALUES (1, 'ACME', 'Ærø Søfart', '[]', '{}', :f, :f, :f, :s, :s, 'customer')"
+            ),
+            {"f": False, "s": stamp},
+        )
+    engine.dispose()
+    store = open_store(url)
+    try:
+        with store.engine.connect() as conn:
+            assert current_revision(conn) == HEAD_REVISION
+            insp = inspect(conn)
+            assert insp.has_table("stage_change")
+            assert {"ix_stage_change_account_date", "ix_stage_change_import_batch_id"} <= {
+                i["name"] for i in insp.get_indexes("stage_change")
+            }
+            assert conn.execute(text("SELECT key, lifecycle_stage FROM account")).all() == [
+                ("ACME", "customer")
+            ]
+            assert conn.execute(text("SELECT COUNT(*) FROM stage_change")).scalar_one() == 0
+    finally:
+        store.dispose()
+    cli("stage", "ACME", "loyalty", "--date", "2026-11-20", "--today", "2026-12-01")
+    out = cli("report", "funnel", "--period", "2026-11", "--today", "2026-12-01", "-f", "json")
+    assert '"at_end": 1' in out.stdout

@@ -22,7 +22,7 @@ from khm.render.cells import md_cell
 M = default_method()
 TODAY = "2026-11-23"
 PERIOD = "2026-09"  # yearly kinds (grace 91 days) due late in September are still open
-KINDS = ("coverage", "neglected", "portfolio", "workload", "movement", "all")
+KINDS = ("coverage", "neglected", "portfolio", "workload", "movement", "funnel", "all")
 FORMATS = ("table", "markdown", "html", "csv", "json")
 HOSTILE = ("Åre Fisk AS", "=SUM(A1)", "[bold]Bold[/bold] Corp", 'Quote "Q", Ltd', "Émile 🚀")
 REPS = (

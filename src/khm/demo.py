@@ -59,7 +59,7 @@ from typing import TYPE_CHECKING, Any
 from khm.core.constants import CATEGORIES, TYPES
 from khm.core.due import first_due
 from khm.demo_names import NameGenerator
-from khm.method import Method, default_method
+from khm.method import Lifecycle, Method, default_method
 
 if TYPE_CHECKING:
     from khm.core.planner import WeeklyPlan
@@ -385,6 +385,52 @@ class DemoData:
                 "source": SOURCE,
                 "created_at": _stamp(r.date, 12),
             }
+
+    def stage_change_rows(self, lifecycle: Lifecycle) -> Iterator[dict[str, Any]]:
+        """A plausible stage history per live account, ending in the stage its
+        lifecycle_stage names (:meth:`Lifecycle.stage_of`; none when it names none): the
+        stages before it in order, each held for a typical while (some start at the second
+        stage; dormant accounts were loyal once and fell back). Its own random stream per
+        account, so the rest of the demo does not change with it."""
+        stages = lifecycle.stages
+        for a in self.accounts:
+            final = lifecycle.stage_of(a.lifecycle_stage)
+            if a.archived or final is None:
+                continue
+            rng = random.Random(f"khm-demo-stages:{self.seed}:{self.today}:{a.key}")
+            k = stages.index(final)
+            path = list(stages[: k + 1])
+            if k >= 1 and rng.random() < 0.4:
+                path = path[1:]  # came in as a lead: no reach stage
+            fell_back = a.lifecycle_stage == "dormant" and k + 1 < len(stages)
+            if fell_back:
+                path += [stages[k + 1], final]
+            age = max(30, (self.today - a.created).days)
+            if a.lifecycle_stage == "onboarding":
+                held = max(1, (self.today - a.created).days - rng.randint(0, 10))
+            elif k + 1 == len(stages) or k >= 3:
+                held = rng.randint(20, max(21, min(age, 1100)))
+            else:
+                held = rng.randint(5, 200)
+            day = self.today - timedelta(days=held)
+            rows = [(day, path[-1])]
+            for stage in reversed(path[:-1]):
+                i = stages.index(stage)
+                lo, hi = ((15, 120), (20, 150), (30, 120), (180, 900))[min(i, 3)]
+                day -= timedelta(days=rng.randint(lo, hi))
+                rows.append((day, stage))
+            for n, (on, stage) in enumerate(reversed(rows)):
+                last = n == len(rows) - 1
+                yield {
+                    "account_key": a.key,
+                    "stage": stage,
+                    "date": on,
+                    "source": "import",
+                    "text": a.lifecycle_stage if last and a.lifecycle_stage != stage else None,
+                    "note": "demo",
+                    "created_at": _stamp(on, 9),
+                    "import_batch_id": None,
+                }
 
     def touch_rows(self) -> Iterator[dict[str, Any]]:
         for t in self.iter_touches():

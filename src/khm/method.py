@@ -571,6 +571,119 @@ Trigger = Annotated[
 ]
 
 
+# --------------------------------------------------------------------------- lifecycle
+
+#: The customer lifecycle of the method, in order (``[lifecycle] stages``).
+DEFAULT_STAGES: tuple[str, ...] = ("reach", "acquisition", "conversion", "retention", "loyalty")
+#: Other words for the default stages (imported stage texts, CRM words), used when a
+#: method gives no ``[lifecycle.map]`` (entries whose stage the method lacks are left out).
+DEFAULT_STAGE_MAP: dict[str, str] = {
+    "prospect": "reach",
+    "target": "reach",
+    "suspect": "reach",
+    "lead": "acquisition",
+    "qualified": "acquisition",
+    "opportunity": "acquisition",
+    "proposal": "acquisition",
+    "negotiation": "acquisition",
+    "trial": "acquisition",
+    "onboarding": "conversion",
+    "won": "conversion",
+    "new customer": "conversion",
+    "customer": "retention",
+    "active": "retention",
+    "at-risk": "retention",
+    "dormant": "retention",
+    "renewal": "loyalty",
+    "renewed": "loyalty",
+    "loyal": "loyalty",
+    "advocate": "loyalty",
+    "promoter": "loyalty",
+    "ambassador": "loyalty",
+    "reference": "loyalty",
+}
+_STAGE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+def stage_word(text: str) -> str:
+    """How a stage text is compared: spaces squeezed, case folded."""
+    return " ".join(str(text).split()).casefold()
+
+
+class DealStages(_Strict):
+    """Which stage a deal moves its account to (``[lifecycle.deals]``; "" = none): an
+    open deal, the account's first won deal, and every later won deal. Deals only move an
+    account forward (khm.core.funnel.deal_changes)."""
+
+    open: str = "acquisition"
+    first_won: str = "conversion"
+    won: str = "retention"
+
+
+class Lifecycle(_Strict):
+    stages: list[str] = Field(default_factory=lambda: list(DEFAULT_STAGES))
+    map: dict[str, str] | None = None
+    deals: DealStages = Field(default_factory=DealStages)
+
+    @field_validator("stages")
+    @classmethod
+    def _stage_names(cls, v: list[str]) -> list[str]:
+        if len(v) < 2:
+            raise ValueError("name at least two stages, in order")
+        for s in v:
+            if not _STAGE_NAME.match(s):
+                raise ValueError(f"{s!r}: stage names are lower-case words (a-z, 0-9, _ and -)")
+        if len(set(v)) != len(v):
+            raise ValueError("a stage is named twice")
+        return v
+
+    @model_validator(mode="after")
+    def _known_targets(self) -> Lifecycle:
+        stages = set(self.stages)
+        if self.map is None:
+            kept = {w: s for w, s in DEFAULT_STAGE_MAP.items() if s in stages}
+            object.__setattr__(self, "map", kept)
+            return self._check_deals()
+        folded: dict[str, str] = {}
+        for word, stage in self.map.items():
+            w = stage_word(word)
+            if not w:
+                raise ValueError("map: an empty word")
+            if stage not in stages:
+                raise ValueError(
+                    f"map.{word}: {stage!r} is not a stage (stages: {', '.join(self.stages)})"
+                )
+            if w in stages and w != stage:
+                raise ValueError(f"map.{word}: a stage's own name cannot map to another stage")
+            if w in folded and folded[w] != stage:
+                raise ValueError(f"map.{word}: the word is mapped twice (case is ignored)")
+            folded[w] = stage
+        object.__setattr__(self, "map", folded)
+        return self._check_deals()
+
+    def _check_deals(self) -> Lifecycle:
+        for key in ("open", "first_won", "won"):
+            v = getattr(self.deals, key)
+            if v and v not in self.stages:
+                raise ValueError(
+                    f"deals.{key}: {v!r} is not a stage (stages: {', '.join(self.stages)}; "
+                    '"" for none)'
+                )
+        return self
+
+    def stage_of(self, text: str | None) -> str | None:
+        """The stage a text names (a stage or a word of the map, any case), else None."""
+        if text is None:
+            return None
+        w = stage_word(text)
+        if w in self.stages:
+            return w
+        return (self.map or {}).get(w)
+
+    def index(self, stage: str) -> int:
+        return self.stages.index(stage)
+
+
 class Method(_Strict):
     version: Literal[1] = 1
     name: str = "khm default method"
@@ -582,6 +695,7 @@ class Method(_Strict):
     grace: GraceRule = Field(default_factory=GraceRule)
     capacity: CapacityRule = Field(default_factory=CapacityRule)
     triggers: list[Trigger] = Field(default_factory=list)
+    lifecycle: Lifecycle = Field(default_factory=Lifecycle)
     #: where the method was read from, for errors found later (``categories.metric``)
     _source: str = PrivateAttr(default="the built-in method")
     #: the text it was parsed from (kept by content hash in the method history)
@@ -940,6 +1054,27 @@ minimum = "1w"
 # Weekly capacity, in effort units, for reps added without one.
 [capacity]
 default = 12
+
+# ---------------------------------------------------------------- lifecycle
+# The customer lifecycle, in order: khm stage ACCOUNT STAGE, the stage history and
+# khm report funnel use these names. [lifecycle.map] maps other words (imported stage
+# texts, any case) onto them; without it a built-in map of common words applies
+# (docs/method.md). [lifecycle.deals]: the stage an open deal, an account's first won
+# deal and a later won deal move it to ("" for none; deals only move an account forward).
+[lifecycle]
+stages = ["reach", "acquisition", "conversion", "retention", "loyalty"]
+
+# [lifecycle.map]
+# prospect = "reach"
+# opportunity = "acquisition"
+# onboarding = "conversion"
+# customer = "retention"
+# renewal = "loyalty"
+
+# [lifecycle.deals]
+# open = "acquisition"
+# first_won = "conversion"
+# won = "retention"
 
 # ---------------------------------------------------------------- triggers
 # Extra items with their own reason. kinds: silence, tag_change, threshold, anniversary,

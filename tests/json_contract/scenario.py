@@ -142,6 +142,8 @@ SCENARIO: list[tuple[str, list[str]]] = [
     ("export_touches", ["export", "touches", *J]),
     ("account_archive", ["account", "archive", "K-2001", *J]),
     ("touch_delete", ["touch", "delete", "1", "--yes", *J]),
+    ("stage", ["stage", "K-1003", "conversion", "--note", "signed", *J]),
+    ("report_funnel", ["report", "funnel", "--period", "2026-11", *J]),
     ("error_not_found", ["account", "show", "NOPE", *J]),
     ("error_usage", ["weekly", "--week", "2026-W99", *J]),
 ]
@@ -212,6 +214,8 @@ _WITH_TODAY = {
     "account show",
     "rep show",
     "touch list",
+    "import accounts",  # dates the stage changes its lifecycle_stage column records
+    "stage",
 }
 
 

@@ -85,8 +85,9 @@ def import_deals(
         won=won or (),
         lost=lost or (),
     )
+    k = kctx(ctx)  # the method: the stages the deals move accounts to ([lifecycle.deals])
     run_import(
-        kctx(ctx).store(create=True), None, spec, file, fmt,
+        k.store(create=True), k.method(), spec, file, fmt,
         dry_run=dry_run, skip_bad=skip_bad, encoding=encoding, delimiter=delimiter,
         today=resolve_today(today),
     )  # fmt: skip

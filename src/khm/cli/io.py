@@ -101,9 +101,9 @@ def _make_import(entity: str, key_help: str) -> Any:
             raise UsageError("--allow-future: only touches have dates to allow")
         k = kctx(ctx)
         k.record_method = not dry_run  # a dry run writes nothing, not even that
-        # Accounts need nothing from the method file (kinds and capacity are for touches
-        # and reps): skip reading and validating it.
-        method = None if entity in ("accounts", "nps") else k.method()
+        # every import needs the method: activity kinds (touches), capacity (reps), the
+        # lifecycle stages and their words (accounts' lifecycle_stage, deals)
+        method = k.method()
         run_import(
             k.store(create=True), method, spec, file, fmt,
             dry_run=dry_run, skip_bad=skip_bad, encoding=encoding, delimiter=delimiter,

@@ -15,7 +15,16 @@ import typer
 from khm.cli.common import TodayOption, format_option, kctx, resolve_today
 
 REPORT_FORMATS = ("table", "markdown", "html", "csv", "json")
-KINDS = ("coverage", "neglected", "portfolio", "workload", "movement", "nps", "all")
+KINDS = (
+    "coverage",
+    "neglected",
+    "portfolio",
+    "workload",
+    "movement",
+    "funnel",
+    "nps",
+    "all",
+)
 
 EXIT_CODES_HELP = """\
 Exit codes: 0 report written (and coverage at or above --fail-under);
@@ -33,7 +42,8 @@ def register(app: typer.Typer) -> None:
             "Did the team keep the method? KIND is coverage (activities the cadence asked "
             "for in the period: done on time, late, missed), neglected (silent accounts), "
             "portfolio (type × category matrix), workload (planned vs done human effort per "
-            "rep and week, with capacity), movement (tag changes), all (those five) or nps "
+            "rep and week, with capacity), movement (tag changes), funnel (lifecycle stages: "
+            "accounts per stage, moves, conversion rate of each step), all (those six) or nps "
             "(Net Promoter Score of the period's responses, by segment, rep and month, the "
             "trend, accounts not asked for a year). Definitions: docs/reports.md."
         ),
@@ -46,7 +56,7 @@ def report(
     kind: Annotated[
         str,
         typer.Argument(
-            help="coverage, neglected, portfolio, workload, movement, all or nps.",
+            help="coverage, neglected, portfolio, workload, movement, funnel, all or nps.",
             metavar="KIND",
             show_default=False,
         ),

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from khm.core.absence import Absence
+from khm.core.funnel import StageRecord
 
 
 @dataclass(slots=True)  # not frozen: built 100k times per list, frozen init is slow
@@ -259,6 +260,7 @@ class AccountDetail:
     history: list[TagChangeRecord]
     today: date
     deals: list[DealRecord] = field(default_factory=list)
+    stages: list[StageRecord] = field(default_factory=list)  # the stage history, oldest first
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -271,6 +273,7 @@ class AccountDetail:
             "recent_touches": [t.as_dict() for t in self.touches],
             "tag_history": [h.as_dict() for h in self.history],
             "deals": [d.as_dict() for d in self.deals],
+            "stage_history": [h.as_dict() for h in self.stages],
         }
 
 

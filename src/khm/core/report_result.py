@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from khm.core.funnel import FunnelReport
 from khm.core.nps import NpsReport
 from khm.core.period import Period
 from khm.core.reports import (
@@ -42,6 +43,7 @@ class Report:
     #: accounts whose tags were changed after ``as_of`` and taken back to that day's
     tags_rewound: int = 0
     nps: NpsReport | None = None  # ``khm report nps`` (not part of ``all``)
+    funnel: FunnelReport | None = None
 
     @property
     def sections(self) -> list[str]:

@@ -38,7 +38,14 @@ from khm.core.constants import CATEGORIES, TYPES
 from khm.core.period import Period, week_label
 from khm.method import CalendarRules, Interval, Method
 
-REPORT_KINDS: tuple[str, ...] = ("coverage", "neglected", "portfolio", "workload", "movement")
+REPORT_KINDS: tuple[str, ...] = (
+    "coverage",
+    "neglected",
+    "portfolio",
+    "workload",
+    "movement",
+    "funnel",
+)
 STATUSES: tuple[str, ...] = ("on_time", "late", "missed", "open")
 UNASSIGNED = "(unassigned)"
 

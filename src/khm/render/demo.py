@@ -130,6 +130,7 @@ def next_commands(run: DemoRun, hint_today: date | None) -> list[tuple[str, str]
         (f"{base} capacity{at}", "can this team keep the method?"),
         (f"{base} report coverage{at}", "did the team keep the method?"),
         (f"{base} report neglected{at}", "the accounts not to lose"),
+        (f"{base} report funnel{at}", "the lifecycle: stages, moves, conversion"),
         (f"{base} report nps{at}", "how likely are they to recommend us?"),
         (f"{base} assign --rebalance --dry-run", "who would take over from the rep behind"),
         (f"{base} account list --category A --type expand", "the big opportunities"),

@@ -70,6 +70,20 @@ details summary{cursor:pointer;font-weight:600}
 details .scroll{border:0}
 .empty{color:var(--muted);font-style:italic}
 footer{color:var(--muted);font-size:.8rem;margin:2rem 0 1rem}
+.funnel{background:#fff;border:1px solid var(--line);border-radius:10px;padding:12px 14px}
+.fstep{display:grid;grid-template-columns:8rem 1fr 7.5rem;gap:.6rem;align-items:center;
+margin:.15rem 0}
+.fstep .nm{font-weight:600;overflow:hidden;text-overflow:ellipsis}
+.fstep .track{position:relative;height:1.7rem}
+.fstep .start{position:absolute;top:0;height:.35rem;background:var(--open);border-radius:2px}
+.fstep .end{position:absolute;bottom:0;height:1.2rem;background:var(--plan);border-radius:3px}
+.fstep .ct{font-variant-numeric:tabular-nums;white-space:nowrap}
+.fconv{margin:0 0 0 8.6rem;color:var(--muted);font-size:.85rem}
+.fconv b{color:var(--ink)}
+.fb{display:block;width:10rem;max-width:30vw;height:.9rem;background:#eceff1;border-radius:3px;
+position:relative}
+.fb span{position:absolute;left:0;top:0;bottom:0;background:var(--plan);border-radius:3px}
+@media (max-width:600px){.fstep{grid-template-columns:5.5rem 1fr 5.5rem}.fconv{margin-left:6rem}}
 @media (max-width:600px){body{font-size:14px} main{padding:10px}
 .bar,.wl{width:6.5rem} th,td{padding:.3rem .4rem} .card .v{font-size:1.25rem}}
 @media print{nav{display:none} .scroll{overflow:visible}}
@@ -112,6 +126,46 @@ def workload_bar(row: dict[str, Any]) -> str:
     )
 
 
+def funnel_cell(row: dict[str, Any], scale: float) -> str:
+    at_end = int(row.get("at_end") or 0)
+    label = f"{at_end} at the end, {int(row.get('at_start') or 0)} at the start"
+    return (
+        f'<div class="fb" role="img" aria-label="{escape(label)}" title="{escape(label)}">'
+        f'<span style="width:{_pct_width(at_end, scale)}"></span></div>'
+    )
+
+
+def funnel_chart(rows: list[dict[str, Any]]) -> str:
+    """The funnel as centred CSS bars, one per stage: the accounts at the end (wide bar)
+    and at the start (thin grey line), the conversion of each step between them."""
+    scale = max((max(int(r["at_start"]), int(r["at_end"])) for r in rows), default=0)
+    out = ['<div class="funnel" role="img" aria-label="lifecycle funnel">']
+    for i, r in enumerate(rows):
+        start, end = int(r["at_start"]), int(r["at_end"])
+        ws, we = _pct_width(start, scale), _pct_width(end, scale)
+        # centred: each bar starts at half of what it leaves out
+        ls = f"{(100 - float(ws[:-1])) / 2:.2f}%"
+        le = f"{(100 - float(we[:-1])) / 2:.2f}%"
+        out.append(
+            f'<div class="fstep"><div class="nm">{escape(str(r["stage"]))}</div>'
+            f'<div class="track"><span class="start" style="left:{ls};width:{ws}"></span>'
+            f'<span class="end" style="left:{le};width:{we}"></span></div>'
+            f'<div class="ct"><b>{end}</b> <small>(start {start})</small></div></div>'
+        )
+        if i < len(rows) - 1:
+            rate = r.get("conversion")
+            out.append(
+                f'<p class="fconv">↓ moved on: <b>{escape(str(rate))}</b> '
+                f"({int(r['moved_on'])} of {int(r['in_stage'])} in {escape(str(r['stage']))})</p>"
+            )
+    out.append("</div>")
+    out.append(
+        '<div class="legend"><span><i style="background:var(--plan)"></i>accounts at the end'
+        '</span><span><i style="background:var(--open)"></i>at the start</span></div>'
+    )
+    return "".join(out)
+
+
 def _table(t: Table, *, wrap: bool = True) -> str:
     if not t.rows:
         return '<p class="empty">None.</p>'
@@ -125,14 +179,17 @@ def _table(t: Table, *, wrap: bool = True) -> str:
         counts = [c for c in columns if c.justify == "right" and c is not pct]
         columns = [*keys, pct, *counts]
         chart_at = len(keys) + 1
-    elif t.bar == "workload":
+    elif t.bar in ("workload", "funnel"):
         chart_at = 1
     elif t.bar == "nps":  # after the key columns
         chart_at = next((i for i, c in enumerate(columns) if c.justify == "right"), 1)
+    scale = 0.0
+    if t.bar == "funnel":
+        scale = max((max(int(r["at_start"]), int(r["at_end"])) for r in t.rows), default=0)
     head_cells = [
         f'<th class="{"n" if c.justify == "right" else ""}">{escape(c.title)}</th>' for c in columns
     ]
-    if t.bar in ("coverage", "workload", "nps"):
+    if t.bar in ("coverage", "workload", "nps", "funnel"):
         head_cells.insert(chart_at, "<th>chart</th>")
     body = []
     rows = [*t.rows, *([t.total] if t.total else [])]
@@ -150,6 +207,8 @@ def _table(t: Table, *, wrap: bool = True) -> str:
             from khm.render.nps import html_bar
 
             cells.insert(chart_at, f"<td>{html_bar(r)}</td>")
+        elif t.bar == "funnel":
+            cells.insert(chart_at, "<td></td>" if total else f"<td>{funnel_cell(r, scale)}</td>")
         body.append(f"<tr{' class=total' if total else ''}>{''.join(cells)}</tr>")
     html = (
         f"<table><thead><tr>{''.join(head_cells)}</tr></thead>"
@@ -260,6 +319,10 @@ def _cards(report: Report) -> str:
         from khm.render.nps import html_cards
 
         cards += html_cards(report)
+    if report.funnel is not None:
+        f = report.funnel
+        cards.append(("accounts with a stage", str(f.accounts - f.without_stage_at_end), ""))
+        cards.append(("stage moves", str(sum(m.moves for m in f.moves)), ""))
     return (
         '<section class="cards">'
         + "".join(
@@ -278,6 +341,7 @@ SECTION_TITLES = {
     "workload": "Workload: planned vs done human effort",
     "movement": "Tag movements",
     "nps": "NPS: how likely are they to recommend us?",
+    "funnel": "Lifecycle funnel: stages and conversion",
 }
 
 
@@ -321,6 +385,8 @@ def render_html(report: Report) -> str:
             from khm.render.nps import html_legend, month_chart
 
             parts.append("<h3>NPS by month</h3>" + month_chart(report) + html_legend())
+        if name == "funnel":
+            parts.append(funnel_chart(tables[0].rows))
         for t in tables:
             if name == "workload" and t.name == "rows":
                 parts.append(f"<h3>{escape(t.title)}</h3>")
@@ -342,6 +408,6 @@ def render_html(report: Report) -> str:
     parts.append(
         "<footer>Made by khm. Definitions of every number: docs/reports.md. "
         "Coverage % = on time / (asked − open). NPS = % promoters (9-10) − % detractors "
-        "(0-6).</footer></main></body></html>\n"
+        "(0-6). Funnel conversion = moved on ÷ in the stage.</footer></main></body></html>\n"
     )
     return "\n".join(parts)

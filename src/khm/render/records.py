@@ -253,6 +253,13 @@ def account_detail(d: AccountDetail, fmt: str) -> None:
 
         c.print(deals_section(d.deals))
         c.print()
+    if d.stages:
+        from khm.render.stage import stage_line
+
+        c.print("Stage history (khm stage):")
+        for h in d.stages:
+            c.print("  " + escape(stage_line(h)), highlight=False)
+        c.print()
     if d.history:
         hist = [
             {

@@ -72,6 +72,14 @@ def bar_segments(row: dict[str, Any], width: int = BAR_WIDTH) -> list[tuple[str,
     return [(k, w) for k, w in zip(keys, whole, strict=True) if w]
 
 
+def funnel_bar(row: dict[str, Any], rows: list[dict[str, Any]], width: int = BAR_WIDTH) -> str:
+    """The accounts in a stage at the end as a bar, on the scale of the largest stage."""
+    scale = max((max(int(r["at_start"]), int(r["at_end"])) for r in rows), default=0)
+    if scale <= 0 or not row.get("at_end"):
+        return ""
+    return "█" * max(1, round(width * int(row["at_end"]) / scale))
+
+
 def text_bar(row: dict[str, Any], width: int = BAR_WIDTH) -> str:
     return "".join(STATUS_CHAR[k] * w for k, w in bar_segments(row, width))
 
@@ -99,6 +107,10 @@ def markdown_text(report: Report) -> str:
             if t.bar == "coverage":
                 cols.append(Column("_bar", "chart"))
                 rows = [{**r, "_bar": text_bar(r)} for r in rows]
+            elif t.bar == "funnel":
+                cols.append(Column("_bar", "chart"))
+                rows = [{**r, "_bar": funnel_bar(r, t.rows, BAR_WIDTH // 2)} for r in t.rows]
+                rows += [t.total] if t.total else []
             out.append(f"### {md_cell(t.title)}\n")
             out.append(markdown_table(rows, cols) if t.rows else "_None._\n")
     return "\n".join(out)
@@ -177,6 +189,7 @@ def _bar_width(console: Console) -> int:
 _NO_WRAP = frozenset(
     {"type", "category", "mode", "kind", "week", "field", "old", "new", "last_touch"}
     | {"date", "month", "period", "last_asked", "score", "group"}
+    | {"stage", "from", "to", "direction", "conversion"}
 )
 #: free text cut to one line with "…" (the whole text: --format csv, json, markdown, html)
 _ONE_LINE = frozenset({"comment"})
@@ -228,6 +241,8 @@ def _print_table(console: Console, t: Table, limit: int, notes: set[str]) -> Non
     elif t.bar == "workload":
         table.add_column("plan / cap" if narrow else "planned / capacity", no_wrap=True)
         table.add_column("done / cap" if narrow else "done / capacity", no_wrap=True)
+    elif t.bar == "funnel":
+        table.add_column("chart", no_wrap=True)
     if not t.rows:
         table.add_row(*(["—"] + [""] * (len(table.columns) - 1)))
     shown = t.rows[:limit]
@@ -245,6 +260,9 @@ def _print_table(console: Console, t: Table, limit: int, notes: set[str]) -> Non
             plan_colour = "red" if r["planned_effort"] > r["capacity"] else "blue"
             cells.append(Bar(size, 0, r["planned_effort"], width=width, color=plan_colour))
             cells.append(Bar(size, 0, r["done_effort"], width=width, color="green"))
+        elif t.bar == "funnel":
+            last = t.total is not None and i == len(rows) - 1
+            cells.append(Text("" if last else funnel_bar(r, t.rows, width), style="blue"))
         is_total = t.total is not None and i == len(rows) - 1
         table.add_row(*cells, style="bold" if is_total else None)
     console.print(table)

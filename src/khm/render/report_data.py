@@ -82,7 +82,47 @@ def section_data(report: Report, name: str) -> dict[str, Any]:
         from khm.render import nps
 
         return nps.section_data(report)
+    if name == "funnel" and report.funnel is not None:
+        return funnel_data(report)
     raise KeyError(name)
+
+
+def _has_any(row: dict[str, Any]) -> bool:
+    return any(row[k] for k in ("at_start", "entered", "at_end", "left"))
+
+
+def funnel_data(report: Report) -> dict[str, Any]:
+    """The funnel section: per stage (``rows``), the moves, and the same per rep and per
+    type × category (one row per group and stage; stages no account of the group was in
+    during the period are left out)."""
+    f = report.funnel
+    assert f is not None
+    return {
+        "stages": list(f.stages),
+        "totals": {
+            "accounts": f.accounts,
+            "with_stage_at_start": f.accounts - f.without_stage_at_start,
+            "with_stage_at_end": f.accounts - f.without_stage_at_end,
+            "moves": sum(m.moves for m in f.moves),
+            "accounts_moved": f.accounts_moved,
+        },
+        "rows": _rows(f.totals),
+        "moves": _rows(f.moves),
+        "by_rep": [
+            {"rep": g.rep, **r.as_dict()} for g in f.by_rep for r in g.rows if _has_any(r.as_dict())
+        ],
+        "by_segment": [
+            {"type": g.type, "category": g.category, **r.as_dict()}
+            for g in f.by_segment
+            for r in g.rows
+            if _has_any(r.as_dict())
+        ],
+    }
+
+
+def rate_text(rate: float | None) -> str:
+    """A conversion rate for people: ``50.0 %``, or ``—`` when there is none."""
+    return "—" if rate is None else f"{100 * rate:.1f} %"
 
 
 def report_data(report: Report) -> dict[str, Any]:
@@ -303,7 +343,106 @@ def section_tables(report: Report, name: str) -> list[Table]:
                 wide_only=frozenset({"name", "owner", "direction"}),
             ),
         ]
+    if name == "funnel":
+        return funnel_tables(data)
     raise KeyError(name)
+
+
+#: the funnel's stage columns (key, title, justify) after the group columns
+_FUNNEL_COLS = (
+    ("at_start", "start", "right"),
+    ("entered", "entered", "right"),
+    ("moved_on", "moved on", "right"),
+    ("moved_back", "back", "right"),
+    ("at_end", "end", "right"),
+    ("conversion", "conversion", "right"),
+    ("median_days", "median days", "right"),
+    ("median_age_days", "median age", "right"),
+)
+#: in a narrow terminal (80 columns) these stay out
+_FUNNEL_WIDE = frozenset({"moved_back", "median_age_days", "entered"})
+
+
+def _with_rate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**r, "conversion": rate_text(r["conversion_rate"])} for r in rows]
+
+
+def funnel_tables(data: dict[str, Any]) -> list[Table]:
+    t = data["totals"]
+    counts = ("at_start", "entered", "moved_on", "moved_back", "at_end")
+    total = {"stage": "total", **{k: "" for k in counts}}
+    total["at_start"] = t["with_stage_at_start"]
+    total["at_end"] = t["with_stage_at_end"]
+    return [
+        Table(
+            "rows",
+            "Funnel: accounts per stage (conversion = moved on ÷ in the stage)",
+            _cols(("stage", "stage"), *_FUNNEL_COLS),
+            _with_rate(data["rows"]),
+            total,
+            bar="funnel",
+            wide_only=_FUNNEL_WIDE,
+        ),
+        Table(
+            "moves",
+            "Moves between stages in the period",
+            _cols(
+                ("from", "from"),
+                ("to", "to"),
+                ("direction", "direction"),
+                ("moves", "moves", "right"),
+                ("accounts", "accounts", "right"),
+            ),
+            data["moves"],
+            {"from": "total", "to": "", "direction": "", "moves": t["moves"], "accounts": ""},
+        ),
+        Table(
+            "by_rep",
+            "Funnel by rep (account owner)",
+            _cols(("rep", "rep"), ("stage", "stage"), *_FUNNEL_COLS),
+            _with_rate(data["by_rep"]),
+            wide_only=_FUNNEL_WIDE | {"median_days"},
+        ),
+        Table(
+            "by_segment",
+            "Funnel by type × category",
+            _cols(("type", "type"), ("category", "cat"), ("stage", "stage"), *_FUNNEL_COLS),
+            _with_rate(data["by_segment"]),
+            wide_only=_FUNNEL_WIDE | {"median_days"},
+        ),
+    ]
+
+
+#: the funnel's CSV: every group's stage rows in one table, ``scope`` saying which
+FUNNEL_CSV_COLUMNS = (
+    "scope",
+    "rep",
+    "type",
+    "category",
+    "stage",
+    "at_start",
+    "entered",
+    "in_stage",
+    "moved_on",
+    "moved_back",
+    "left",
+    "at_end",
+    "conversion_rate",
+    "median_days",
+    "median_age_days",
+)
+
+
+def funnel_csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of every group, the rate written with its four decimals (a CSV cell of a
+    float keeps two)."""
+    out = [{"scope": "total", **r} for r in data["rows"]]
+    out += [{"scope": "rep", **r} for r in data["by_rep"]]
+    out += [{"scope": "segment", **r} for r in data["by_segment"]]
+    for r in out:
+        rate = r["conversion_rate"]
+        r["conversion_rate"] = None if rate is None else f"{rate:.4f}".rstrip("0").rstrip(".")
+    return out
 
 
 def csv_table(report: Report, name: str) -> Table:
@@ -342,6 +481,10 @@ def csv_table(report: Report, name: str) -> Table:
         cols = _cols(
             *[(k, k) for k in ("type", "category", "accounts", "account_share_pct")],
             *[(k, k) for k in ("revenue", "revenue_share_pct")],
+        )
+    elif name == "funnel":
+        return Table(
+            name, name, _cols(*[(k, k) for k in FUNNEL_CSV_COLUMNS]), funnel_csv_rows(data)
         )
     else:
         cols = list(section_tables(report, name)[0].columns)

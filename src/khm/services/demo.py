@@ -80,6 +80,7 @@ def build_demo(
             touches=data.touch_rows(),
             tag_changes=data.tag_change_rows(),
             nps=data.nps_rows(),
+            stage_changes=data.stage_change_rows(method.lifecycle),
             replace=replace,
         )
         tagged = tag_accounts(store, method, today=today, dry_run=False, who=DEMO_WHO)

@@ -22,6 +22,7 @@ from khm.core.importer import (
     ImportContext,
     ImportPlan,
     ImportSpec,
+    RowIssue,
     drop_existing_touches,
     insert_constants,
     plan_rows,
@@ -33,7 +34,7 @@ from khm.io.csvsniff import read_csv
 from khm.store.models import utcnow
 
 if TYPE_CHECKING:
-    from khm.method import Method
+    from khm.method import Lifecycle, Method
     from khm.store.db import Store
 
 
@@ -245,6 +246,8 @@ def _import_file(
             drop_existing_responses(plan, bulk.nps_signatures(conn, min(days), max(days)))
         report.inserted, report.updated = plan.inserted, plan.updated
         report.unchanged, report.bad = plan.unchanged, plan.bad
+        if req.entity == "accounts" and method is not None:
+            plan.warnings.extend(stage_warnings(plan, ctx, method.lifecycle))
         report.warnings = [w.format(name) for w in plan.warnings]
         report.problems = [e.format(name) for e in plan.errors]
         if plan.bad and not skip_bad:
@@ -271,6 +274,8 @@ def _import_file(
             refresh_derived(conn, day, now=utcnow(), source=req.source, batch=report.batch)
         if req.entity == "nps":
             _refresh_nps(conn, report.batch, plan)
+        if req.entity in ("accounts", "deals") and method is not None:
+            _record_stages(conn, method, plan, ctx, report.batch, day)
         report.written = True
     return report
 
@@ -287,6 +292,54 @@ def _refresh_nps(conn: Any, batch: int, plan: ImportPlan) -> None:
     batches.record_changes(
         conn, batch, FIELD_ENTITY, [(aid, {"nps": b}, {"nps": a}) for aid, b, a in changed]
     )
+
+
+def _stage_texts(plan: ImportPlan, ctx: ImportContext) -> list[tuple[int, str, str]]:
+    """(row index, key, text) of the accounts whose lifecycle_stage the import sets or
+    changes (an update carries it only when it differs)."""
+    out = []
+    for i, row in enumerate(plan.inserts):
+        text = row.get("lifecycle_stage")
+        if text:
+            out.append((i, str(row["key"]), str(text)))
+    keys = {e.id: k for k, e in ctx.existing.items()}
+    for rid, changes in plan.updates:
+        text = changes.get("lifecycle_stage")
+        if text and rid in keys:
+            out.append((-1, keys[rid], str(text)))
+    return out
+
+
+def stage_warnings(plan: ImportPlan, ctx: ImportContext, lifecycle: Lifecycle) -> list[RowIssue]:
+    """One warning per lifecycle_stage text that names no stage of the method: it is kept
+    as text, no stage change is recorded."""
+    bad: dict[str, int] = {}
+    for _, _, text in _stage_texts(plan, ctx):
+        if lifecycle.stage_of(text) is None:
+            bad[text] = bad.get(text, 0) + 1
+    return [
+        RowIssue(
+            0,
+            "lifecycle_stage",
+            f"{text!r} ({n} row{'s' if n != 1 else ''}) is not a stage of the method "
+            f"({', '.join(lifecycle.stages)}) nor a word of [lifecycle.map]: kept as text, "
+            "no stage change recorded",
+        )
+        for text, n in sorted(bad.items())
+    ]
+
+
+def _record_stages(
+    conn: Any, method: Method, plan: ImportPlan, ctx: ImportContext, batch: int | None, day: date
+) -> None:
+    """The stage changes an import gives (:mod:`khm.store.stages`), marked with its batch."""
+    from khm.store import stages
+
+    if plan.entity == "deals":
+        stages.record_deals(conn, method.lifecycle, batch)
+        return
+    texts = [(k, t) for _, k, t in _stage_texts(plan, ctx)]
+    stages.record_import(conn, method.lifecycle, texts, day, batch)
 
 
 def _record_batch(

@@ -744,6 +744,9 @@ def show_account(store: Store, key: str, method: Method, today: date) -> Account
         ]
         history = [TagChangeRecord.of(h) for h in tag_history(s, acc.id)]
         deals = _account_deals(store, acc.id)
+        from khm.store.stages import history as stage_history
+
+        stages = stage_history(s.connection(), acc.id)
         return AccountDetail(
             account=rec,
             owner_name=owner.name if owner else None,
@@ -755,6 +758,7 @@ def show_account(store: Store, key: str, method: Method, today: date) -> Account
             history=history,
             today=today,
             deals=deals,
+            stages=stages,
         )
 
 

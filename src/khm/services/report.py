@@ -149,6 +149,17 @@ def _build_report(
         if "movement" in wanted:
             changes = q.tag_changes_between(conn, period.start, period.end)
             report.movement = movement_report(changes, {a.id: a for a in accounts})
+        if "funnel" in wanted:
+            from khm.core.funnel import funnel_report
+            from khm.store.stages import changes_until
+
+            report.funnel = funnel_report(
+                method.lifecycle.stages,
+                accounts,
+                changes_until(conn, period.end, rep),
+                period,
+                as_of,
+            )
     return report
 
 

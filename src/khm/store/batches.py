@@ -221,6 +221,12 @@ def conflicts(conn: Connection, batch: Batch) -> list[str]:
             .group_by(ACCOUNT_T.c.key)
         ).all()
         out += [f"key {k}: {n} NPS response(s) recorded since" for k, n in answers]
+        from khm.store.stages import later_manual
+
+        out += [
+            f"key {k}: {n} stage change(s) recorded since"
+            for k, n in later_manual(conn, batch.id, inserted)
+        ]
     if t is REP_T:
         handles = select(REP_T.c.handle).where(REP_T.c.import_batch_id == batch.id)
         for what, col in (
@@ -271,6 +277,10 @@ def undo(
         counts["dependents"] += conn.execute(answers).rowcount or 0
         conn.execute(delete(TAG_T).where(TAG_T.c.account_id.in_(ids)))
         conn.execute(delete(HISTORY_T).where(HISTORY_T.c.account_id.in_(ids)))
+    from khm.store.stages import delete_for_batch
+
+    # the stage changes the batch recorded (and every change of the accounts it added)
+    delete_for_batch(conn, batch.id, ids if t is ACCOUNT_T else None)
     if t is REP_T:
         handles = select(REP_T.c.handle).where(REP_T.c.import_batch_id == batch.id)
         n = 0

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 #: The newest migration; ``khm.store.migrations.versions`` must end here (tested).
-HEAD_REVISION = "0010_field_history"
+HEAD_REVISION = "0011_stage_history"
 ENV_URL = "KHM_DATABASE_URL"
 BUSY_TIMEOUT_MS = 10_000
 

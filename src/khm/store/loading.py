@@ -69,6 +69,7 @@ def _clear(conn: Connection) -> None:
 
     for name in (
         "nps_response",
+        "stage_change",
         "tag_change",
         "touch",
         "campaign",
@@ -86,11 +87,12 @@ def bulk_load(
     touches: Iterable[Mapping[str, Any]] = (),
     tag_changes: Iterable[Mapping[str, Any]] = (),
     nps: Iterable[Mapping[str, Any]] = (),
+    stage_changes: Iterable[Mapping[str, Any]] = (),
     replace: bool = False,
     chunk_size: int = CHUNK,
 ) -> LoadResult:
-    """Insert reps, then accounts, then touches, tag changes and NPS responses in one
-    transaction.
+    """Insert reps, then accounts, then touches, tag changes, NPS responses and stage
+    changes in one transaction.
 
     ``replace`` first deletes every rep, account, touch and tag change (in the same
     transaction). Without it, existing rows stay and a duplicate key is a
@@ -100,13 +102,14 @@ def bulk_load(
     from sqlalchemy import insert, select
     from sqlalchemy.exc import IntegrityError
 
-    from khm.store.models import Account, NpsResponse, Rep, TagChange, Touch
+    from khm.store.models import Account, NpsResponse, Rep, StageChange, TagChange, Touch
 
     rep_t = Rep.__table__  # type: ignore[attr-defined]
     acc_t = Account.__table__  # type: ignore[attr-defined]
     touch_t = Touch.__table__  # type: ignore[attr-defined]
     change_t = TagChange.__table__  # type: ignore[attr-defined]
     nps_t = NpsResponse.__table__  # type: ignore[attr-defined]
+    stage_t = StageChange.__table__  # type: ignore[attr-defined]
     n_reps = n_accounts = n_touches = n_changes = 0
     try:
         with store.engine.begin() as conn:
@@ -123,6 +126,7 @@ def bulk_load(
                 ("touch", touch_t, touches),
                 ("tag change", change_t, tag_changes),
                 ("nps response", nps_t, nps),
+                ("stage change", stage_t, stage_changes),
             ):
                 done = 0
                 for chunk in _chunks(source, chunk_size):  # type: ignore[arg-type]

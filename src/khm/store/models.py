@@ -269,6 +269,29 @@ class ImportChange(SQLModel, table=True):
     after: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class StageChange(SQLModel, table=True):
+    """An account's lifecycle stage from ``date`` on (the method's ``[lifecycle] stages``):
+    from ``khm stage`` (source ``manual``), an account import's lifecycle_stage
+    (``import``, with the batch, so ``khm import undo`` removes it) or its deals
+    (``deal``). ``text`` is the word given (``opportunity``) when it was not the stage."""
+
+    __tablename__ = "stage_change"
+    __table_args__ = (
+        Index("ix_stage_change_account_date", "account_id", "date"),
+        Index("ix_stage_change_date", "date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id")
+    stage: str = Field(max_length=64)
+    date: date
+    source: str = Field(default="manual", max_length=16)  # manual | import | deal
+    text: str | None = Field(default=None, max_length=64)
+    note: str | None = Field(default=None)
+    created_at: datetime = Field(sa_type=DateTime(), default_factory=utcnow)
+    import_batch_id: int | None = Field(default=None, index=True)  # the import that added it
+
+
 __all__ = [
     "Absence",
     "Account",
@@ -280,6 +303,7 @@ __all__ = [
     "MethodVersion",
     "NpsResponse",
     "Rep",
+    "StageChange",
     "TagChange",
     "TagRun",
     "Touch",
@@ -301,6 +325,7 @@ LIGHT_ORDER = (
     TagRun,
     NpsResponse,
     FieldChange,
+    StageChange,
 )
 GENERATED_BEGIN = (
     "# --- generated from khm.store.models by `python -m khm.store.models`: do not edit ---\n"

@@ -200,6 +200,19 @@ FIELD_CHANGE = table(
     column("import_batch_id", Integer),
 )
 
+STAGE_CHANGE = table(
+    "stage_change",
+    column("id", Integer),
+    column("account_id", Integer),
+    column("stage", String),
+    column("date", Date),
+    column("source", String),
+    column("text", String),
+    column("note", String),
+    column("created_at", DateTime),
+    column("import_batch_id", Integer),
+)
+
 TABLES = (
     ACCOUNT,
     REP,
@@ -214,6 +227,7 @@ TABLES = (
     TAG_RUN,
     NPS_RESPONSE,
     FIELD_CHANGE,
+    STAGE_CHANGE,
 )
 # --- end of generated code ---
 
