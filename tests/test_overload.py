@@ -407,3 +407,14 @@ def test_skipped_work_is_counted_in_the_header_json_capacity_and_report(skipping
         ).stdout
     )
     assert rep_doc["sections"]["coverage"]["totals"]["skipped"] >= 1
+
+
+def test_account_show_gives_the_cycle_the_weekly_list_plans(skipping_db, cli):
+    """ACME's call (due 20 Oct) was skipped on Monday 23 Nov: account show says the next
+    cycle, 20 Dec, as the list does."""
+    m = ("--method", str(skipping_db))
+    doc = json.loads(
+        cli(*m, "account", "show", "ACME", "--today", "2026-11-25", "-f", "json").stdout
+    )
+    (call,) = [d for d in doc["schedule"] if d["kind"] == "call"]
+    assert call["next_due"] == "2026-12-20" and call["status"] == "ok"
