@@ -86,7 +86,10 @@ def test_touches_after_the_weeks_sunday_do_not_count():
     m = small_method(cadence='call = "4w"')
     # the only call is dated after Sunday: for this week the call was never done
     touches = {"ACME": {"call": SUN + timedelta(days=1)}}
-    (item,) = plan([acc()], touches, method=m).rep("ola").items
+    # tagged 27 days before Monday: the first call is due by Sunday and has not yet
+    # waited a whole interval (khm.core.due.replan)
+    recently = acc(anchor=MON - timedelta(days=27))
+    (item,) = plan([recently], touches, method=m).rep("ola").items
     assert item.kind == "call" and item.last_touch is None
     recent = {"ACME": {"call": date(2026, 11, 20)}}
     assert plan([acc()], recent, method=m).rep("ola").items == ()
@@ -148,7 +151,7 @@ def test_items_follow_the_stated_priority():
     touches = {
         "B-KEEP": {"call": date(2026, 10, 20)},  # due 11-17: 6 days late on Monday, ratio .21
         "A-EXP": {"call": date(2026, 10, 20), "email": date(2026, 11, 9)},  # email due 11-23
-        "Z-LATE": {"call": date(2026, 9, 1), "email": date(2026, 11, 12)},  # call overdue
+        "Z-LATE": {"call": date(2026, 10, 5), "email": date(2026, 11, 12)},  # call overdue
     }
     p = plan(accounts, touches, method=m).rep("ola")
     assert kinds(p) == ["Z-LATE:call", "A-EXP:call", "B-KEEP:call", "A-EXP:email", "Z-LATE:email"]
@@ -276,7 +279,14 @@ def test_capacity_follows_the_home_country_of_the_reps_accounts_not_of_this_week
 
 
 def test_no_human_period_pauses_human_items_and_they_come_back_after():
-    touches = {"ACME": {"call": date(2026, 6, 1), "email": date(2026, 7, 1)}}
+    touches = {
+        "ACME": {
+            "visit": date(2026, 4, 1),
+            "review": date(2026, 4, 1),
+            "call": date(2026, 6, 1),
+            "email": date(2026, 7, 1),
+        }
+    }
     july = plan([acc()], touches, monday=date(2026, 7, 13)).rep("ola")
     assert all(i.mode == "digital" for i in july.items)
     assert july.paused and july.capacity == 0

@@ -101,7 +101,15 @@ def test_nothing_due_is_lost_each_week(book, monday, today_offset):
     for a in accounts:
         last = {k: d for k, d in touches[a.key].items() if d <= sunday}
         for kind, iv in M.cadence_for(a.type, a.category).items():
-            d = due_for(kind, iv, account_key=a.key, anchor=a.anchor, last_by_kind=last, method=M)
+            d = due_for(
+                kind,
+                iv,
+                account_key=a.key,
+                anchor=a.anchor,
+                last_by_kind=last,
+                method=M,
+                monday=monday,  # the cycle the week plans (a skipped one is not due)
+            )
             if d.due <= sunday:
                 expected.add((a.key, kind))
                 it = items.get((a.key, kind))
@@ -166,17 +174,22 @@ def test_the_plan_is_deterministic_and_ignores_input_order(book, monday, off, rn
     assert run(shuffled, dict(reversed(list(touches.items()))), capacity, monday, today) == one
 
 
+SPREAD = M.model_copy(update={"capacity": M.capacity.model_copy(update={"overload": "spread"})})
+
+
 @SETTINGS
-@given(books(), mondays, st.integers(0, 6))
-def test_the_list_is_ordered_by_the_stated_priority(book, monday, off):
+@given(books(), mondays, st.integers(0, 6), st.sampled_from([M, SPREAD]))
+def test_the_list_is_ordered_by_the_stated_priority(book, monday, off, method):
+    """Status, then (protect) category and lateness or (spread) lateness and category."""
     accounts, touches, capacity = book
-    rep = run(accounts, touches, capacity, monday, monday + timedelta(days=off)).rep("ola")
+    rep = run(accounts, touches, capacity, monday, monday + timedelta(days=off), method).rep("ola")
     rank = {"overdue": 0, "trigger": 1, "due": 1}
+    protect = method.capacity.overload == "protect"
     keys = [
         (
             rank[i.status],
-            -i.lateness,
-            i.category,
+            i.category if protect else -i.lateness,
+            -i.lateness if protect else i.category,
             0 if i.type == "expand" else 1,
             i.account,
             i.kind,
@@ -333,6 +346,7 @@ def test_the_planners_fast_path_lists_exactly_what_core_due_says_is_due(
                 anchor=acc.anchor,
                 last_by_kind=seen,
                 method=method,
+                monday=monday,
             )
             if d.due <= sunday
         }
@@ -352,10 +366,27 @@ def test_the_planners_fast_path_lists_exactly_what_core_due_says_is_due(
             for k in (item.kind, *item.covers)
         )
         assert item.interval == str(d.interval)
+    # the skipped items are the cycles core.due says the week dropped
+    dropped = {
+        (acc.key, d.kind): d.skipped
+        for acc in accounts
+        for d in schedule(
+            account_key=acc.key,
+            account_type=acc.type,
+            category=acc.category,
+            anchor=acc.anchor,
+            last_by_kind={k: t for k, t in touches[acc.key].items() if t <= sunday},
+            method=method,
+            monday=monday,
+        )
+        if d.skipped is not None
+    }
+    assert {(i.account, i.kind): i.due for i in rep.skipped} == dropped
 
 
 def want_for(item, accounts, touches, method, sunday, kind=None):
-    """The definition's Due for the item's kind (or ``kind``) of its account."""
+    """The definition's Due for the item's kind (or ``kind``) of its account, for the
+    cycle the week plans (:func:`khm.core.due.replan`)."""
     acc = next(a for a in accounts if a.key == item.account)
     kind = kind or item.kind
     return due_for(
@@ -365,6 +396,7 @@ def want_for(item, accounts, touches, method, sunday, kind=None):
         anchor=acc.anchor,
         last_by_kind={k: d for k, d in touches[acc.key].items() if d <= sunday},
         method=method,
+        monday=sunday - timedelta(days=6),
     )
 
 

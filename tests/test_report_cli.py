@@ -476,7 +476,7 @@ def test_the_terminal_view_fits_the_terminal_and_names_what_it_leaves_out(
     assert "expand" in text and "2026-W36" in text  # codes are never folded
     notes = re.findall(r"^\(left out at (\d+) columns: (.*); see --format csv\)$", text, re.M)
     if columns < 100:
-        assert ("80", "late, open") in notes and ("80", "name, allowed") in notes
+        assert ("80", "late, open, skipped") in notes and ("80", "name, allowed") in notes
         assert len(notes) == len(set(notes))  # each said once
     else:
         assert notes == []

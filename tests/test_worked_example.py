@@ -150,9 +150,10 @@ def test_the_worked_example_week_by_week(cli, example):
     assert header(w31) == (0, 0, 0, 3)
     assert lines(w31) == []
 
-    # W32 (Aug 3-9): the first week after the pause brings the work back. Capacity 4:
-    # work due before this week goes first (BOLT call 1 + ACME visit 3 = 4); CORE's
-    # visit and DUNE's call are carried (2 items, 4 effort). BOLT's call is overdue
+    # W32 (Aug 3-9): the first week after the pause brings the work back. Capacity 4,
+    # filled category by category (overload = "protect"), work due before this week
+    # first within each: A: ACME visit 3 (CORE's visit 3 does not fit), B: BOLT call 1;
+    # CORE's visit and DUNE's call are carried (2 items, 4 effort). BOLT's call is overdue
     # (due 07-13, grace 7 days); ACME's visit (due 07-20, grace 14 days) is not yet.
     w32 = week(cli, "2026-W32", "2026-08-03")
     assert header(w32) == (4, 4, 2, 0)
@@ -168,8 +169,8 @@ def test_the_worked_example_week_by_week(cli, example):
         ("BOLT", "email", "due", 0, ()),
     ]
     days = {(i["account"], i["activity"]): i["day"] for i in w32["items"]}
-    assert days[("BOLT", "call")] == "2026-08-03"
-    assert days[("ACME", "visit")] == "2026-08-04"  # the least loaded day
+    assert days[("ACME", "visit")] == "2026-08-03"
+    assert days[("BOLT", "call")] == "2026-08-04"  # the least loaded day
     assert days[("ACME", "email")] == "2026-08-05"  # its due date
     for key, kind, day in [
         ("BOLT", "call", "2026-08-04"),

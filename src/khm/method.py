@@ -495,8 +495,14 @@ class GraceRule(_Strict):
         return max(round(interval.days * self.fraction), round(self.minimum.days))
 
 
+#: how a week's human capacity is shared when the due work does not fit (docs/weekly.md)
+OverloadPolicy = Literal["protect", "spread"]
+
+
 class CapacityRule(_Strict):
     default: float = Field(default=10.0, ge=0)
+    #: "protect": category first (A before D), then lateness; "spread": lateness first
+    overload: OverloadPolicy = "protect"
 
 
 class SilenceTrigger(_Strict):
@@ -1052,8 +1058,14 @@ fraction = 0.25
 minimum = "1w"
 
 # Weekly capacity, in effort units, for reps added without one.
+# overload: when the due human work does not fit a rep's week, who gets the time:
+#   "protect" (A before B before C before D, the most late first within a category) or
+#   "spread" (the most late first, whatever the category). Either way, work that has
+#   waited more than one interval is skipped for this cycle and planned again one
+#   interval later (counted as skipped, never silently).
 [capacity]
 default = 12
+overload = "protect"
 
 # ---------------------------------------------------------------- lifecycle
 # The customer lifecycle, in order: khm stage ACCOUNT STAGE, the stage history and

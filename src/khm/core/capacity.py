@@ -180,6 +180,8 @@ class RepCapacity:
     away_days: int = 0  # weekdays away over the horizon (khm.core.absence)
     available: float = 0.0  # capacity less the days away, a week on average over the horizon
     backlog: float = 0.0  # effort of human work already due before this week (waiting)
+    #: cycles this week's list dropped: waited more than one interval (khm.core.due.replan)
+    skipped: int = 0
 
     @property
     def utilisation(self) -> float | None:
@@ -288,6 +290,7 @@ def plan_capacity(
     backlog: Mapping[str, float] | None = None,
     away_days: Mapping[str, int] | None = None,
     horizon_weeks: int = 13,
+    skipped: Mapping[str, int] | None = None,
 ) -> CapacityPlan:
     """Per rep and team: accounts, touches and effort per week, capacity, utilisation;
     the cells that drive the load; the reps each role needs; a verdict.
@@ -297,9 +300,11 @@ def plan_capacity(
     ``horizon_weeks`` weeks) make the verdict see the lists: the available capacity is
     ``capacity x (1 - away days / (5 x horizon weeks))``; the backlog clears with what it
     leaves over the load; the team "fits" only when every rep's backlog clears within a
-    week (else "tight")."""
+    week (else "tight"). ``skipped`` (rep -> cycles the week's list dropped after
+    waiting more than one interval) is counted per rep and for the team."""
     table = LoadTable(method, year, holidays)
     backlog = backlog or {}
+    skipped = skipped or {}
     away_days = away_days or {}
     days = max(horizon_weeks, 1) * WEEKDAYS
     active = {r.handle: r for r in sorted(reps, key=lambda r: r.handle) if r.active}
@@ -315,6 +320,7 @@ def plan_capacity(
             away_days=away,
             available=cap * (days - away) / days,
             backlog=max(backlog.get(h, 0.0), 0.0),
+            skipped=skipped.get(h, 0),
         )
     team = RepCapacity(
         "team",
@@ -324,6 +330,7 @@ def plan_capacity(
         away_days=sum(r.away_days for r in rows.values()),
         available=sum(r.available for r in rows.values()),
         backlog=sum(r.backlog for r in rows.values()),
+        skipped=sum(r.skipped for r in rows.values()),
     )
     unowned = RepCapacity("unowned", "no active owner", "", 0.0)
     unowned_owners: dict[str, int] = defaultdict(int)

@@ -10,6 +10,15 @@ The rules (PRODUCT.md, "The weekly list, precisely"):
   not start with everything overdue, and the spread is the same every run.
 * It is overdue once more than the grace period has passed since the due date:
   grace = max(fraction x interval, minimum), rounded to whole days.
+* **Skipped.** Human work (the work that waits for a rep's capacity) that has waited
+  more than one interval is not carried week after week: it is dropped for this cycle
+  and planned again one interval on. Work due on ``d`` may be done up to
+  :func:`skip_after` ``(d)`` = one interval after ``d`` plus the days of the no-human
+  periods in between (July does not eat the waiting time). Digital work takes no
+  capacity and is listed every week until done: it is never skipped. A week whose Monday is later than that has dropped the cycle:
+  the next one is due ``skip_after`` of that day (one interval on), and so on
+  (:func:`replan`). The cycles follow from the due date and the week alone, so the
+  planner and ``khm account show`` agree on any day, and nothing is stored.
 
 ``khm account show`` and the demo call these functions. The weekly planner
 (:mod:`khm.core.planner`) and the coverage replay (:mod:`khm.core.reports`) keep fast
@@ -25,7 +34,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from khm.method import Interval, Method, stable_fraction
+from khm.method import CalendarRules, Interval, Method, MonthDay, stable_fraction
 
 
 @dataclass(frozen=True)
@@ -35,8 +44,10 @@ class Due:
     kind: str
     interval: Interval
     last_touch: date | None  # newest touch of this kind or a kind covering it
-    due: date
+    due: date  # with ``monday`` given to :func:`due_for`: the due date of the current cycle
     grace_days: int
+    #: the due date of a cycle dropped in the week before ``monday`` (skipped), else None
+    skipped: date | None = None
 
     @property
     def first(self) -> bool:
@@ -81,6 +92,72 @@ def last_touch_for(kind: str, last_by_kind: Mapping[str, date], method: Method) 
     return max(dates) if dates else None
 
 
+@lru_cache(maxsize=256)
+def _closed_before(periods: tuple[tuple[MonthDay, MonthDay], ...], year: int) -> tuple[int, ...]:
+    """``out[i]``: how many of the year's first ``i`` days are in a no-human period."""
+    from khm.method import NoHumanPeriod
+
+    rules = [NoHumanPeriod.model_validate({"from": str(a), "to": str(b)}) for a, b in periods]
+    out = [0]
+    d, one = date(year, 1, 1), timedelta(days=1)
+    while d.year == year:
+        out.append(out[-1] + any(r.contains(d) for r in rules))
+        d += one
+    return tuple(out)
+
+
+def closed_days(calendar: CalendarRules, start: date, end: date) -> int:
+    """Days in ``[start, end)`` inside one of the method's no-human periods."""
+    if end <= start or not calendar.no_human_periods:
+        return 0
+    periods = tuple((p.start, p.end) for p in calendar.no_human_periods)
+    n = 0
+    for year in range(start.year, end.year + 1):
+        table = _closed_before(periods, year)
+        lo = (start - date(year, 1, 1)).days if year == start.year else 0
+        hi = (end - date(year, 1, 1)).days if year == end.year else len(table) - 1
+        n += table[hi] - table[lo]
+    return n
+
+
+def skip_after(due: date, interval: Interval, calendar: CalendarRules, human: bool) -> date:
+    """The last day on which work due on ``due`` has not yet waited more than one
+    interval: one interval after ``due``, plus (for a human kind) the days of the
+    no-human periods in between (those of the extension too)."""
+    base = interval.add_to(due)
+    if not human or not calendar.no_human_periods:
+        return base
+    end, closed = base, 0
+    while True:  # the waiting time extended by the closed days it spans (a fixed point)
+        more = closed_days(calendar, due, end)
+        if more == closed:
+            return end
+        closed = more
+        end = base + timedelta(days=closed)
+
+
+def replan(
+    due: date, interval: Interval, calendar: CalendarRules, human: bool, monday: date
+) -> tuple[date, date | None]:
+    """The cycle of work first due on ``due`` that the week of ``monday`` plans:
+    ``(its due date, the due date of a cycle dropped in the week before or None)``.
+
+    A cycle whose :func:`skip_after` day is before ``monday`` is dropped and the next
+    is due :func:`skip_after` that day (one interval on). The Monday, not "today",
+    decides, so a week's list does not change under the rep during the week. Digital
+    work (``human`` false) is never dropped."""
+    if not human:
+        return due, None
+    dropped: date | None = None
+    week_before = monday - timedelta(days=7)
+    while True:
+        last_day = skip_after(due, interval, calendar, human)
+        if last_day >= monday:
+            return due, dropped
+        dropped = due if last_day >= week_before else None
+        due = skip_after(last_day, interval, calendar, human)
+
+
 def due_for(
     kind: str,
     interval: Interval,
@@ -89,14 +166,20 @@ def due_for(
     anchor: date,
     last_by_kind: Mapping[str, date],
     method: Method,
+    monday: date | None = None,
 ) -> Due:
+    """When ``kind`` is due; with ``monday``, the cycle the week of ``monday`` plans
+    (:func:`replan`: a cycle that waited more than one interval is skipped)."""
     last = last_touch_for(kind, last_by_kind, method)
     due = (
         interval.add_to(last)
         if last is not None
         else first_due(anchor, account_key, kind, interval)
     )
-    return Due(kind, interval, last, due, method.grace.grace_days(interval))
+    skipped = None
+    if monday is not None:
+        due, skipped = replan(due, interval, method.calendar, method.is_human(kind), monday)
+    return Due(kind, interval, last, due, method.grace.grace_days(interval), skipped)
 
 
 def schedule(
@@ -107,8 +190,10 @@ def schedule(
     anchor: date,
     last_by_kind: Mapping[str, date],
     method: Method,
+    monday: date | None = None,
 ) -> list[Due]:
-    """Every activity of the account's cadence with its next due date, in cadence order."""
+    """Every activity of the account's cadence with its next due date, in cadence order
+    (with ``monday``: the cycles that week plans, :func:`replan`)."""
     return [
         due_for(
             kind,
@@ -117,6 +202,7 @@ def schedule(
             anchor=anchor,
             last_by_kind=last_by_kind,
             method=method,
+            monday=monday,
         )
         for kind, interval in method.cadence_for(account_type, category).items()
     ]

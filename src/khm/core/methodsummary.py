@@ -70,5 +70,6 @@ def summarise(method: Method, year: int = DEFAULT_YEAR) -> dict[str, Any]:
         },
         "grace": f"max({method.grace.fraction:g} × interval, {method.grace.minimum})",
         "capacity_default": method.capacity.default,
+        "overload": method.capacity.overload,
         "triggers": [f"{t.name} ({t.kind}) → {t.activity}" for t in method.triggers],
     }

@@ -10,9 +10,10 @@ cannot be planned). No database, no clock, no terminal. The rules (docs/weekly.m
   due date (:mod:`khm.core.due`) is on or before W's Sunday. Only touches dated on or
   before that Sunday count. It is *overdue* when ``Due.is_overdue_on(ref)``, with ``ref``
   = today when today is inside W, else W's Monday.
-* **Priority** (the order of the list): overdue first (trigger items rank as due); then lateness
-  (days past due / interval days, larger first); then category A..D; then type (expand
-  first); then account key; then kind.
+* **Priority** (the order of the list): overdue first (trigger items rank as due); then,
+  by the method's ``[capacity] overload`` policy, ``"protect"`` (the default): category
+  A..D, then lateness (days past due / interval days, larger first), or ``"spread"``:
+  lateness, then category; then type (expand first); then account key; then kind.
 * **Covers.** When a kind and a kind covering it (a visit covers a call) are both due for
   the same account, one item is listed: the covering kind, marked as covering the other.
 * **Human days.** A human item is planned only when the account has a human day in W
@@ -21,13 +22,17 @@ cannot be planned). No database, no clock, no terminal. The rules (docs/weekly.m
 * **Capacity.** Human items fill the rep's capacity for the week, in effort units:
   ``capacity x open weekdays / 5`` (open = human days of the rep's home country, the most
   common country of the rep's accounts, less the days the rep is away). Items are taken in *selection order* (work that
-  was already due before this week first, then the priority above) and each one that
+  was already due before this week first, then the priority above; under ``"protect"``
+  category by category: A's earlier work, A's new work, then B's ...) and each one that
   fits is listed (first fit); the rest are *carried*: counted, listed in a later week.
   An item heavier than the rep's whole weekly capacity is listed on its own when it is
   first in selection order (it takes the week) rather than being stuck forever.
-* **Nothing lost.** A carried item is still due next week and was due before that week,
-  so it ranks ahead of every item that became due in that week; among carried items the
-  lateness ratio grows every week, so each one reaches the front.
+* **Nothing lost, nothing carried for ever.** A carried item is still due next week and
+  was due before that week, so it ranks ahead of every item (of its category, under
+  ``"protect"``) that became due in that week. Work that has waited more than one
+  interval by the week's Monday is *skipped*: the cycle is dropped and planned again one
+  interval on (:func:`khm.core.due.replan`); the week that drops it counts it
+  (``RepPlan.skipped``), so the backlog stays bounded and no skip is silent.
 * **Digital** items are always listed; they take no capacity.
 * **Campaigns.** Items of a kind marked ``campaign = true`` (a newsletter, sent to a
   segment at once) are not listed: each rep's plan counts them per kind
@@ -50,7 +55,7 @@ from khm.core.absence import open_days as open_days_of
 from khm.core.absence import week_capacity
 from khm.core.calendar import HolidayDates, human_days_in_week
 from khm.core.constants import TYPES
-from khm.core.due import first_due
+from khm.core.due import first_due, replan
 from khm.core.fieldhistory import FieldChange
 from khm.core.nps import ResponseFacts
 from khm.core.period import week_label
@@ -127,6 +132,7 @@ class PlanItem:
     backlog: bool = False  # already due before this week (carried or not done yet)
     day: date | None = None  # suggested day within the week
     oversize: bool = False  # heavier than the rep's whole weekly capacity
+    skipped: bool = False  # a cycle that waited more than one interval: dropped, re-planned
 
     @property
     def activity(self) -> str:
@@ -152,9 +158,26 @@ class PlanItem:
             self.kind,
         )
 
+    def protect_key(self) -> tuple[int, str, float, int, str, str]:
+        """The priority under ``overload = "protect"``: category before lateness."""
+        return (
+            STATUS_RANK.get(self.status, 9),
+            self.category or "~",
+            -self.lateness,
+            TYPE_RANK.get(self.type or "", 9),
+            self.account,
+            self.kind,
+        )
+
     def selection_key(self) -> tuple[int, tuple[int, float, str, int, str, str]]:
-        """Order in which human items get capacity: earlier work first, then priority."""
+        """Order in which human items get capacity under ``overload = "spread"``:
+        earlier work first, then priority."""
         return (0 if self.backlog else 1, self.sort_key())
+
+    def protect_selection_key(self) -> tuple[str, int, tuple[int, str, float, int, str, str]]:
+        """Order in which human items get capacity under ``overload = "protect"``: by
+        category (A before D), within it earlier work first, then priority."""
+        return (self.category or "~", 0 if self.backlog else 1, self.protect_key())
 
 
 @dataclass(frozen=True)
@@ -187,6 +210,8 @@ class RepPlan:
     campaigns: tuple[CampaignCount, ...] = ()  # per campaign kind of the method
     campaign_items: tuple[PlanItem, ...] = ()  # due campaign work, not listed (by account)
     away_days: int = 0  # human days of the week the rep is away
+    #: cycles dropped this week (waited more than one interval; re-planned one interval on)
+    skipped: tuple[PlanItem, ...] = ()
 
     @property
     def rep(self) -> str:
@@ -469,6 +494,7 @@ def account_items(
         last = {k: d for k, d in last_raw.items() if d <= sunday}
         newest = max(last.values()) if last else None
     parts: dict[str, PlanItem] = {}
+    skipped: list[PlanItem] = []
     for kind, covering, cut, step in rules.week_steps(acc.type, acc.category, sunday):
         # Not due this week when the last touch is after the step's cutoff (the latest
         # last touch whose due date is on or before Sunday): the common case, decided
@@ -489,6 +515,14 @@ def account_items(
                 due = step.memo[lt] = step.interval.add_to(lt)
         else:
             due = first_due(acc.anchor, acc.key, kind, step.interval)
+            if due > sunday:
+                continue
+        if due < monday and step.mode == "human" and step.interval.add_to(due) < monday:
+            # it may have waited more than one interval: the cycle the week plans
+            # (khm.core.due.replan); a cycle dropped in the week before is counted
+            due, dropped = replan(due, step.interval, method.calendar, True, monday)
+            if dropped is not None:
+                skipped.append(_skipped_item(acc, kind, step, dropped, due, lt, ref))
             if due > sunday:
                 continue
         late = (ref - due).days
@@ -524,6 +558,7 @@ def account_items(
                 "backlog": due < monday,
                 "day": None if step.mode == "human" else (ref if ref > due else due),
                 "oversize": False,
+                "skipped": False,
             }
         )
     if method.triggers and (
@@ -562,8 +597,55 @@ def account_items(
     if len(parts) < 2 or not any(
         rules.coverers[k].intersection(parts) for k in rules.covered.intersection(parts)
     ):
-        return list(parts.values())
-    return _fold_covered(parts, method)
+        out = list(parts.values())
+    else:
+        out = _fold_covered(parts, method)
+    return out + skipped if skipped else out
+
+
+def _skipped_item(
+    acc: PlanAccount,
+    kind: str,
+    step: _Step,
+    dropped: date,
+    next_due: date,
+    last_touch: date | None,
+    ref: date,
+) -> PlanItem:
+    """The cycle of ``kind`` due on ``dropped`` that waited more than one interval: not
+    listed, counted as skipped (the next cycle is due ``next_due``)."""
+    late = max((ref - dropped).days, 0)
+    return _new_item(
+        {
+            "account": acc.key,
+            "name": acc.name,
+            "type": acc.type,
+            "category": acc.category,
+            "owner": acc.owner,
+            "country": acc.country,
+            "kind": kind,
+            "label": step.label,
+            "mode": step.mode,
+            "effort": step.effort,
+            "status": "overdue",
+            "due": dropped,
+            "days_overdue": late,
+            "last_touch": last_touch,
+            "reasons": (
+                f"waited more than {step.text} since {dropped.isoformat()}: skipped, "
+                f"next due {next_due.isoformat()}",
+            ),
+            "tactic": step.tactic,
+            "interval": step.text,
+            "lateness": late / step.days,
+            "covers": (),
+            "triggers": (),
+            "backlog": True,
+            "day": None,
+            "oversize": False,
+            "skipped": True,
+        }
+    )
 
 
 def _make_item(
@@ -610,6 +692,7 @@ def _make_item(
             "backlog": backlog,
             "day": None if mode == "human" else day,
             "oversize": False,
+            "skipped": False,
         }
     )
 
@@ -746,6 +829,9 @@ def _plan_rep(
     countries: list[str | None],
     method: Method,
 ) -> RepPlan:
+    dropped = [i for i in items if i.skipped]
+    if dropped:
+        items = [i for i in items if not i.skipped]
     kinds = method.campaign_kinds
     if kinds:  # campaign work is counted, not listed (it takes no capacity either)
         campaign_items = sorted(
@@ -759,8 +845,10 @@ def _plan_rep(
     open_days = len(days)
     capacity = week_capacity(rep.capacity, open_days)
     # One sort by priority (account and kind make every key unique, so the order is
-    # total); selection order is then the backlog, then the rest, each in that order.
-    ordered = sorted(items, key=PlanItem.sort_key)
+    # total); selection order is then the backlog, then the rest, each in that order
+    # (under "protect", per category: A's backlog, A's rest, B's backlog, ...).
+    protect = method.capacity.overload == "protect"
+    ordered = sorted(items, key=PlanItem.protect_key if protect else PlanItem.sort_key)
     digital: list[PlanItem] = []
     paused: list[PlanItem] = []
     backlog: list[PlanItem] = []
@@ -774,10 +862,13 @@ def _plan_rep(
             backlog.append(i)
         else:
             fresh.append(i)
+    selection = backlog + fresh  # PlanItem.selection_key
+    if protect:  # PlanItem.protect_selection_key (a stable sort keeps the rest)
+        selection.sort(key=lambda i: (i.category or "~", 0 if i.backlog else 1))
     listed: list[PlanItem] = []
     carried_ids: set[int] = set()
     used = 0.0
-    for it in backlog + fresh:  # selection order (PlanItem.selection_key)
+    for it in selection:
         if used + it.effort <= capacity + _EPS:
             listed.append(it)
             used += it.effort
@@ -791,7 +882,7 @@ def _plan_rep(
     placed.update(
         (id(orig), final)
         for orig, final in zip(
-            [i for i in backlog + fresh if id(i) not in carried_ids],
+            [i for i in selection if id(i) not in carried_ids],
             _suggest_days(listed, cal, start, rep.away),
             strict=True,
         )
@@ -811,6 +902,7 @@ def _plan_rep(
         campaigns=tuple(_campaign_count(k, method, campaign_items) for k in kinds),
         campaign_items=tuple(campaign_items),
         away_days=len(cal.days(home)) - open_days,
+        skipped=tuple(sorted(dropped, key=lambda i: (i.account, i.kind))),
     )
 
 
@@ -924,7 +1016,7 @@ def plan_week(
                     category=acc.category,
                     owner=acc.owner,
                     problem=problem or "",
-                    items=tuple(sorted(items, key=PlanItem.sort_key)),
+                    items=tuple(sorted((i for i in items if not i.skipped), key=PlanItem.sort_key)),
                 )
             )
     cal = _Calendar(method, monday, holiday_dates)

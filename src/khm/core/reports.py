@@ -17,6 +17,9 @@ The definitions (also in docs/reports.md):
 * **Next due.** A touch before the due date resets the timer (no event: done early). After
   a touch the next due date is ``touch + interval``; after a miss it is the next date of
   the chain, ``base + k x interval`` (no drift when months have different lengths).
+* **Skipped** (a part of *missed*, human kinds): a missed due date that nothing answered
+  before the next date of its chain, once that date has come: work that waited more than
+  one interval, which the weekly planner drops for its cycle (:func:`khm.core.due.replan`).
 * **Coverage %** = on time / (asked - open) x 100 (events still open are not judged yet;
   for a period that ended more than a grace period ago there are none).
 """
@@ -166,6 +169,7 @@ def simulate(
     today: int,
     shift: Callable[[int], int] | None = None,
     events: list[tuple[int, str]] | None = None,
+    skipped: list[int] | None = None,
 ) -> list[int]:
     """Replays one (account, kind) through ``[start, end]`` (date ordinals).
 
@@ -174,6 +178,9 @@ def simulate(
     of due dates inside the period; when ``events`` is a list, every event in the period
     is appended as ``(due, status)`` too (needed for human kinds, whose planned effort is
     spread over weeks). Digital chains with no touch left are counted arithmetically.
+    When ``skipped`` is a list (human kinds), ``skipped[0]`` grows by the missed due
+    dates of the period that were skipped (nothing answered them before the chain's
+    next date, and that date is on or before ``today``).
     """
     counts = [0, 0, 0, 0]
     # add_interval inlined: days and weeks are integer steps, months go straight to the
@@ -232,6 +239,12 @@ def simulate(
             counts[status] += 1
             if events is not None:
                 events.append((d, STATUSES[status]))
+            if (
+                skipped is not None
+                and status == 2
+                and (d_next <= t if t is not None else d_next <= today)
+            ):
+                skipped[0] += 1
         if t is not None and t < d_next:
             # the touch answers this due date (on time, late, or after the period):
             # the next due date follows the touch
@@ -257,6 +270,7 @@ class Tally:
     late: int = 0
     missed: int = 0
     open: int = 0
+    skipped: int = 0  # of the missed: waited more than an interval (the planner dropped them)
 
     def add_counts(self, counts: Sequence[int]) -> None:
         self.on_time += counts[0]
@@ -267,6 +281,7 @@ class Tally:
 
     def merge(self, other: Tally) -> None:
         self.add_counts((other.on_time, other.late, other.missed, other.open))
+        self.skipped += other.skipped
 
     @property
     def judged(self) -> int:
@@ -286,6 +301,7 @@ class Tally:
             "missed": self.missed,
             "open": self.open,
             "coverage_pct": self.coverage_pct,
+            "skipped": self.skipped,
         }
 
 
@@ -350,6 +366,8 @@ def _monday(ordinal: int) -> int:
 class _SimOut:
     tallies: dict[tuple[str | None, str, str, str], list[int]]
     planned: dict[tuple[str | None, int], list[float]]  # (owner, monday) -> [effort, count]
+    #: (owner, type, category, kind) -> the skipped due dates among the missed ones
+    skipped: dict[tuple[str | None, str, str, str], int] = field(default_factory=dict)
 
 
 def simulate_accounts(
@@ -387,8 +405,12 @@ def simulate_accounts(
     rule_ids: dict[tuple[Interval, int, bool], int] = {}
     # (owner, type, category) -> one [on time, late, missed, open] per kind of the plan
     groups: dict[tuple[str | None, str, str], list[list[int]]] = {}
+    # (owner, type, category) -> the skipped count per kind of the plan
+    group_skips: dict[tuple[str | None, str, str], list[int]] = {}
     # (rule id, k, base, touches) -> (on time, late, missed, open, mondays of the events)
-    memo: dict[tuple[int, int, int, tuple[int, ...]], tuple[int, int, int, int, tuple[int, ...]]]
+    memo: dict[
+        tuple[int, int, int, tuple[int, ...]], tuple[int, int, int, int, tuple[int, ...], int]
+    ]
     memo = {}
     spans: dict[tuple[int, int], int] = {}  # (anchor, rule id) -> days of the first interval
     blake2b, from_bytes, floor = hashlib.blake2b, int.from_bytes, math.floor
@@ -419,14 +441,17 @@ def simulate_accounts(
         group = groups.get(gkey)
         if group is None:
             group = groups[gkey] = [[0, 0, 0, 0] for _ in plan]
+            group_skips[gkey] = [0] * len(plan)
+        skips = group_skips[gkey]
         anchor = acc.anchor.toordinal()
         key_bytes = acc.key.encode("utf-8")
         lb = last_before.get(acc.id, empty_i)
         tt = touches.get(acc.id, empty_t)
         owner = acc.owner
-        for (_kind, interval, grace, cov, human, effort, kind_bytes, rule), cell_counts in zip(
-            plan, group, strict=True
-        ):
+        for j, (
+            (_kind, interval, grace, cov, human, effort, kind_bytes, rule),
+            cell_counts,
+        ) in enumerate(zip(plan, group, strict=True)):
             last: int | None = None
             stream: Sequence[int] = ()
             for c in cov:
@@ -460,6 +485,7 @@ def simulate_accounts(
             cell_counts[1] += res[1]
             cell_counts[2] += res[2]
             cell_counts[3] += res[3]
+            skips[j] += res[5]
             if human:
                 for monday in res[4]:
                     wk = (owner, monday)
@@ -469,10 +495,14 @@ def simulate_accounts(
                     else:
                         cell[0] += effort
                         cell[1] += 1.0
+    skipped: dict[tuple[str | None, str, str, str], int] = {}
     for (owner, t, c), group in groups.items():
-        for pk, cell_counts in zip(plans[(t, c)], group, strict=True):
+        for pk, cell_counts, n in zip(
+            plans[(t, c)], group, group_skips[(owner, t, c)], strict=True
+        ):
             tallies[(owner, t, c, pk.kind)] = cell_counts
-    return _SimOut(tallies, planned)
+            skipped[(owner, t, c, pk.kind)] = n
+    return _SimOut(tallies, planned, skipped)
 
 
 class _PlanKind(NamedTuple):
@@ -500,9 +530,9 @@ def _replay_chain(
     end: int,
     today: int,
     shift: Callable[[int], int],
-) -> tuple[int, int, int, int, tuple[int, ...]]:
-    """One chain's counts ``(on time, late, missed, open)`` and, for a human kind, the
-    Mondays of its events' weeks (one per event, in order)."""
+) -> tuple[int, int, int, int, tuple[int, ...], int]:
+    """One chain's counts ``(on time, late, missed, open)``, for a human kind the
+    Mondays of its events' weeks (one per event, in order), and the skipped count."""
     if not stream and not human:
         # nothing done: every due date of the chain is missed, or open near today
         judged_until = min(end, today - grace - 1)
@@ -512,7 +542,9 @@ def _replay_chain(
             count_chain(base, interval, k, start, judged_until),
             count_chain(base, interval, k, max(start, judged_until + 1), end),
             (),
+            0,
         )
+    skipped = [0] if human else None
     events: list[tuple[int, str]] | None = [] if human else None
     counts = simulate(
         interval,
@@ -525,9 +557,10 @@ def _replay_chain(
         today,
         shift if human else None,
         events,
+        skipped,
     )
     mondays = tuple(_monday(d) for d, _status in events) if events else ()
-    return (counts[0], counts[1], counts[2], counts[3], mondays)
+    return (counts[0], counts[1], counts[2], counts[3], mondays, skipped[0] if skipped else 0)
 
 
 def _rep_label(rep: str | None) -> str:
@@ -559,6 +592,7 @@ def coverage_report(method: Method, sim: _SimOut, accounts: int) -> CoverageRepo
         m = "human" if method.is_human(k) else "digital"
         line = Line({"rep": _rep_label(owner), "type": t, "category": c, "kind": k, "mode": m})
         line.tally.add_counts(counts)
+        line.tally.skipped = sim.skipped.get((owner, t, c, k), 0)
         if line.tally.asked == 0:
             continue
         detail.append(line)

@@ -33,6 +33,7 @@ def _rep_row(r: RepCapacity) -> dict[str, Any]:
             "capacity_available": round(r.available, 4),
             "backlog": round(r.backlog, 4),
             "weeks_to_clear": None if r.weeks_to_clear is None else round(r.weeks_to_clear, 2),
+            "skipped": r.skipped,
         }
     )
     return row
@@ -114,6 +115,7 @@ def write_capacity(plan: CapacityPlan, fmt: str, out: IO[str] | None = None) -> 
                     "capacity_available": plan.team.available,
                     "backlog": plan.team.backlog,
                     "weeks_to_clear": plan.team.weeks_to_clear,
+                    "skipped": plan.team.skipped,
                 },
                 cells=_cells(plan),
                 roles=_roles(plan),
@@ -145,6 +147,7 @@ def _print_capacity(plan: CapacityPlan, out: IO[str]) -> None:
         Column("away_days", "away", justify="right"),
         Column("backlog", justify="right"),
         Column("clears", "clears in", justify="right"),
+        Column("skipped", justify="right"),
     ]
 
     def row(r: RepCapacity, **over: Any) -> dict[str, Any]:
@@ -163,6 +166,7 @@ def _print_capacity(plan: CapacityPlan, out: IO[str]) -> None:
                 away_days=None,
                 backlog=None,
                 clears="",
+                skipped=None,
             )
         )
     c.print(
@@ -218,6 +222,12 @@ def _print_capacity(plan: CapacityPlan, out: IO[str]) -> None:
         c.print(
             f"Absences over the next {plan.horizon_weeks} weeks: {plan.team.away_days} day(s) "
             f"away; capacity available {plan.team.available:.1f} of {plan.team.capacity:g} a week."
+        )
+    if plan.team.skipped:
+        c.print(
+            f"This week's lists skip {plan.team.skipped} activit"
+            f"{'y' if plan.team.skipped == 1 else 'ies'} that waited more than an interval: "
+            "each is planned again one interval on (khm weekly -f json lists them)."
         )
     c.print(f"Verdict: {plan.verdict}")
     if not plan.fits:

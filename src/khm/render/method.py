@@ -71,7 +71,10 @@ def _print_check(source: str, s: dict[str, Any], out: IO[str]) -> None:
         f"no-human periods: {escape(', '.join(cal['no_human_periods']) or 'none')}; "
         f"holidays: {cal['holidays']}"
     )
-    c.print(f"grace: {s['grace']}; default capacity: {s['capacity_default']:g} effort units/week")
+    c.print(
+        f"grace: {s['grace']}; default capacity: {s['capacity_default']:g} effort units/week; "
+        f"overload: {s['overload']}"
+    )
     if s["triggers"]:
         c.print("triggers: " + escape("; ".join(s["triggers"])))
 

@@ -170,6 +170,7 @@ _TALLY_COLS = (
     ("missed", "missed"),
     ("open", "open"),
     ("coverage_pct", "coverage %"),
+    ("skipped", "skipped"),  # of the missed: waited more than an interval
 )
 
 
@@ -178,7 +179,7 @@ def _cols(*specs: tuple[str, str] | tuple[str, str, str]) -> list[Column]:
 
 
 #: in a narrow terminal the coverage bar alone shows these counts
-_BAR_SHOWS = frozenset({"late", "open"})
+_BAR_SHOWS = frozenset({"late", "open", "skipped"})
 
 
 def _tally_cols() -> list[tuple[str, str, str]]:

@@ -133,6 +133,8 @@ def rep_json(rep: RepPlan) -> dict[str, Any]:
         "count": len(rep.items),
         "items": [item_json(i) for i in rep.items],
         "carried": [brief_json(i) for i in rep.carried],
+        "skipped_count": len(rep.skipped),
+        "skipped": [brief_json(i) for i in rep.skipped],
         "campaigns": [
             {"activity": c.kind, "label": c.label, "due": c.due, "overdue": c.overdue}
             for c in rep.campaigns

@@ -46,6 +46,11 @@ def summary_parts(rep: RepPlan) -> list[str]:
         parts.append(f"{rep.from_earlier} from earlier weeks")
     if rep.paused:
         parts.append(f"{len(rep.paused)} paused (no human day this week)")
+    if rep.skipped:
+        parts.append(
+            f"{len(rep.skipped)} skipped (waited more than an interval: planned again one "
+            "interval on)"
+        )
     return parts
 
 

@@ -44,7 +44,8 @@ def capacity_report(store: Store, method: Method, *, today: date) -> CapacityPla
     from khm.store import tagging
     from khm.store.absences import absences_between
 
-    backlog = backlog_by_rep(build_weekly(store, method, today=today))
+    week = build_weekly(store, method, today=today)
+    backlog = backlog_by_rep(week)
     start = monday_of(today)
     end = start + timedelta(weeks=HORIZON_WEEKS, days=-1)
     with store.begin() as conn:
@@ -77,6 +78,7 @@ def capacity_report(store: Store, method: Method, *, today: date) -> CapacityPla
         backlog=backlog,
         away_days=away,
         horizon_weeks=HORIZON_WEEKS,
+        skipped={r.handle: len(r.skipped) for r in week.reps},
     )
     holidays.save()
     return plan

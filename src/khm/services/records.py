@@ -684,8 +684,11 @@ def due_lines(
     today: date,
     kinds: Iterable[str] | None = None,
 ) -> list[DueLine]:
-    """The account's cadence (or just ``kinds`` of it) through :func:`khm.core.due.schedule`."""
+    """The account's cadence (or just ``kinds`` of it) through :func:`khm.core.due.schedule`,
+    for the cycles the week of ``today`` plans (a skipped one shows its next due date, as
+    ``khm weekly`` does)."""
     from khm.core.due import schedule
+    from khm.core.period import monday_of
 
     wanted = set(kinds) if kinds is not None else None
     out: list[DueLine] = []
@@ -696,6 +699,7 @@ def due_lines(
         anchor=account.anchor,
         last_by_kind=last_by_kind,
         method=method,
+        monday=monday_of(today),
     ):
         if wanted is not None and d.kind not in wanted:
             continue
