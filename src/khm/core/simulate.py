@@ -25,8 +25,9 @@ rep the load. The judgement (docs/simulate.md):
   wait after that first touch that outgrew the allowance is a *gap violation*.
 * **Backlog** of a week: the human items already due before the week's Monday (listed,
   carried or paused), as the planner marks them (``PlanItem.backlog``).
-* **Skipped**: work the planner drops for a cycle (``RepPlan.skipped`` when the planner
-  has it; else 0 and ``skipped_counted`` is False).
+* **Skipped**: work the planner drops for a cycle (``RepPlan.skipped``); a planner that
+  does not skip (the bench's reference planners) gives None and ``skipped_counted`` is
+  False.
 
 The bench (bench/simulate.py) runs other planners through the same loop: anything that
 turns (accounts, touches, reps, Monday) into :class:`RepWeek` rows (:data:`WeekPlanner`).
@@ -165,14 +166,9 @@ def _work(item: PlanItem, monday: date) -> Work:
     return Work(item.account, item.kind, item.day or monday, item.effort, item.category)
 
 
-def _skipped_of(plan: RepPlan, monday: date) -> tuple[Work, ...] | None:
-    """The work the planner dropped for this cycle, when it says so (``skipped``)."""
-    got = getattr(plan, "skipped", None)
-    if got is None:
-        return None
-    if isinstance(got, int):  # a count only: no category
-        return tuple(Work("", "", monday, 0.0, None) for _ in range(got))
-    return tuple(_work(i, monday) for i in got)
+def _skipped_of(plan: RepPlan, monday: date) -> tuple[Work, ...]:
+    """The work the planner dropped for this cycle (it waited more than one interval)."""
+    return tuple(_work(i, monday) for i in plan.skipped)
 
 
 def rep_week(plan: RepPlan, monday: date) -> RepWeek:
