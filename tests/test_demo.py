@@ -776,7 +776,7 @@ def test_one_rep_is_visibly_behind(team):
 
     assert carried[BEHIND_REP] >= 12
     assert all(carried[BEHIND_REP] > 2 * carried[h] for h in others)
-    assert long_overdue(BEHIND_REP) >= 5
+    assert long_overdue(BEHIND_REP) >= 3  # fewer since work that waited an interval is skipped
     assert all(long_overdue(BEHIND_REP) > long_overdue(h) for h in others)
     assert sum(1 for i in behind if i.status == "overdue") > 5
 
