@@ -345,6 +345,15 @@ class _Step:
     last_reason: str = ""  # the reason when last done, less the date
 
 
+def _after(step: _Step, day: date) -> date:
+    """``step.interval.add_to(day)`` through the step's memo (the same function of a date
+    whether the date is a last touch or a due date)."""
+    got = step.memo.get(day)
+    if got is None:
+        got = step.memo[day] = step.interval.add_to(day)
+    return got
+
+
 def cutoff(interval: Interval, sunday: date) -> date:
     """The latest ``d`` with ``interval.add_to(d) <= sunday`` (``add_to`` is monotone)."""
     d = sunday - (interval.add_to(sunday) - sunday)
@@ -380,6 +389,17 @@ class _Rules:
             tuple[str | None, str | None, date],
             tuple[tuple[str, tuple[str, ...] | None, date, _Step], ...],
         ] = {}
+        self._replans: dict[tuple[date, Interval, date], tuple[date, date | None]] = {}
+
+    def replan(self, due: date, interval: Interval, monday: date) -> tuple[date, date | None]:
+        """:func:`khm.core.due.replan` of human work, memoised: many accounts share a due
+        date and an interval, and each skipped cycle costs a relativedelta and a count of
+        closed days."""
+        key = (due, interval, monday)
+        got = self._replans.get(key)
+        if got is None:
+            got = self._replans[key] = replan(due, interval, self.method.calendar, True, monday)
+        return got
 
     def cutoffs(self, sunday: date) -> dict[str, date]:
         """Per interval (by its text) of the method's cadences: the latest last touch whose due date
@@ -517,10 +537,10 @@ def account_items(
             due = first_due(acc.anchor, acc.key, kind, step.interval)
             if due > sunday:
                 continue
-        if due < monday and step.mode == "human" and step.interval.add_to(due) < monday:
+        if due < monday and step.mode == "human" and _after(step, due) < monday:
             # it may have waited more than one interval: the cycle the week plans
             # (khm.core.due.replan); a cycle dropped in the week before is counted
-            due, dropped = replan(due, step.interval, method.calendar, True, monday)
+            due, dropped = rules.replan(due, step.interval, monday)
             if dropped is not None:
                 skipped.append(_skipped_item(acc, kind, step, dropped, due, lt, ref))
             if due > sunday:
