@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, insert, select
+from sqlalchemy import and_, delete, select
 
 from khm.core.funnel import DealFact, StageFact, StageRecord, deal_changes
 from khm.store import tables
@@ -45,6 +45,8 @@ def insert_changes(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     import_batch_id); returns how many."""
     if not rows:
         return 0
+    from khm.store.bulk import insert_rows
+    from khm.store.models import StageChange
     from khm.store.tables import utcnow
 
     now = utcnow()
@@ -58,8 +60,10 @@ def insert_changes(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
         }
         for r in rows
     ]
-    conn.execute(insert(SC), full)
-    return len(full)
+    # the bulk writer (executemany in chunks, constant columns once): an import of 100k
+    # accounts with a stage each records 100k changes
+    table = StageChange.__table__  # type: ignore[attr-defined]
+    return insert_rows(conn, table, full, constant=("created_at",))
 
 
 def _histories(conn: Connection, ids: Iterable[int] | None) -> dict[int, list[tuple[date, str]]]:
@@ -69,6 +73,10 @@ def _histories(conn: Connection, ids: Iterable[int] | None) -> dict[int, list[tu
         SC.c.account_id, SC.c.date, SC.c.id
     )
     wanted = None if ids is None else sorted(set(ids))
+    if wanted is not None and len(wanted) > 5000:
+        wanted, keep = None, set(wanted)  # most of the book: one scan, filtered here
+    else:
+        keep = None
     chunks = (
         [base]
         if wanted is None
@@ -79,7 +87,8 @@ def _histories(conn: Connection, ids: Iterable[int] | None) -> dict[int, list[tu
     )
     for stmt in chunks:
         for aid, day, stage in conn.execute(stmt):
-            out[aid].append((_as_date(day), stage))
+            if keep is None or aid in keep:
+                out[aid].append((_as_date(day), stage))
     return out
 
 
@@ -96,9 +105,10 @@ def record_import(
     if not texts:
         return 0
     keys = {k for k, _ in texts}
-    ids = {
-        k: i for i, k in conn.execute(select(ACC.c.id, ACC.c.key).where(ACC.c.key.in_(list(keys))))
-    }
+    stmt = select(ACC.c.id, ACC.c.key)
+    if len(keys) <= 5000:  # else one scan of the table beats a huge IN list
+        stmt = stmt.where(ACC.c.key.in_(list(keys)))
+    ids = {k: i for i, k in conn.execute(stmt) if k in keys}
     hist = _histories(conn, ids.values())
     rows = []
     for key, text in texts:
