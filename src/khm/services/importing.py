@@ -313,10 +313,10 @@ def _stage_texts(plan: ImportPlan, ctx: ImportContext) -> list[tuple[int, str, s
 def stage_warnings(plan: ImportPlan, ctx: ImportContext, lifecycle: Lifecycle) -> list[RowIssue]:
     """One warning per lifecycle_stage text that names no stage of the method: it is kept
     as text, no stage change is recorded."""
-    bad: dict[str, int] = {}
-    for _, _, text in _stage_texts(plan, ctx):
-        if lifecycle.stage_of(text) is None:
-            bad[text] = bad.get(text, 0) + 1
+    from collections import Counter
+
+    counts = Counter(text for _, _, text in _stage_texts(plan, ctx))
+    bad = {text: n for text, n in counts.items() if lifecycle.stage_of(text) is None}
     return [
         RowIssue(
             0,

@@ -111,8 +111,11 @@ def record_import(
     ids = {k: i for i, k in conn.execute(stmt) if k in keys}
     hist = _histories(conn, ids.values())
     rows = []
+    stages: dict[str, str | None] = {}  # a book has a handful of stage texts
     for key, text in texts:
-        stage = lifecycle.stage_of(text)
+        stage = stages.get(text, "")
+        if stage == "":
+            stage = stages[text] = lifecycle.stage_of(text)
         aid = ids.get(key)
         if stage is None or aid is None:
             continue
