@@ -79,7 +79,7 @@ def test_export_csv_columns_are_the_import_fields(cli, book) -> None:
     header = cli("export", "accounts").stdout.splitlines()[0]
     assert header == (
         "key,name,country,product_lines,revenue,employees,owner,type,category,"
-        "lifecycle_stage,archived,custom.nps"
+        "lifecycle_stage,archived,customer_since,custom.nps"
     )
     assert cli("export", "reps").stdout.splitlines()[0] == "handle,name,email,role,capacity,active"
     assert cli("export", "touches").stdout.splitlines()[0] == "id,account,date,kind,rep,note,source"
@@ -180,3 +180,18 @@ def test_export_read_in_small_chunks_is_the_same(cli, book, monkeypatch, fmt: st
     whole = {e: cli("export", e, "-f", fmt).stdout for e in ("accounts", "reps", "touches")}
     monkeypatch.setattr(lists, "CHUNK", 3)
     assert {e: cli("export", e, "-f", fmt).stdout for e in whole} == whole
+
+
+def test_customer_since_survives_export_and_import(cli, tmp_path) -> None:
+    """The customer's start (anniversaries count from it) goes out and comes back."""
+    cli("init")
+    cli("account", "add", "Z1", "--name", "Zeta", "--customer-since", "2021-03-04")
+    text = cli("export", "accounts").stdout
+    assert text.splitlines()[1].endswith(",false,2021-03-04")
+    f = tmp_path / "e.csv"
+    f.write_text(text, encoding="utf-8")
+    other = str(tmp_path / "other.db")
+    cli("--db", other, "import", "accounts", str(f))
+    assert cli("--db", other, "export", "accounts").stdout == text
+    acc = json.loads(cli("--db", other, "account", "show", "Z1", "-f", "json").stdout)
+    assert acc["account"]["customer_since"] == "2021-03-04"

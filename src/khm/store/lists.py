@@ -45,6 +45,7 @@ ACCOUNT_EXPORT_FIELDS = (
     "category",
     "lifecycle_stage",
     "archived",
+    "customer_since",
     "text",
 )
 REP_EXPORT_FIELDS = ("handle", "name", "email", "role", "capacity", "active")
