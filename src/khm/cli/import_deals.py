@@ -86,6 +86,7 @@ def import_deals(
         lost=lost or (),
     )
     k = kctx(ctx)  # the method: the stages the deals move accounts to ([lifecycle.deals])
+    k.record_method = not dry_run  # a dry run writes nothing, not even that
     run_import(
         k.store(create=True), k.method(), spec, file, fmt,
         dry_run=dry_run, skip_bad=skip_bad, encoding=encoding, delimiter=delimiter,

@@ -394,11 +394,7 @@ def _account_row(
         merged_text.update(text)
         if merged_text != (old.values.get("text") or {}):
             changes["text"] = merged_text
-    if changes:
-        changes["updated_at"] = now
-        plan.updates.append((old.id, changes))
-    else:
-        plan.unchanged += 1
+    _update(plan, old.id, changes, now)
 
 
 def _rep_row(
@@ -426,9 +422,15 @@ def _rep_row(
         plan.inserts.append(row)
         return
     changes = {f: v for f, v in values.items() if v is not None and old.values.get(f) != v}
+    _update(plan, old.id, changes, now)
+
+
+def _update(plan: ImportPlan, row_id: int, changes: dict[str, Any], now: datetime) -> None:
+    """An existing row: its changed fields are an update (stamped ``now``), else the row
+    is unchanged."""
     if changes:
         changes["updated_at"] = now
-        plan.updates.append((old.id, changes))
+        plan.updates.append((row_id, changes))
     else:
         plan.unchanged += 1
 
@@ -444,23 +446,21 @@ def _touch_row(
     now: datetime,
     base: Mapping[str, Any] | None,
 ) -> None:
-    note = values.get("note") or None
-    sig = (values["account"], values["kind"], values["date"], values.get("rep"), note)
+    row = {
+        "account_id": values["account"],
+        "rep": values.get("rep"),
+        "kind": values["kind"],
+        "date": values["date"],
+        "note": values.get("note") or None,
+        "source": values.get("source") or req.source,
+        "created_at": now,
+    }
+    sig = touch_signature(row)
     if sig in seen:
         plan.unchanged += 1
         return
     seen[sig] = line
-    plan.inserts.append(
-        {
-            "account_id": values["account"],
-            "rep": values.get("rep"),
-            "kind": values["kind"],
-            "date": values["date"],
-            "note": note,
-            "source": values.get("source") or req.source,
-            "created_at": now,
-        }
-    )
+    plan.inserts.append(row)
 
 
 _DEAL_DEFAULTS: dict[str, Any] = {
@@ -496,11 +496,7 @@ def _deal_row(
         plan.inserts.append(row)
         return
     changes = {f: v for f, v in values.items() if v is not None and old.values.get(f) != v}
-    if changes:
-        changes["updated_at"] = now
-        plan.updates.append((old.id, changes))
-    else:
-        plan.unchanged += 1
+    _update(plan, old.id, changes, now)
 
 
 def _nps_row(
@@ -539,40 +535,35 @@ def nps_signature(row: Mapping[str, Any]) -> NpsSignature:
     return (row["account_id"], row["date"], row["score"], row["contact"], row["comment"])
 
 
-def drop_existing_responses(plan: ImportPlan, existing: set[NpsSignature]) -> None:
-    """Remove from ``plan.inserts`` the responses already in the database; they count as
-    unchanged (importing a survey export twice adds nothing)."""
-    if not existing:
-        return
-    keep = []
-    for r in plan.inserts:
-        if nps_signature(r) in existing:
-            plan.unchanged += 1
-        else:
-            keep.append(r)
-    plan.inserts = keep
-
-
-def touch_date_range(plan: ImportPlan) -> tuple[date, date] | None:
-    """First and last date of the touches a plan would insert (to load only the existing
-    touches that could be the same)."""
+def date_range(plan: ImportPlan) -> tuple[date, date] | None:
+    """First and last date of the rows (touches, NPS answers) a plan would insert, to load
+    only the existing rows that could be the same."""
     if not plan.inserts:
         return None
     dates = [t["date"] for t in plan.inserts]
     return min(dates), max(dates)
 
 
-def drop_existing_touches(
-    plan: ImportPlan, existing: set[tuple[int, str, date, str | None, str | None]]
+TouchSignature = tuple[int, str, date, str | None, str | None]
+
+
+def touch_signature(row: Mapping[str, Any]) -> TouchSignature:
+    """What makes two touches the same one: account, kind, date, rep and note."""
+    return (row["account_id"], row["kind"], row["date"], row["rep"], row["note"])
+
+
+def drop_existing(
+    plan: ImportPlan, existing: set[Any], signature: Callable[[Mapping[str, Any]], Any]
 ) -> None:
-    """Remove from ``plan.inserts`` the touches already in the database (same account,
-    kind, date, rep and note); they count as unchanged."""
+    """Remove from ``plan.inserts`` the rows already in the database (the same
+    ``signature``: :func:`touch_signature`, :func:`nps_signature`); they count as
+    unchanged, so importing the same export twice adds nothing."""
     if not existing:
         return
     keep = []
-    for t in plan.inserts:
-        if (t["account_id"], t["kind"], t["date"], t["rep"], t["note"]) in existing:
+    for r in plan.inserts:
+        if signature(r) in existing:
             plan.unchanged += 1
         else:
-            keep.append(t)
+            keep.append(r)
     plan.inserts = keep

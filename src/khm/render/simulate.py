@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import sys
+from dataclasses import asdict
 from typing import IO, TYPE_CHECKING, Any
 
 from khm.render.cells import Column
@@ -53,17 +54,7 @@ def _pct(v: float | None) -> str:
 
 
 def _category(c: CategoryFigures) -> dict[str, Any]:
-    return {
-        "category": c.category,
-        "accounts": c.accounts,
-        "pairs": c.pairs,
-        "compliance": c.compliance,
-        "pairs_touched": c.pairs_touched,
-        "kept_interval": c.kept_interval,
-        "gap_violations": c.gap_violations,
-        "skipped": c.skipped,
-        "done": c.done,
-    }
+    return asdict(c)
 
 
 def _category_row(c: CategoryFigures) -> dict[str, Any]:
@@ -75,27 +66,12 @@ def _category_row(c: CategoryFigures) -> dict[str, Any]:
 
 
 def _rep(r: RepLoad) -> dict[str, Any]:
-    return {
-        "rep": r.handle,
-        "capacity": r.capacity,
-        "mean": r.mean,
-        "max": r.max,
-        "max_week": r.max_week,
-        "done": r.done,
-    }
+    row = asdict(r)
+    return {"rep": row.pop("handle"), **row}
 
 
 def _week(w: WeekFigures) -> dict[str, Any]:
-    return {
-        "week": w.week,
-        "monday": w.monday,
-        "backlog": w.backlog,
-        "carried": w.carried,
-        "skipped": w.skipped,
-        "listed": w.listed,
-        "done": w.done,
-        "effort": w.effort,
-    }
+    return asdict(w)
 
 
 def headline(res: SimulationResult) -> str:

@@ -23,10 +23,12 @@ from khm.core.importer import (
     ImportPlan,
     ImportSpec,
     RowIssue,
-    drop_existing_touches,
+    date_range,
+    drop_existing,
     insert_constants,
+    nps_signature,
     plan_rows,
-    touch_date_range,
+    touch_signature,
 )
 from khm.errors import InputError
 from khm.io.cells import AccountIndex, Lookups, RepIndex, read_cells, resolve_columns
@@ -234,16 +236,13 @@ def _import_file(
         )
         # The cells are checked: free them before the writes allocate their parameters.
         csv.rows.clear()
-        if req.entity == "touches":
-            # Only the touches dated within the file's range can repeat one of them.
-            span = touch_date_range(plan)
-            if span is not None:
-                drop_existing_touches(plan, bulk.touch_signatures(conn, *span))
-        if req.entity == "nps" and plan.inserts:
-            from khm.core.importer import drop_existing_responses
-
-            days = [r["date"] for r in plan.inserts]
-            drop_existing_responses(plan, bulk.nps_signatures(conn, min(days), max(days)))
+        if req.entity in ("touches", "nps"):
+            # Only the rows dated within the file's range can repeat one of them.
+            span = date_range(plan)
+            if span is not None and req.entity == "touches":
+                drop_existing(plan, bulk.touch_signatures(conn, *span), touch_signature)
+            elif span is not None:
+                drop_existing(plan, bulk.nps_signatures(conn, *span), nps_signature)
         report.inserted, report.updated = plan.inserted, plan.updated
         report.unchanged, report.bad = plan.unchanged, plan.bad
         if req.entity == "accounts" and method is not None:
