@@ -11,9 +11,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 PG_URL = os.environ.get("KHM_TEST_DATABASE_URL", "")
+
+# Property tests draw the same examples on every run by default, so a green suite stays
+# green on CI; `KHM_HYPOTHESIS=explore pytest` (or `--hypothesis-seed=N`) draws new ones
+# to hunt for counterexamples (README, Testing).
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("KHM_HYPOTHESIS", "repeatable"))
 
 
 def _reset_postgres(url: str) -> None:
