@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _waits import waits
 from khm.core.due import due_for, replan, skip_after
 from khm.core.planner import PlanAccount, PlanRep, plan_week
 from khm.errors import MethodError
@@ -255,15 +256,20 @@ def test_no_listed_or_carried_item_has_waited_more_than_an_interval(book, monday
     the cycle of its activity that has not yet waited more than one interval by Monday;
     every skipped item is a human one whose cycle ran out in the week before."""
     rep = _plan(book, monday, method, monday + timedelta(days=off))
+    wait = waits(book[0], book[2], method, monday)
+    by_key = {a.key: a for a in book[0]}
     for i in (*rep.items, *rep.carried, *rep.paused, *rep.campaign_items):
         if i.interval is None or not i.human:
             continue  # a trigger-only item; digital work is never skipped
         iv = Interval.parse(i.interval)
-        assert skip_after(i.due, iv, method.calendar, i.human) >= monday, i
+        w = wait(by_key[i.account])
+        assert skip_after(i.due, iv, method.calendar, i.human, w) >= monday, i
+        if w is not None:  # yielding work waits a week, not an interval
+            assert method.capacity.overload == "protect" and i.category != "A"
     for s in rep.skipped:
         assert s.human and s.skipped
         iv = Interval.parse(s.interval)
-        last_day = skip_after(s.due, iv, method.calendar, s.human)
+        last_day = skip_after(s.due, iv, method.calendar, s.human, wait(by_key[s.account]))
         assert monday - timedelta(days=7) <= last_day < monday, s
     # a skipped activity is never also carried: the cycle it left is not on the list
     on_list = {(i.account, i.kind, i.due) for i in (*rep.items, *rep.carried, *rep.paused)}
@@ -273,15 +279,26 @@ def test_no_listed_or_carried_item_has_waited_more_than_an_interval(book, monday
 @SETTINGS
 @given(books(), mondays, st.sampled_from([OPEN, SPREAD]))
 def test_the_policy_changes_who_gets_the_time_not_what_is_due(book, monday, method):
-    """protect and spread list, carry, pause and skip the same activities in total."""
+    """protect and spread list, carry, pause and skip the same activities in total, but
+    for the categories that yield under protect (they wait a week, not an interval)."""
     other = SPREAD if method is OPEN else OPEN
     a, b = _plan(book, monday, method), _plan(book, monday, other)
+    wait = waits(book[0], book[2], OPEN, monday)
+    yielding = {acc.category for acc in book[0] if wait(acc) is not None}
+    assert "A" not in yielding
 
     def every(rep):
-        return sorted((i.account, i.kind, i.due) for i in (*rep.items, *rep.carried, *rep.paused))
+        return sorted(
+            (i.account, i.kind, i.due)
+            for i in (*rep.items, *rep.carried, *rep.paused)
+            if i.category not in yielding
+        )
+
+    def skips(rep):
+        return [i for i in rep.skipped if i.category not in yielding]
 
     assert every(a) == every(b)
-    assert a.skipped == b.skipped
+    assert skips(a) == skips(b)
     assert a.human_planned <= a.capacity + 1e-9 or any(i.oversize for i in a.items)
 
 
@@ -323,6 +340,7 @@ def test_core_due_with_a_monday_is_the_cycle_the_planner_lists(book, monday):
         (i.account, i.kind): i for i in (*rep.items, *rep.carried, *rep.paused, *rep.campaign_items)
     }
     skipped = {(i.account, i.kind): i for i in rep.skipped}
+    wait = waits(accounts, book[2], OPEN, monday)
     for a in accounts:
         last = {k: d for k, d in touches[a.key].items() if d <= sunday}
         for kind, iv in OPEN.cadence_for(a.type, a.category).items():
@@ -334,6 +352,7 @@ def test_core_due_with_a_monday_is_the_cycle_the_planner_lists(book, monday):
                 last_by_kind=last,
                 method=OPEN,
                 monday=monday,
+                wait=wait(a),
             )
             it = got.get((a.key, kind))
             if d.due <= sunday and it is not None and it.interval is not None:
@@ -420,3 +439,123 @@ def test_account_show_gives_the_cycle_the_weekly_list_plans(skipping_db, cli):
     )
     (call,) = [d for d in doc["schedule"] if d["kind"] == "call"]
     assert call["next_due"] == "2026-12-20" and call["status"] == "ok"
+
+
+# --------------------------------------------------------------------------- yielding
+
+
+def test_the_categories_beyond_what_the_capacity_covers_yield_and_a_never_does():
+    from khm.core.capacity import yielding
+
+    loads = {"A": 4.0, "B": 3.0, "C": 2.0, "D": 1.0}
+    assert yielding(loads, 10) == frozenset()  # the cadence fits: nothing yields
+    assert yielding(loads, 9.5) == {"D"}
+    assert yielding(loads, 8) == {"C", "D"}  # A+B fit, C overflows
+    assert yielding(loads, 7) == {"C", "D"}  # exactly full: B still fits
+    assert yielding(loads, 3) == {"B", "C", "D"}  # short even for A: A still waits
+    assert yielding(loads, 0) == {"B", "C", "D"}
+    assert yielding({"A": 1.0, "D": 5.0}, 2) == {"D"}  # an empty category fits
+    assert yielding({"A": 1.0, "B": 5.0, "D": 0.0}, 2) == {"B", "C", "D"}  # below one that yields
+
+
+@given(
+    st.dictionaries(st.sampled_from("ABCD"), st.floats(0, 50)),
+    st.floats(0, 60),
+    st.floats(0, 60),
+)
+def test_more_capacity_never_makes_more_categories_yield(loads, cap1, cap2):
+    from khm.core.capacity import yielding
+
+    lo, hi = sorted((cap1, cap2))
+    assert yielding(loads, hi) <= yielding(loads, lo)
+    assert "A" not in yielding(loads, lo)
+    got = sorted(yielding(loads, lo))  # a suffix of B, C, D
+    assert got == list("BCD")[len("BCD") - len(got) :]
+
+
+def _short_book(n: int = 10):
+    """A rep of capacity 3 with n A and n D accounts on a monthly call each: A asks about
+    2.3 a week and fits, A and D together about 4.6: D yields. D00's call was due 13 Nov,
+    A00's 3 Nov; the others were called on 20 Nov."""
+    accounts = [acc(f"A{i:02d}", "A") for i in range(n)] + [acc(f"D{i:02d}", "D") for i in range(n)]
+    touches = {a.key: {"call": date(2026, 11, 20)} for a in accounts}
+    touches["D00"] = {"call": date(2026, 10, 13)}
+    touches["A00"] = {"call": date(2026, 10, 3)}
+    return accounts, touches
+
+
+def test_under_protect_work_of_a_yielding_category_waits_a_week_then_is_skipped():
+    from khm.core.capacity import rep_yields
+
+    accounts, touches = _short_book()
+    week = {"accounts": accounts, "last_touches": touches, "monday": MON, "today": MON}
+    reps = [PlanRep("ola", capacity=3)]
+    got = plan_week(**week, reps=reps, method=small("protect")).rep("ola")
+    (s,) = got.skipped
+    assert (s.account, s.due, s.category) == ("D00", date(2026, 11, 13), "D")
+    assert s.reason.startswith("D yields on a short list: waited more than 7 days since 2026-11-13")
+    assert "next due 2026-12-20" in s.reason  # one interval after the last day, 20 Nov
+    # A waits its interval: 20 days late, still on the list
+    assert [i.account for i in got.items] == ["A00"]
+    # the same book under spread: nothing yields, D00 is on the list, nothing skipped
+    spread = plan_week(**week, reps=reps, method=small("spread")).rep("ola")
+    assert spread.skipped == () and {i.account for i in spread.items} == {"A00", "D00"}
+    # a rep with the time for the whole cadence: nothing yields under protect either
+    roomy = plan_week(**week, reps=[PlanRep("ola", capacity=5)], method=small("protect"))
+    assert roomy.rep("ola").skipped == ()
+    assert rep_yields(small("protect"), [], {"ola": 3}, year=2026) == {}
+    # the week before, D00 was a day from its wait: listed
+    before = plan_week(
+        **{**week, "monday": MON - timedelta(days=7), "today": MON - timedelta(days=7)},
+        reps=reps,
+        method=small("protect"),
+    ).rep("ola")
+    assert "D00" in {i.account for i in before.items} and before.skipped == ()
+
+
+def test_weekly_capacity_and_account_show_agree_on_yielding_work(store, tmp_path, cli):
+    """Through the CLI: khm capacity names the yielding categories, the weekly list skips
+    D00's call after a week and account show gives its next cycle, as the list does."""
+    from datetime import datetime
+
+    from khm.store.models import Account, Rep, Touch
+
+    accounts, touches = _short_book()
+    with store.transaction() as s:
+        s.add(Rep(handle="ola", name="Ola", capacity=3))
+        s.flush()
+        for a in accounts:
+            row = Account(
+                key=a.key,
+                name=a.key,
+                type="expand",
+                category=a.category,
+                owner="ola",
+                tagged_at=datetime(2025, 1, 5),
+            )
+            s.add(row)
+            s.flush()
+            s.add(Touch(account_id=row.id, rep="ola", kind="call", date=touches[a.key]["call"]))
+    method = tmp_path / "method.toml"
+    method.write_text(
+        '[activities.call]\nmode = "human"\n'
+        + "".join(f'[cadence.expand.{c}]\ncall = "1m"\n' for c in "ABCD")
+        + '[calendar]\nholidays = "none"\nno_human_periods = []\n',
+        encoding="utf-8",
+    )
+    m = ("--method", str(method))
+    today = ("--today", "2026-11-23")
+    doc = json.loads(cli(*m, "weekly", *today, "-f", "json").stdout)
+    (rep,) = doc["reps"]
+    assert [(i["account"], i["due"]) for i in rep["skipped"]] == [("D00", "2026-11-13")]
+    assert "A00" in [i["account"] for i in rep["items"]]
+    cap = json.loads(cli(*m, "capacity", *today, "-f", "json").stdout)
+    assert cap["reps"][0]["yielding"] == ["D"]  # B and C ask nothing: they fit
+    text = cli(*m, "capacity", *today).stdout
+    assert "these categories yield" in text and "ola D." in text
+    show = json.loads(cli(*m, "account", "show", "D00", *today, "-f", "json").stdout)
+    (call,) = [d for d in show["schedule"] if d["kind"] == "call"]
+    assert call["next_due"] == "2026-12-20" and call["status"] == "ok"
+    a00 = json.loads(cli(*m, "account", "show", "A00", *today, "-f", "json").stdout)
+    (call,) = [d for d in a00["schedule"] if d["kind"] == "call"]
+    assert call["next_due"] == "2026-11-03" and call["status"] == "overdue"

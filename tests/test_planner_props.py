@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _waits import waits
 from khm.core.due import due_for
 from khm.core.planner import PlanAccount, PlanItem, PlanRep, WeeklyPlan, plan_week
 from khm.method import default_method, parse_method
@@ -98,6 +99,7 @@ def test_nothing_due_is_lost_each_week(book, monday, today_offset):
     items = {
         (i.account, i.kind): i for i in (*rep.items, *rep.carried, *rep.paused, *rep.campaign_items)
     }
+    wait = waits(accounts, capacity, M, monday)
     for a in accounts:
         last = {k: d for k, d in touches[a.key].items() if d <= sunday}
         for kind, iv in M.cadence_for(a.type, a.category).items():
@@ -109,6 +111,7 @@ def test_nothing_due_is_lost_each_week(book, monday, today_offset):
                 last_by_kind=last,
                 method=M,
                 monday=monday,  # the cycle the week plans (a skipped one is not due)
+                wait=wait(a),
             )
             if d.due <= sunday:
                 expected.add((a.key, kind))
@@ -360,6 +363,7 @@ def test_the_planners_fast_path_lists_exactly_what_core_due_says_is_due(
     plan = run(accounts, touches, capacity, monday, today, method=method)
     rep = plan.rep("ola")
     where = placed(rep)
+    wait = waits(accounts, capacity, method, monday)
     for acc in accounts:
         seen = {k: d for k, d in touches[acc.key].items() if d <= sunday}
         want = {
@@ -372,13 +376,14 @@ def test_the_planners_fast_path_lists_exactly_what_core_due_says_is_due(
                 last_by_kind=seen,
                 method=method,
                 monday=monday,
+                wait=wait(acc),
             )
             if d.due <= sunday
         }
         got = {kind for (key, kind) in where if key == acc.key}
         assert got == set(want), acc.key
     for item in (*rep.items, *rep.carried, *rep.paused, *rep.campaign_items):
-        d = want_for(item, accounts, touches, method, sunday)
+        d = want_for(item, accounts, touches, method, sunday, wait=wait)
         assert item.due == d.due
         assert item.last_touch == d.last_touch
         assert item.status == ("overdue" if d.is_overdue_on(plan.ref) else "due")
@@ -387,7 +392,7 @@ def test_the_planners_fast_path_lists_exactly_what_core_due_says_is_due(
         # a covered kind folded into the item: the item was due before the week when
         # any of its kinds was
         assert item.backlog == any(
-            want_for(item, accounts, touches, method, sunday, k).due < monday
+            want_for(item, accounts, touches, method, sunday, k, wait).due < monday
             for k in (item.kind, *item.covers)
         )
         assert item.interval == str(d.interval)
@@ -403,15 +408,17 @@ def test_the_planners_fast_path_lists_exactly_what_core_due_says_is_due(
             last_by_kind={k: t for k, t in touches[acc.key].items() if t <= sunday},
             method=method,
             monday=monday,
+            wait=wait(acc),
         )
         if d.skipped is not None
     }
     assert {(i.account, i.kind): i.due for i in rep.skipped} == dropped
 
 
-def want_for(item, accounts, touches, method, sunday, kind=None):
+def want_for(item, accounts, touches, method, sunday, kind=None, wait=None):
     """The definition's Due for the item's kind (or ``kind``) of its account, for the
-    cycle the week plans (:func:`khm.core.due.replan`)."""
+    cycle the week plans (:func:`khm.core.due.replan`; ``wait``: account -> the days its
+    work may wait, tests/_waits.py)."""
     acc = next(a for a in accounts if a.key == item.account)
     kind = kind or item.kind
     return due_for(
@@ -422,6 +429,7 @@ def want_for(item, accounts, touches, method, sunday, kind=None):
         last_by_kind={k: d for k, d in touches[acc.key].items() if d <= sunday},
         method=method,
         monday=sunday - timedelta(days=6),
+        wait=wait(acc) if wait else None,
     )
 
 

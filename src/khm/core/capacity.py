@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -102,7 +102,7 @@ class LoadTable:
         self,
         method: Method,
         year: int = DEFAULT_YEAR,
-        holidays: Callable[[str, int], frozenset[date]] | None = None,
+        holidays: Callable[[str, int], Collection[date]] | None = None,
     ) -> None:
         self.method = method
         self.year = year
@@ -140,6 +140,68 @@ class LoadTable:
         if hit is None:
             hit = self._touches[k] = human_touches_per_year(self.method, account_type, category)
         return hit / weeks
+
+
+# --------------------------------------------------------------------------- yielding work
+
+#: days past its due date that the human work of a yielding category may wait before
+#: the week's list skips it for this cycle (an interval for every other category)
+YIELD_WAIT_DAYS = 7
+
+
+def yielding(loads: Mapping[str, float], capacity: float) -> frozenset[str]:
+    """The categories a rep's weekly ``capacity`` cannot cover on average under
+    ``overload = "protect"``: fill the capacity with the load (effort per human week,
+    :class:`LoadTable`) of each category in order, A first; every category from the first
+    that overflows it yields. A never yields: its work waits its interval, however short
+    the rep is (``khm capacity`` says so)."""
+    out: list[str] = []
+    total = 0.0
+    for i, c in enumerate(CATEGORIES):
+        total += loads.get(c, 0.0)
+        if i and (out or total > capacity + _EPS):
+            out.append(c)
+    return frozenset(out)
+
+
+def rep_yields(
+    method: Method,
+    groups: Iterable[LoadGroup],
+    capacities: Mapping[str, float],
+    *,
+    year: int,
+    holidays: Callable[[str, int], Collection[date]] | None = None,
+) -> dict[str, frozenset[str]]:
+    """Per rep of ``capacities`` (handle -> weekly capacity), the categories that yield
+    (:func:`yielding`) over the accounts it owns (``groups``); only reps with some, and
+    none unless the method's overload policy is ``protect``. The weekly planner, ``khm
+    account show`` and ``khm simulate`` all come here."""
+    if method.capacity.overload != "protect":
+        return {}
+    table = LoadTable(method, year, holidays)
+    loads: dict[str, dict[str, float]] = {}
+    for g in groups:
+        if g.owner is None or g.owner not in capacities or not g.type or not g.category:
+            continue
+        per = loads.setdefault(g.owner, {})
+        per[g.category] = per.get(g.category, 0.0) + g.count * table.load(
+            g.type, g.category, g.country
+        )
+    out = {}
+    for handle, per in loads.items():
+        got = yielding(per, max(capacities[handle], 0.0))
+        if got:
+            out[handle] = got
+    return out
+
+
+def yield_wait(
+    yields: Mapping[str, frozenset[str]], owner: str | None, category: str | None
+) -> int | None:
+    """Days the work of ``owner``'s ``category`` may wait before it is skipped:
+    :data:`YIELD_WAIT_DAYS` when it yields, else None (one interval)."""
+    got = yields.get(owner) if owner is not None else None
+    return YIELD_WAIT_DAYS if got and category in got else None
 
 
 # --------------------------------------------------------------------------- the team
@@ -182,6 +244,8 @@ class RepCapacity:
     backlog: float = 0.0  # effort of human work already due before this week (waiting)
     #: cycles this week's list dropped: waited more than one interval (khm.core.due.replan)
     skipped: int = 0
+    #: the categories whose work yields on this rep's list (:func:`yielding`)
+    yielding: tuple[str, ...] = ()
 
     @property
     def utilisation(self) -> float | None:
@@ -286,7 +350,7 @@ def plan_capacity(
     groups: Iterable[LoadGroup],
     *,
     year: int = DEFAULT_YEAR,
-    holidays: Callable[[str, int], frozenset[date]] | None = None,
+    holidays: Callable[[str, int], Collection[date]] | None = None,
     backlog: Mapping[str, float] | None = None,
     away_days: Mapping[str, int] | None = None,
     horizon_weeks: int = 13,
@@ -301,8 +365,10 @@ def plan_capacity(
     ``capacity x (1 - away days / (5 x horizon weeks))``; the backlog clears with what it
     leaves over the load; the team "fits" only when every rep's backlog clears within a
     week (else "tight"). ``skipped`` (rep -> cycles the week's list dropped after
-    waiting more than one interval) is counted per rep and for the team."""
+    waiting more than one interval) is counted per rep and for the team. Under
+    ``protect`` each rep's yielding categories are named (:func:`rep_yields`)."""
     table = LoadTable(method, year, holidays)
+    groups = list(groups)
     backlog = backlog or {}
     skipped = skipped or {}
     away_days = away_days or {}
@@ -332,6 +398,10 @@ def plan_capacity(
         backlog=sum(r.backlog for r in rows.values()),
         skipped=sum(r.skipped for r in rows.values()),
     )
+    for h, got in rep_yields(
+        method, groups, {h: r.capacity for h, r in rows.items()}, year=year, holidays=holidays
+    ).items():
+        rows[h].yielding = tuple(sorted(got))
     unowned = RepCapacity("unowned", "no active owner", "", 0.0)
     unowned_owners: dict[str, int] = defaultdict(int)
     cells = {(t, c): CellLoad(t, c) for t in TYPES for c in CATEGORIES}

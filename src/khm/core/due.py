@@ -19,6 +19,10 @@ The rules (PRODUCT.md, "The weekly list, precisely"):
   the next one is due ``skip_after`` of that day (one interval on), and so on
   (:func:`replan`). The cycles follow from the due date and the week alone, so the
   planner and ``khm account show`` agree on any day, and nothing is stored.
+* **Yielding work.** Under ``overload = "protect"``, the categories a rep's capacity
+  cannot cover on average (:func:`khm.core.capacity.yielding`) wait ``wait`` days
+  (:data:`khm.core.capacity.YIELD_WAIT_DAYS`) instead of an interval; the next cycle is
+  still one interval after the last day it could be done.
 
 ``khm account show`` and the demo call these functions. The weekly planner
 (:mod:`khm.core.planner`) and the coverage replay (:mod:`khm.core.reports`) keep fast
@@ -120,11 +124,13 @@ def closed_days(calendar: CalendarRules, start: date, end: date) -> int:
     return n
 
 
-def skip_after(due: date, interval: Interval, calendar: CalendarRules, human: bool) -> date:
+def skip_after(
+    due: date, interval: Interval, calendar: CalendarRules, human: bool, wait: int | None = None
+) -> date:
     """The last day on which work due on ``due`` has not yet waited more than one
-    interval: one interval after ``due``, plus (for a human kind) the days of the
+    interval (or ``wait`` days): that many after ``due``, plus (for a human kind) the days of the
     no-human periods in between (those of the extension too)."""
-    base = interval.add_to(due)
+    base = interval.add_to(due) if wait is None else due + timedelta(days=wait)
     if not human or not calendar.no_human_periods:
         return base
     end, closed = base, 0
@@ -137,13 +143,19 @@ def skip_after(due: date, interval: Interval, calendar: CalendarRules, human: bo
 
 
 def replan(
-    due: date, interval: Interval, calendar: CalendarRules, human: bool, monday: date
+    due: date,
+    interval: Interval,
+    calendar: CalendarRules,
+    human: bool,
+    monday: date,
+    wait: int | None = None,
 ) -> tuple[date, date | None]:
     """The cycle of work first due on ``due`` that the week of ``monday`` plans:
     ``(its due date, the due date of a cycle dropped in the week before or None)``.
 
-    A cycle whose :func:`skip_after` day is before ``monday`` is dropped and the next
-    is due :func:`skip_after` that day (one interval on). The Monday, not "today",
+    A cycle whose :func:`skip_after` day (with ``wait``: ``wait`` days after its due
+    date) is before ``monday`` is dropped and the next is due :func:`skip_after` that
+    day (one interval on). The Monday, not "today",
     decides, so a week's list does not change under the rep during the week. Digital
     work (``human`` false) is never dropped."""
     if not human:
@@ -151,7 +163,7 @@ def replan(
     dropped: date | None = None
     week_before = monday - timedelta(days=7)
     while True:
-        last_day = skip_after(due, interval, calendar, human)
+        last_day = skip_after(due, interval, calendar, human, wait)
         if last_day >= monday:
             return due, dropped
         dropped = due if last_day >= week_before else None
@@ -167,9 +179,11 @@ def due_for(
     last_by_kind: Mapping[str, date],
     method: Method,
     monday: date | None = None,
+    wait: int | None = None,
 ) -> Due:
     """When ``kind`` is due; with ``monday``, the cycle the week of ``monday`` plans
-    (:func:`replan`: a cycle that waited more than one interval is skipped)."""
+    (:func:`replan`: a cycle that waited more than one interval, or ``wait`` days for
+    yielding work, is skipped)."""
     last = last_touch_for(kind, last_by_kind, method)
     due = (
         interval.add_to(last)
@@ -178,7 +192,7 @@ def due_for(
     )
     skipped = None
     if monday is not None:
-        due, skipped = replan(due, interval, method.calendar, method.is_human(kind), monday)
+        due, skipped = replan(due, interval, method.calendar, method.is_human(kind), monday, wait)
     return Due(kind, interval, last, due, method.grace.grace_days(interval), skipped)
 
 
@@ -191,9 +205,11 @@ def schedule(
     last_by_kind: Mapping[str, date],
     method: Method,
     monday: date | None = None,
+    wait: int | None = None,
 ) -> list[Due]:
     """Every activity of the account's cadence with its next due date, in cadence order
-    (with ``monday``: the cycles that week plans, :func:`replan`)."""
+    (with ``monday``: the cycles that week plans, :func:`replan`; ``wait``: the days
+    yielding work waits, :func:`khm.core.capacity.yield_wait`)."""
     return [
         due_for(
             kind,
@@ -203,6 +219,7 @@ def schedule(
             last_by_kind=last_by_kind,
             method=method,
             monday=monday,
+            wait=wait,
         )
         for kind, interval in method.cadence_for(account_type, category).items()
     ]

@@ -54,6 +54,7 @@ from typing import Any
 from khm.core.absence import open_days as open_days_of
 from khm.core.absence import week_capacity
 from khm.core.calendar import HolidayDates, human_days_in_week
+from khm.core.capacity import LoadGroup, rep_yields, yield_wait
 from khm.core.constants import TYPES
 from khm.core.due import first_due, replan
 from khm.core.fieldhistory import FieldChange
@@ -389,16 +390,20 @@ class _Rules:
             tuple[str | None, str | None, date],
             tuple[tuple[str, tuple[str, ...] | None, date, _Step], ...],
         ] = {}
-        self._replans: dict[tuple[date, Interval, date], tuple[date, date | None]] = {}
+        self._replans: dict[tuple[date, Interval, date, int | None], tuple[date, date | None]] = {}
 
-    def replan(self, due: date, interval: Interval, monday: date) -> tuple[date, date | None]:
+    def replan(
+        self, due: date, interval: Interval, monday: date, wait: int | None = None
+    ) -> tuple[date, date | None]:
         """:func:`khm.core.due.replan` of human work, memoised: many accounts share a due
         date and an interval, and each skipped cycle costs a relativedelta and a count of
         closed days."""
-        key = (due, interval, monday)
+        key = (due, interval, monday, wait)
         got = self._replans.get(key)
         if got is None:
-            got = self._replans[key] = replan(due, interval, self.method.calendar, True, monday)
+            got = self._replans[key] = replan(
+                due, interval, self.method.calendar, True, monday, wait
+            )
         return got
 
     def cutoffs(self, sunday: date) -> dict[str, date]:
@@ -497,12 +502,15 @@ def account_items(
     rules: _Rules | None = None,
     prefilter: Prefilter | None = None,
     sunday: date | None = None,
+    wait: int | None = None,
 ) -> list[PlanItem]:
     """Everything due (or triggered) for one account by the week's Sunday, merged: one
     item per kind, and a covered kind folded into the item of the kind covering it.
     ``prefilter`` (:class:`khm.core.triggers.Prefilter` for the week) skips the trigger
     check for accounts where no trigger can fire; ``sunday`` is the week's Sunday (given
-    by :func:`plan_week`, else computed)."""
+    by :func:`plan_week`, else computed); ``wait``: the days its human work may wait
+    before it is skipped when its category yields (:func:`khm.core.capacity.yield_wait`;
+    None: one interval)."""
     rules = rules or _Rules(method)
     if sunday is None:
         sunday = monday + timedelta(days=6)
@@ -537,12 +545,19 @@ def account_items(
             due = first_due(acc.anchor, acc.key, kind, step.interval)
             if due > sunday:
                 continue
-        if due < monday and step.mode == "human" and _after(step, due) < monday:
-            # it may have waited more than one interval: the cycle the week plans
-            # (khm.core.due.replan); a cycle dropped in the week before is counted
-            due, dropped = rules.replan(due, step.interval, monday)
+        if (
+            due < monday
+            and step.mode == "human"
+            and (
+                _after(step, due) < monday if wait is None else due + timedelta(days=wait) < monday
+            )
+        ):
+            # it may have waited more than one interval (or ``wait`` days): the cycle
+            # the week plans (khm.core.due.replan); a cycle dropped in the week before
+            # is counted
+            due, dropped = rules.replan(due, step.interval, monday, wait)
             if dropped is not None:
-                skipped.append(_skipped_item(acc, kind, step, dropped, due, lt, ref))
+                skipped.append(_skipped_item(acc, kind, step, dropped, due, lt, ref, wait))
             if due > sunday:
                 continue
         late = (ref - due).days
@@ -631,10 +646,17 @@ def _skipped_item(
     next_due: date,
     last_touch: date | None,
     ref: date,
+    wait: int | None = None,
 ) -> PlanItem:
-    """The cycle of ``kind`` due on ``dropped`` that waited more than one interval: not
-    listed, counted as skipped (the next cycle is due ``next_due``)."""
+    """The cycle of ``kind`` due on ``dropped`` that waited more than one interval (or
+    ``wait`` days, its category yielding): not listed, counted as skipped (the next cycle
+    is due ``next_due``)."""
     late = max((ref - dropped).days, 0)
+    waited = (
+        f"waited more than {step.text}"
+        if wait is None
+        else f"{acc.category} yields on a short list: waited more than {wait} days"
+    )
     return _new_item(
         {
             "account": acc.key,
@@ -652,8 +674,7 @@ def _skipped_item(
             "days_overdue": late,
             "last_touch": last_touch,
             "reasons": (
-                f"waited more than {step.text} since {dropped.isoformat()}: skipped, "
-                f"next due {next_due.isoformat()}",
+                f"{waited} since {dropped.isoformat()}: skipped, next due {next_due.isoformat()}",
             ),
             "tactic": step.tactic,
             "interval": step.text,
@@ -973,6 +994,25 @@ def _problem(acc: PlanAccount, reps: Mapping[str, PlanRep]) -> str | None:
     return None
 
 
+def _yields(
+    accounts: Sequence[PlanAccount],
+    per_rep: Mapping[str, object],
+    by_handle: Mapping[str, PlanRep],
+    method: Method,
+    year: int,
+    holiday_dates: HolidayDates | None,
+) -> dict[str, frozenset[str]]:
+    """:func:`khm.core.capacity.rep_yields` of the active reps over the accounts they own."""
+    counts = Counter(
+        (a.owner, a.type, a.category, a.country)
+        for a in accounts
+        if a.owner in per_rep and a.type and a.category
+    )
+    groups = [LoadGroup(o, t, c, k, n) for (o, t, c, k), n in counts.items()]
+    caps = {h: by_handle[h].capacity for h in per_rep}
+    return rep_yields(method, groups, caps, year=year, holidays=holiday_dates)
+
+
 def plan_week(
     *,
     accounts: Iterable[PlanAccount],
@@ -1005,6 +1045,11 @@ def plan_week(
     rules = _Rules(method)
     prefilter = Prefilter.for_week(method, sunday)
     no_touches: Mapping[str, date] = {}
+    if method.capacity.overload == "protect":
+        accounts = accounts if isinstance(accounts, Sequence) else list(accounts)
+        yields = _yields(accounts, per_rep, by_handle, method, monday.year, holiday_dates)
+    else:
+        yields = {}
     for acc in accounts:
         # tagged and owned by an active rep: no problem (the common case, checked fast)
         planned = bool(acc.type and acc.category) and acc.owner in per_rep
@@ -1020,6 +1065,7 @@ def plan_week(
                 rules,
                 prefilter,
                 sunday,
+                yield_wait(yields, acc.owner, acc.category) if yields else None,
             )
             if acc.type and acc.category
             else []

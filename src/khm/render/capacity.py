@@ -47,7 +47,13 @@ def _rep_json(row: dict[str, Any], r: RepCapacity) -> dict[str, Any]:
         "cells": {c: row[c] for c in CELLS},
         "effort_per_week": r.load,
         "touches_per_week": r.touches_per_week,
+        "yielding": list(r.yielding),
     }
+
+
+def _span(cats: tuple[str, ...]) -> str:
+    """("B", "C", "D") -> "B-D"; ("D",) -> "D"."""
+    return cats[0] if len(cats) == 1 else f"{cats[0]}-{cats[-1]}"
 
 
 def _cells(plan: CapacityPlan) -> list[dict[str, Any]]:
@@ -226,8 +232,16 @@ def _print_capacity(plan: CapacityPlan, out: IO[str]) -> None:
     if plan.team.skipped:
         c.print(
             f"This week's lists skip {plan.team.skipped} activit"
-            f"{'y' if plan.team.skipped == 1 else 'ies'} that waited more than an interval: "
-            "each is planned again one interval on (khm weekly -f json lists them)."
+            f"{'y' if plan.team.skipped == 1 else 'ies'} that waited more than an interval "
+            "(a week where the category yields): each is planned again one interval on "
+            "(khm weekly -f json lists them)."
+        )
+    short = [r for r in plan.reps if r.yielding]
+    if short:
+        c.print(
+            "Short for good: the cadence asks more than the capacity, so under protect "
+            "these categories yield (their work waits a week, not an interval, then is "
+            "skipped): " + ", ".join(f"{r.handle} {_span(r.yielding)}" for r in short) + "."
         )
     c.print(f"Verdict: {plan.verdict}")
     if not plan.fits:

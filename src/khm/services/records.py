@@ -683,15 +683,17 @@ def due_lines(
     method: Method,
     today: date,
     kinds: Iterable[str] | None = None,
+    wait: int | None = None,
 ) -> list[DueLine]:
     """The account's cadence (or just ``kinds`` of it) through :func:`khm.core.due.schedule`,
     for the cycles the week of ``today`` plans (a skipped one shows its next due date, as
-    ``khm weekly`` does)."""
+    ``khm weekly`` does; ``wait``: :func:`owner_wait`)."""
     from khm.core.due import schedule
     from khm.core.period import monday_of
 
     wanted = set(kinds) if kinds is not None else None
     out: list[DueLine] = []
+    monday = monday_of(today)
     for d in schedule(
         account_key=account.key,
         account_type=account.type,
@@ -699,7 +701,8 @@ def due_lines(
         anchor=account.anchor,
         last_by_kind=last_by_kind,
         method=method,
-        monday=monday_of(today),
+        monday=monday,
+        wait=wait,
     ):
         if wanted is not None and d.kind not in wanted:
             continue
@@ -727,6 +730,38 @@ def due_lines(
     return out
 
 
+def owner_wait(s: Session, method: Method, rec: AccountRecord, today: date) -> int | None:
+    """The days the account's human work may wait before the week's list skips it when
+    its category yields on its owner's list (:func:`khm.core.capacity.rep_yields`, from
+    the owner's accounts and capacity, as ``khm weekly`` computes it); None: one interval."""
+    if method.capacity.overload != "protect" or not rec.owner or rec.category in (None, "A"):
+        return None
+    from khm.core.capacity import LoadGroup, rep_yields, yield_wait
+    from khm.core.period import monday_of
+    from khm.services.holidays import HolidayCache
+    from khm.store.queries import get_rep
+    from khm.store.tagging import load_groups
+
+    rep = get_rep(s, rec.owner)
+    if rep is None or not rep.active:
+        return None
+    conn = s.connection()
+    groups = [
+        LoadGroup(g.owner, g.type, g.category, g.country, int(g.n))
+        for g in load_groups(conn, owner=rec.owner)
+    ]
+    holidays = HolidayCache.default()
+    yields = rep_yields(
+        method,
+        groups,
+        {rec.owner: float(rep.capacity)},
+        year=monday_of(today).year,
+        holidays=holidays,
+    )
+    holidays.save()
+    return yield_wait(yields, rec.owner, rec.category)
+
+
 def show_account(store: Store, key: str, method: Method, today: date) -> AccountDetail:
     from khm.store.queries import (
         count_touches,
@@ -742,7 +777,17 @@ def show_account(store: Store, key: str, method: Method, today: date) -> Account
         rec = AccountRecord.of(acc)
         owner = get_rep(s, acc.owner) if acc.owner else None
         tagged = rec.type is not None and rec.category is not None
-        schedule = due_lines(rec, last_touch_by_kind(s, acc.id), method, today) if tagged else []
+        schedule = (
+            due_lines(
+                rec,
+                last_touch_by_kind(s, acc.id),
+                method,
+                today,
+                wait=owner_wait(s, method, rec, today),
+            )
+            if tagged
+            else []
+        )
         touches = [
             TouchRecord.of(t, rec.key, rec.name) for t in recent_touches(s, acc.id, RECENT_TOUCHES)
         ]
@@ -976,7 +1021,14 @@ def log_touch(
         # The logged kind and every kind it covers restart their timer.
         moved = [k, *method.activities[k].covers]
         cadence = method.cadence_for(rec.type, rec.category)
-        lines = due_lines(rec, last_touch_by_kind(s, acc.id), method, today, kinds=moved)
+        lines = due_lines(
+            rec,
+            last_touch_by_kind(s, acc.id),
+            method,
+            today,
+            kinds=moved,
+            wait=owner_wait(s, method, rec, today),
+        )
         order = {kk: i for i, kk in enumerate(moved)}
         lines.sort(key=lambda d: order[d.kind])
         return LoggedTouch(

@@ -228,13 +228,15 @@ def all_reps(conn: Connection) -> Sequence[Any]:
 # --------------------------------------------------------------------------- capacity
 
 
-def load_groups(conn: Connection) -> Sequence[Any]:
-    """Active accounts counted per (owner, type, category, country)."""
-    q = (
-        select(A.c.owner, A.c.type, A.c.category, A.c.country, func.count().label("n"))
-        .where(_active())
-        .group_by(A.c.owner, A.c.type, A.c.category, A.c.country)
+def load_groups(conn: Connection, owner: str | None = None) -> Sequence[Any]:
+    """Active accounts counted per (owner, type, category, country); with ``owner``,
+    that rep's only."""
+    q = select(A.c.owner, A.c.type, A.c.category, A.c.country, func.count().label("n")).where(
+        _active()
     )
+    if owner is not None:
+        q = q.where(A.c.owner == owner)
+    q = q.group_by(A.c.owner, A.c.type, A.c.category, A.c.country)
     return conn.execute(q).all()
 
 
