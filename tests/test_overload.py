@@ -559,3 +559,15 @@ def test_weekly_capacity_and_account_show_agree_on_yielding_work(store, tmp_path
     a00 = json.loads(cli(*m, "account", "show", "A00", *today, "-f", "json").stdout)
     (call,) = [d for d in a00["schedule"] if d["kind"] == "call"]
     assert call["next_due"] == "2026-11-03" and call["status"] == "overdue"
+
+
+def test_yielding_work_waits_a_week_of_calendar_days_through_a_no_human_period():
+    """A no-human period stops the waiting clock of work that does not yield (July does
+    not eat its interval) but not of yielding work: July has no room for it."""
+    cal = M.calendar  # July and 20 Dec - 6 Jan
+    iv = Interval.parse("6m")
+    assert skip_after(date(2027, 6, 28), iv, cal, True, 7) == date(2027, 7, 5)
+    assert skip_after(date(2027, 6, 28), iv, cal, True) > date(2027, 12, 28)
+    # the cycle dropped in the week of 5 Jul is due again one interval after 5 Jul
+    due, dropped = replan(date(2027, 6, 28), iv, cal, True, date(2027, 7, 12), 7)
+    assert dropped == date(2027, 6, 28) and due == skip_after(date(2027, 7, 5), iv, cal, True)

@@ -21,8 +21,9 @@ The rules (PRODUCT.md, "The weekly list, precisely"):
   planner and ``khm account show`` agree on any day, and nothing is stored.
 * **Yielding work.** Under ``overload = "protect"``, the categories a rep's capacity
   cannot cover on average (:func:`khm.core.capacity.yielding`) wait ``wait`` days
-  (:data:`khm.core.capacity.YIELD_WAIT_DAYS`) instead of an interval; the next cycle is
-  still one interval after the last day it could be done.
+  (:data:`khm.core.capacity.YIELD_WAIT_DAYS`, calendar days: the no-human periods do
+  not stop that clock) instead of an interval; the next cycle is still one interval after
+  the last day it could be done.
 
 ``khm account show`` and the demo call these functions. The weekly planner
 (:mod:`khm.core.planner`) and the coverage replay (:mod:`khm.core.reports`) keep fast
@@ -128,9 +129,13 @@ def skip_after(
     due: date, interval: Interval, calendar: CalendarRules, human: bool, wait: int | None = None
 ) -> date:
     """The last day on which work due on ``due`` has not yet waited more than one
-    interval (or ``wait`` days): that many after ``due``, plus (for a human kind) the days of the
-    no-human periods in between (those of the extension too)."""
-    base = interval.add_to(due) if wait is None else due + timedelta(days=wait)
+    interval: one interval after ``due``, plus (for a human kind) the days of the
+    no-human periods in between (those of the extension too). With ``wait`` (yielding
+    work): ``wait`` days after ``due``, closed days included: a no-human period has no
+    room for it, and the room after it goes to the categories that do not yield."""
+    if wait is not None:
+        return due + timedelta(days=wait)
+    base = interval.add_to(due)
     if not human or not calendar.no_human_periods:
         return base
     end, closed = base, 0

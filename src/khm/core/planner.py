@@ -33,6 +33,9 @@ cannot be planned). No database, no clock, no terminal. The rules (docs/weekly.m
   interval by the week's Monday is *skipped*: the cycle is dropped and planned again one
   interval on (:func:`khm.core.due.replan`); the week that drops it counts it
   (``RepPlan.skipped``), so the backlog stays bounded and no skip is silent.
+  Under ``"protect"``, on the list of a rep whose cadence asks more than the capacity,
+  the categories it cannot cover (:func:`khm.core.capacity.rep_yields`, from the
+  accounts the rep owns; never A) *yield*: their work waits a week, not an interval.
 * **Digital** items are always listed; they take no capacity.
 * **Campaigns.** Items of a kind marked ``campaign = true`` (a newsletter, sent to a
   segment at once) are not listed: each rep's plan counts them per kind
