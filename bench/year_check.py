@@ -181,6 +181,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         capacities[r["rep"]] = c
         khm("rep", "edit", r["rep"], "--capacity", f"{c:g}")
 
+    # 3b. what khm simulate says of the same year, from the same state (compared below)
+    sim = json.loads(
+        khm(
+            "simulate",
+            "-f",
+            "json",
+            "--today",
+            start.isoformat(),
+            "--start",
+            start.isoformat(),
+            "--weeks",
+            str(weeks),
+        )
+    )
+    simulated = {c["category"]: c["compliance"] for c in sim["categories"]}
+
     # 4. the year, week by week
     campaign_kinds = [k for k, a in method["activities"].items() if a.get("campaign")]
     weekly_stats: list[dict[str, Any]] = []
@@ -322,6 +338,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "carried_end": after["carried"],
         "carried_max": max(w["carried"] for w in weekly_stats[:-1]),
         "skipped_total": sum(w["skipped"] for w in weekly_stats[:-1]),
+        "simulate_compliance_pct": simulated,
+        "simulate_backlog": sim["backlog"],
         "khm_calls": khm.calls,
         "seconds": round(time.perf_counter() - started, 1),
         "weekly": weekly_stats if args.weekly else None,
@@ -348,6 +366,16 @@ def print_table(res: dict[str, Any]) -> None:
         f"end {res['backlog_end']}; carried: start {res['carried_start']}, end "
         f"{res['carried_end']}, max {res['carried_max']}; skipped over the year "
         f"{res['skipped_total']}"
+    )
+    sim = res["simulate_compliance_pct"]
+    diffs = {
+        c: (sim.get(c), None if sim.get(c) is None else round(sim[c] - v, 2))
+        for c, v in res["compliance_pct"].items()
+    }
+    print(
+        "khm simulate from the same start: "
+        + ", ".join(f"{c} {s} ({d:+.2f})" for c, (s, d) in diffs.items() if s is not None)
+        + f"; backlog {res['simulate_backlog']['start']} -> {res['simulate_backlog']['end']}"
     )
     print(f"{res['khm_calls']} khm calls, {res['seconds']} s")
 

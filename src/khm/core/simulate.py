@@ -17,9 +17,11 @@ rep the load. The judgement (docs/simulate.md):
 * **Compliance.** A pair (account, activity of its cadence) is *in compliance* on a day
   when the time since its last touch (of the kind or of a kind covering it) is at most
   the interval + the grace + a week (the list is weekly), plus, for a human kind, the
-  days of the no-human periods the wait spans. A pair never touched is judged from its
-  spread first due date instead (:func:`khm.core.due.first_due`). The compliance of a
-  category is the share of (pair, day) in compliance over the window.
+  days of the no-human periods the wait spans: the time since a touch, as a script
+  reading the touch export can judge it. A pair is judged from the window's start, or
+  from its first touch when it had none before; a pair touched neither before nor in the
+  window has no wait to judge and is counted apart (``never_touched``). The compliance
+  of a category is the share of the judged (pair, day) in compliance.
 * **Kept its interval.** A pair touched in the window kept its interval when it is in
   compliance on every day from its first touch in the window to the window's end; each
   wait after that first touch that outgrew the allowance is a *gap violation*.
@@ -42,7 +44,6 @@ from datetime import date, timedelta
 
 from khm.core.calendar import HolidayDates
 from khm.core.constants import CATEGORIES
-from khm.core.due import first_due
 from khm.core.period import week_label
 from khm.core.planner import PlanAccount, PlanItem, PlanRep, RepPlan, plan_week
 from khm.core.triggers import TagEvent
@@ -96,6 +97,7 @@ class CategoryFigures:
     gap_violations: int
     done: int  # pieces of work done in the window (listed and campaign)
     skipped: int
+    never_touched: int = 0  # pairs with no touch before or in the window (not judged)
 
 
 @dataclass(frozen=True)
@@ -349,8 +351,7 @@ def _rep_load(handle: str, capacity: float, efforts: list[float], start: date, n
 
 
 class _Allowance:
-    """When a wait that started on ``since`` (a last touch, or a never-touched pair's
-    first due date) falls out of compliance. The no-human days are counted from a running
+    """When a wait that started on ``since`` (a touch) falls out of compliance. The no-human days are counted from a running
     total per day (one pass over the calendar), not day by day per wait."""
 
     def __init__(self, method: Method) -> None:
@@ -401,7 +402,6 @@ def judge(
     kind) at the start, ``done_at`` the touch dates in the window per (account, kind)."""
     allow = _Allowance(method)
     covering = {k: tuple(sorted(method.covering(k))) for k in method.activities}
-    days_total = (end - start).days + 1
     add_memo: dict[tuple[Interval, date], date] = {}
 
     def add(iv: Interval, d: date) -> date:
@@ -411,8 +411,8 @@ def judge(
         return got
 
     tallies = {
-        c: [0, 0, 0, 0, 0, 0] for c in CATEGORIES
-    }  # accounts, pairs, ok, days, touched, kept
+        c: [0, 0, 0, 0, 0, 0, 0] for c in CATEGORIES
+    }  # accounts, pairs, ok, days judged, touched, kept, never touched
     gaps = dict.fromkeys(CATEGORIES, 0)
     for acc in accounts:
         cat = acc.category or ""
@@ -428,25 +428,26 @@ def judge(
             olds = [d for k in kinds if (d := prior.get(k)) is not None and d < start]
             last = max(olds) if olds else None
             touches = sorted({d for k in kinds for d in done_at.get((acc.key, k), ())})
+            t[1] += 1
+            if last is None and not touches:
+                t[6] += 1  # never touched: no wait to judge (counted apart)
+                continue
             ok = 0
-            seg_start = start
+            # judged from the window's start, or from the first touch of a pair that had none
+            seg_start = start if last is not None else touches[0]
+            judged = (end - seg_start).days + 1
             violated = 0
             for i in range(len(touches) + 1):
                 seg_end = touches[i] - timedelta(days=1) if i < len(touches) else end
-                if last is None:
-                    due = first_due(acc.anchor, acc.key, kind, iv)
-                    limit = allow.last_day(due, due, grace, human)
-                else:
+                if last is not None and seg_end >= seg_start:
                     limit = allow.last_day(last, add(iv, last), grace, human)
-                if seg_end >= seg_start:
                     ok += max(0, (min(seg_end, limit) - seg_start).days + 1)
                     if i > 0 and limit < seg_end:
                         violated += 1
                 if i < len(touches):
                     last = seg_start = touches[i]
-            t[1] += 1
             t[2] += ok
-            t[3] += days_total
+            t[3] += judged
             if touches:
                 t[4] += 1
                 t[5] += 0 if violated else 1
@@ -456,7 +457,7 @@ def judge(
     cats = tuple(
         _figures(c, tallies[c], gaps[c], done.get(c, 0), skipped.get(c, 0)) for c in CATEGORIES
     )
-    sums = [sum(tallies[c][i] for c in CATEGORIES) for i in range(6)]
+    sums = [sum(tallies[c][i] for c in CATEGORIES) for i in range(7)]
     total = _figures("all", sums, sum(gaps.values()), sum(done.values()), sum(skipped.values()))
     return cats, total
 
@@ -476,4 +477,5 @@ def _figures(cat: str, t: Sequence[int], gaps: int, done: int, skipped: int) -> 
         gap_violations=gaps,
         done=done,
         skipped=skipped,
+        never_touched=t[6],
     )

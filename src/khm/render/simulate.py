@@ -23,6 +23,7 @@ CATEGORY_COLUMNS = (
     Column("compliance_pct", "compliance", justify="right"),
     Column("kept_interval_pct", "kept interval", justify="right"),
     Column("gap_violations", "gaps", justify="right"),
+    Column("never_touched", "untouched", justify="right", optional=1),
     Column("skipped", justify="right"),
     Column("done", justify="right"),
 )
@@ -43,6 +44,7 @@ CSV_COLUMNS = (
     Column("pairs_touched"),
     Column("kept_interval"),
     Column("gap_violations"),
+    Column("never_touched"),
     Column("skipped"),
     Column("done"),
 )
@@ -98,9 +100,10 @@ def skipped_line(res: SimulationResult) -> str:
 
 LEGEND = (
     "compliance: share of days each (account, activity) was within its interval",
-    "  + grace + a week (+ no-human days); kept interval: touched pairs never out",
-    "  of it after their first touch; gaps: waits that outgrew it; backlog: human",
-    "  items due before their week. Definitions: docs/simulate.md.",
+    "  + grace + a week (+ no-human days) since its last touch; kept interval:",
+    "  touched pairs never out of it after their first touch; gaps: waits that",
+    "  outgrew it; untouched: pairs with no touch at all (not judged); backlog:",
+    "  human items due before their week. Definitions: docs/simulate.md.",
 )
 
 
@@ -163,11 +166,11 @@ def write_simulation(res: SimulationResult, fmt: str, out: IO[str] | None = None
         out.write("### Load per rep (human effort done per week)\n\n")
         out.write(markdown_table([_rep(r) for r in res.reps], REP_COLUMNS))
         return
-    from khm.render.table import get_console, rich_table
+    from khm.render.table import get_console, print_table, rich_table
 
     c = get_console(file=out)
     c.print(headline(res), markup=False)
-    c.print(rich_table(rows, CATEGORY_COLUMNS))
+    print_table(c, rows, CATEGORY_COLUMNS)
     for line in (*notes(res), *LEGEND):
         c.print(line, markup=False)
     if res.reps:
