@@ -409,7 +409,7 @@ def test_skipped_work_is_counted_in_the_header_json_capacity_and_report(skipping
     m = ("--method", str(skipping_db))
     today = ("--today", "2026-11-23")
     text = cli(*m, "weekly", *today).stdout
-    assert "1 skipped (waited more than an interval" in text
+    assert "1 skipped (waited too long: planned again one interval on)" in text
     md = cli(*m, "weekly", *today, "-f", "markdown").stdout
     assert "1 skipped" in md
     wide = cli(*m, "weekly", *today, "--wide").stdout

@@ -48,8 +48,7 @@ def summary_parts(rep: RepPlan) -> list[str]:
         parts.append(f"{len(rep.paused)} paused (no human day this week)")
     if rep.skipped:
         parts.append(
-            f"{len(rep.skipped)} skipped (waited more than an interval, or a week where the "
-            "category yields: planned again one interval on)"
+            f"{len(rep.skipped)} skipped (waited too long: planned again one interval on)"
         )
     return parts
 
