@@ -47,9 +47,7 @@ def summary_parts(rep: RepPlan) -> list[str]:
     if rep.paused:
         parts.append(f"{len(rep.paused)} paused (no human day this week)")
     if rep.skipped:
-        parts.append(
-            f"{len(rep.skipped)} skipped (waited too long: planned again one interval on)"
-        )
+        parts.append(f"{len(rep.skipped)} skipped (waited too long: planned again one interval on)")
     return parts
 
 
