@@ -419,12 +419,15 @@ def _country(strict: bool) -> Converter:
 def _column_values(
     rows: Sequence[tuple[int, list[str]]], idx: int, nulls: frozenset[str]
 ) -> Iterator[str]:
-    """The non-empty cells of one column, lazily (a decision may need only a sample)."""
-    return (
-        r[idx]
-        for _, r in rows
-        if idx < len(r) and r[idx].strip() and r[idx].strip().casefold() not in nulls
-    )
+    """The non-empty cells of one column, lazily (a decision may need only a sample).
+    A cell longer than the longest null token is never one: most skip the casefold."""
+    null_len = max(map(len, nulls), default=0)
+    for _, r in rows:
+        if idx < len(r):
+            v = r[idx]
+            s = v.strip()
+            if s and (len(s) > null_len or s.casefold() not in nulls):
+                yield v
 
 
 def _converter(

@@ -245,8 +245,10 @@ def _import_file(
                 drop_existing(plan, bulk.nps_signatures(conn, *span), nps_signature)
         report.inserted, report.updated = plan.inserted, plan.updated
         report.unchanged, report.bad = plan.unchanged, plan.bad
-        if req.entity == "accounts" and method is not None:
-            plan.warnings.extend(stage_warnings(plan, ctx, method.lifecycle))
+        # the stage texts, once: their warnings now, their stage changes once written
+        stage_texts = _stage_texts(plan, ctx) if req.entity == "accounts" else []
+        if stage_texts and method is not None:
+            plan.warnings.extend(stage_warnings(stage_texts, method.lifecycle))
         report.warnings = [w.format(name) for w in plan.warnings]
         report.problems = [e.format(name) for e in plan.errors]
         if plan.bad and not skip_bad:
@@ -274,7 +276,7 @@ def _import_file(
         if req.entity == "nps":
             _refresh_nps(conn, report.batch, plan)
         if req.entity in ("accounts", "deals") and method is not None:
-            _record_stages(conn, method, plan, ctx, report.batch, day)
+            _record_stages(conn, method, plan.entity, stage_texts, report.batch, day)
         report.written = True
     return report
 
@@ -309,12 +311,14 @@ def _stage_texts(plan: ImportPlan, ctx: ImportContext) -> list[tuple[int, str, s
     return out
 
 
-def stage_warnings(plan: ImportPlan, ctx: ImportContext, lifecycle: Lifecycle) -> list[RowIssue]:
-    """One warning per lifecycle_stage text that names no stage of the method: it is kept
-    as text, no stage change is recorded."""
+def stage_warnings(
+    stage_texts: Sequence[tuple[int, str, str]], lifecycle: Lifecycle
+) -> list[RowIssue]:
+    """One warning per lifecycle_stage text (of :func:`_stage_texts`) that names no stage
+    of the method: it is kept as text, no stage change is recorded."""
     from collections import Counter
 
-    counts = Counter(text for _, _, text in _stage_texts(plan, ctx))
+    counts = Counter(text for _, _, text in stage_texts)
     bad = {text: n for text, n in counts.items() if lifecycle.stage_of(text) is None}
     return [
         RowIssue(
@@ -329,16 +333,24 @@ def stage_warnings(plan: ImportPlan, ctx: ImportContext, lifecycle: Lifecycle) -
 
 
 def _record_stages(
-    conn: Any, method: Method, plan: ImportPlan, ctx: ImportContext, batch: int | None, day: date
+    conn: Any,
+    method: Method,
+    entity: str,
+    stage_texts: Sequence[tuple[int, str, str]],
+    batch: int | None,
+    day: date,
 ) -> None:
-    """The stage changes an import gives (:mod:`khm.store.stages`), marked with its batch."""
+    """The stage changes an import gives (:mod:`khm.store.stages`), marked with its batch:
+    a deals import's from its deals, an accounts import's from ``stage_texts``."""
     from khm.store import stages
 
-    if plan.entity == "deals":
+    if entity == "deals":
         stages.record_deals(conn, method.lifecycle, batch)
         return
-    texts = [(k, t) for _, k, t in _stage_texts(plan, ctx)]
-    stages.record_import(conn, method.lifecycle, texts, day, batch)
+    if stage_texts:
+        stages.record_import(
+            conn, method.lifecycle, [(k, t) for _, k, t in stage_texts], day, batch
+        )
 
 
 def _record_batch(
