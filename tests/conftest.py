@@ -24,16 +24,35 @@ settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("KHM_HYPOTHESIS", "repeatable"))
 
 
+_PG_ENGINES: dict[str, object] = {}
+
+#: anything in the public schema (tables, sequences, indexes, views, types): a test that
+#: left nothing there (a core or property test) needs no DROP SCHEMA for the next one
+_PG_SOMETHING = """
+SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = 'public')
+    OR EXISTS (SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+               WHERE n.nspname = 'public')
+"""
+
+
 def _reset_postgres(url: str) -> None:
+    """An empty ``public`` schema: dropped and made again when anything is in it. One
+    engine per URL for the whole run (a connection per test, not an engine)."""
     from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.pool import NullPool
 
     from khm.store.db import normalise_url
 
-    engine = create_engine(normalise_url(url))
+    engine = _PG_ENGINES.get(url)
+    if engine is None:
+        engine = _PG_ENGINES[url] = create_engine(normalise_url(url), poolclass=NullPool)
+    assert isinstance(engine, Engine)
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+        if conn.execute(text(_PG_SOMETHING)).scalar():
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
 
 
 @pytest.fixture
