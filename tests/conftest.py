@@ -64,6 +64,19 @@ def db_url(tmp_path: Path) -> str:
     return str(tmp_path / "khm.db")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolate_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Module- and session-scoped fixtures (the demo teams of tests/test_demo.py) run
+    before the per-test isolation below: they too get data and config dirs of their own,
+    so nothing (a holiday cache, a config file) lands in the user's real ones."""
+    mp = pytest.MonkeyPatch()
+    root = tmp_path_factory.mktemp("session")
+    mp.setenv("KHM_DATA_DIR", str(root / "data"))
+    mp.setenv("KHM_CONFIG_DIR", str(root / "config"))
+    yield
+    mp.undo()
+
+
 @pytest.fixture(autouse=True)
 def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> None:
     """No test touches the user's real data or config dirs, or the clock-dependent env."""
