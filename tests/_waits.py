@@ -4,11 +4,10 @@ for the property tests that hold the planner to :mod:`khm.core.due`."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date
 
-from khm.core.capacity import LoadGroup, rep_yields, yield_wait
+from khm.core.capacity import load_groups_of, rep_yields, yield_wait
 from khm.core.planner import PlanAccount
 from khm.method import Method
 
@@ -18,9 +17,6 @@ def waits(
 ) -> Callable[[PlanAccount], int | None]:
     """account -> the ``wait`` of :func:`khm.core.due.due_for` on the list of one rep
     ``ola`` of ``capacity`` who owns ``accounts``."""
-    counts = Counter(
-        (a.owner, a.type, a.category, a.country) for a in accounts if a.type and a.category
-    )
-    groups = [LoadGroup(o, t, c, k, n) for (o, t, c, k), n in counts.items()]
+    groups = load_groups_of(accounts, {"ola"})
     got = rep_yields(method, groups, {"ola": float(capacity)}, year=monday.year)
     return lambda acc: yield_wait(got, acc.owner, acc.category)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -24,7 +25,7 @@ settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("KHM_HYPOTHESIS", "repeatable"))
 
 
-_PG_ENGINES: dict[str, object] = {}
+_PG_ENGINES: dict[str, Any] = {}  # URL -> sqlalchemy Engine
 
 #: anything in the public schema (tables, sequences, indexes, views, types): a test that
 #: left nothing there (a core or property test) needs no DROP SCHEMA for the next one
@@ -40,7 +41,6 @@ def _reset_postgres(url: str) -> None:
     """An empty ``public`` schema: dropped and made again when anything is in it. One
     engine per URL for the whole run (a connection per test, not an engine)."""
     from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import Engine
     from sqlalchemy.pool import NullPool
 
     from khm.store.db import normalise_url
@@ -48,7 +48,6 @@ def _reset_postgres(url: str) -> None:
     engine = _PG_ENGINES.get(url)
     if engine is None:
         engine = _PG_ENGINES[url] = create_engine(normalise_url(url), poolclass=NullPool)
-    assert isinstance(engine, Engine)
     with engine.begin() as conn:
         if conn.execute(text(_PG_SOMETHING)).scalar():
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))

@@ -16,10 +16,11 @@ covers 4 of the 12 monthly calls (8 calls remain), a visit every quarter and a c
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 from khm.core.calendar import WEEKDAYS, human_weeks_per_year
 from khm.core.constants import CATEGORIES, ROLES, TYPES
@@ -193,6 +194,18 @@ def rep_yields(
         if got:
             out[handle] = got
     return out
+
+
+def load_groups_of(accounts: Iterable[Any], owners: Collection[str]) -> list[LoadGroup]:
+    """The tagged ones of ``accounts`` (anything with owner, type, category and country)
+    owned by ``owners``, counted per (owner, type, category, country): what
+    :func:`rep_yields` reads, from a book in memory (the store counts it in SQL)."""
+    counts = Counter(
+        (a.owner, a.type, a.category, a.country)
+        for a in accounts
+        if a.owner in owners and a.type and a.category
+    )
+    return [LoadGroup(o, t, c, k, n) for (o, t, c, k), n in counts.items()]
 
 
 def yield_wait(

@@ -57,7 +57,7 @@ from typing import Any
 from khm.core.absence import open_days as open_days_of
 from khm.core.absence import week_capacity
 from khm.core.calendar import HolidayDates, human_days_in_week
-from khm.core.capacity import LoadGroup, rep_yields, yield_wait
+from khm.core.capacity import load_groups_of, rep_yields, yield_wait
 from khm.core.constants import TYPES
 from khm.core.due import first_due, replan
 from khm.core.fieldhistory import FieldChange
@@ -1006,12 +1006,7 @@ def _yields(
     holiday_dates: HolidayDates | None,
 ) -> dict[str, frozenset[str]]:
     """:func:`khm.core.capacity.rep_yields` of the active reps over the accounts they own."""
-    counts = Counter(
-        (a.owner, a.type, a.category, a.country)
-        for a in accounts
-        if a.owner in per_rep and a.type and a.category
-    )
-    groups = [LoadGroup(o, t, c, k, n) for (o, t, c, k), n in counts.items()]
+    groups = load_groups_of(accounts, per_rep)
     caps = {h: by_handle[h].capacity for h in per_rep}
     return rep_yields(method, groups, caps, year=year, holidays=holiday_dates)
 
