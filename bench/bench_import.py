@@ -132,7 +132,7 @@ def phases(csv_path: Path, db: Path) -> list[tuple[str, float]]:
             path=str(csv_path), now=utcnow(),
         )  # fmt: skip
         t4 = time.perf_counter()
-        bulk.insert_rows(conn, bulk.ACCOUNT_T, plan.inserts, constant=plan.insert_constants)
+        bulk.insert_rows(conn, bulk.ACCOUNT_T, plan.inserts, shared=plan.insert_shared)
         t5 = time.perf_counter()
     t6 = time.perf_counter()
     store.dispose()

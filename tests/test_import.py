@@ -655,6 +655,30 @@ def test_core_plan_decides_insert_update_unchanged() -> None:
     assert plan.inserts[0]["key"] == "C" and plan.inserts[0]["revenue"] is None
 
 
+def test_core_a_repeated_account_row_is_read_once_and_a_different_one_is_bad() -> None:
+    """The first row of a key becomes its insert row in place; a repeat is compared as
+    the insert row it would make: an empty cell and a null token are the same default."""
+    header = ["key", "name", "revenue", "product_lines"]
+    rows = [
+        (2, ["A", "Alfa", "", "Cloud"]),
+        (3, ["A", "Alfa", "NULL", "Cloud"]),  # the same values: read once
+        (4, ["a", "Alfa", "10", "Cloud"]),  # the same key folded, another revenue: bad
+        (5, ["B", "", "", ""]),
+        (6, ["B", "B", "n/a", "-"]),  # the name defaults to the key: the same row
+    ]
+    plan = plan_import(
+        parse_spec("accounts"), header, rows, ImportContext(), Lookups(), path="f.csv",
+        now=datetime(2026, 1, 1),
+    )  # fmt: skip
+    assert (plan.inserted, plan.unchanged, plan.bad_rows) == (2, 2, [4])
+    assert [w.row for w in plan.warnings] == [3, 6]
+    assert plan.errors[0].problem == "key 'a' repeats row 2"
+    a, b = plan.inserts
+    assert (a["key"], a["name"], a["revenue"], a["product_lines"]) == ("A", "Alfa", None, ["Cloud"])
+    assert (b["key"], b["name"], b["revenue"], b["product_lines"]) == ("B", "B", None, [])
+    assert set(a) == set(b)  # every insert row has the same columns
+
+
 def test_core_touch_resolution_by_key_name_and_rep_name() -> None:
     look = Lookups(
         accounts=AccountIndex.build([(1, "K1", "Alfa AB"), (2, "K2", "Beta")]),

@@ -101,11 +101,10 @@ def _make_import(entity: str, key_help: str) -> Any:
             raise UsageError("--allow-future: only touches have dates to allow")
         k = kctx(ctx)
         k.record_method = not dry_run  # a dry run writes nothing, not even that
-        # every import needs the method: activity kinds (touches), capacity (reps), the
-        # lifecycle stages and their words (accounts' lifecycle_stage, deals)
-        method = k.method()
+        # the method, read when the file needs it: activity kinds (touches), capacity
+        # (reps), the lifecycle stages and their words (accounts' lifecycle_stage, deals)
         run_import(
-            k.store(create=True), method, spec, file, fmt,
+            k.store(create=True), k.method, spec, file, fmt,
             dry_run=dry_run, skip_bad=skip_bad, encoding=encoding, delimiter=delimiter,
             today=resolve_today(today),
         )  # fmt: skip

@@ -208,9 +208,10 @@ class ImportPlan:
     bad_rows: list[int] = field(default_factory=list)
     errors: list[RowIssue] = field(default_factory=list)
     warnings: list[RowIssue] = field(default_factory=list)
-    #: Insert columns that hold the same value in every insert (defaults, ``--set``
-    #: values, timestamps): a bulk writer may send them once instead of per row.
-    insert_constants: frozenset[str] = frozenset()
+    #: The insert columns every insert has the same value in (the defaults of columns
+    #: the file does not feed, timestamps), set by :func:`plan_rows`: a bulk writer
+    #: sends them once. An accounts insert row leaves them out; other rows may hold them.
+    insert_shared: dict[str, Any] = field(default_factory=dict)
 
     @property
     def inserted(self) -> int:
@@ -267,14 +268,22 @@ def plan_rows(
     rows: Iterable[Row],
     *,
     now: datetime,
+    fields: Iterable[str] = (),
 ) -> ImportPlan:
-    """Decide, per row, insert / update / unchanged (or bad: a key repeated in the file)."""
+    """Decide, per row, insert / update / unchanged (or bad: a key repeated in the file).
+    ``fields``: the fields the file's columns feed (the rest are defaults, shared by
+    every insert: ``plan.insert_shared``)."""
     entity = req.entity
+    fed = {*fields, *req.constants}
+    shared_names = insert_constants(entity, fed)
     seen_keys: dict[Any, Any] = {}
     finish: Callable[..., None]
     base: dict[str, Any] | None = None
     if entity == "accounts":
-        base = {**_ACCOUNT_DEFAULTS, **_ACCOUNT_INSERT_FIXED, "created_at": now, "updated_at": now}
+        every = {**_ACCOUNT_DEFAULTS, **_ACCOUNT_INSERT_FIXED, "created_at": now, "updated_at": now}
+        plan.insert_shared = {c: v for c, v in every.items() if c in shared_names}
+        # an insert row: the defaults of the columns the file feeds, then the row's values
+        base = {c: v for c, v in every.items() if c not in shared_names}
         finish = _account_row
     elif entity == "reps":
         finish = _rep_row
@@ -287,6 +296,9 @@ def plan_rows(
     for line, values, src in rows:
         # positional: a plain call per row (a partial with keywords costs a dict per row)
         finish(plan, req, ctx, values, line, src, seen_keys, now, base)
+    if entity != "accounts" and plan.inserts:
+        first = plan.inserts[0]
+        plan.insert_shared = {c: first[c] for c in shared_names if c in first}
     return plan
 
 
@@ -348,7 +360,7 @@ def _account_row(
     values: dict[str, Any],
     line: int,
     src: str,
-    seen: dict[Any, Any],  # folded key -> (line, key, values, custom, text)
+    seen: dict[Any, Any],  # folded key -> (line, key, values or row, custom, text, inserted)
     now: datetime,
     base: Mapping[str, Any] | None,
 ) -> None:
@@ -360,26 +372,24 @@ def _account_row(
     if first is not None:
         # the same row again (an export's repeated line) is read once; a key repeated
         # with other values is a bad row naming the row it repeats
-        if first[1:] == (key, values, custom, text):
+        if first[5]:  # the first became an insert row: compare this one as one
+            assert base is not None
+            values = _insert_row(dict(values), key, custom, text, base)
+        if first[1:5] == (key, values, custom, text):
             plan.unchanged += 1
             problem = f"key {key!r} repeats row {first[0]} with the same values: read once"
             plan.warnings.append(RowIssue(line, src, problem))
         else:
             add_bad(plan, line, [RowIssue(line, src, f"key {key!r} repeats row {first[0]}")])
         return
-    seen[folded] = (line, key, values, custom, text)
     old = ctx.existing.get(key) if ctx.existing else None
     if old is None:
         assert base is not None
-        # values hold importable fields only, never the fixed ones (type, tags, times)
-        row = {**base, **values}
-        if not row["name"]:
-            row["name"] = key
-        row["key"] = key
-        row["custom"] = custom or {}
-        row["text"] = text or {}
+        row = _insert_row(values, key, custom, text, base)
+        seen[folded] = (line, key, row, custom, text, True)
         plan.inserts.append(row)
         return
+    seen[folded] = (line, key, values, custom, text, False)
     changes: dict[str, Any] = {}
     for f, v in values.items():
         if old.values.get(f) != v:
@@ -395,6 +405,32 @@ def _account_row(
         if merged_text != (old.values.get("text") or {}):
             changes["text"] = merged_text
     _update(plan, old.id, changes, now)
+
+
+def _insert_row(
+    values: dict[str, Any],
+    key: str,
+    custom: dict[str, Any] | None,
+    text: dict[str, str] | None,
+    base: Mapping[str, Any],
+) -> dict[str, Any]:
+    """A new account's insert row, made of its ``values`` (changed in place: a row of a
+    large file allocates no second dict) and, for a cell left empty, the column's default
+    from ``base``. The values hold importable fields only, never the fixed ones (type,
+    tags, times)."""
+    row = values
+    row["key"] = key
+    if "custom" in base:
+        row["custom"] = custom or {}
+    if "text" in base:
+        row["text"] = text or {}
+    if len(row) <= len(base):  # base + key: every column; fewer: a cell was empty
+        for c, v in base.items():
+            if c not in row:
+                row[c] = v
+    if not row["name"]:
+        row["name"] = key
+    return row
 
 
 def _rep_row(

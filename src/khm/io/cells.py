@@ -417,17 +417,25 @@ def _country(strict: bool) -> Converter:
 
 
 def _column_values(
-    rows: Sequence[tuple[int, list[str]]], idx: int, nulls: frozenset[str]
+    rows: Sequence[tuple[int, list[str]]],
+    idx: int,
+    nulls: frozenset[str],
+    marks: str = "",
 ) -> Iterator[str]:
-    """The non-empty cells of one column, lazily (a decision may need only a sample).
-    A cell longer than the longest null token is never one: most skip the casefold."""
+    """The non-empty cells of one column, lazily (a decision may need only a sample);
+    with ``marks``, only the cells holding one of those characters (a decimal separator:
+    the one decision a number column needs). A cell longer than the longest null token
+    is never one: most skip the casefold."""
     null_len = max(map(len, nulls), default=0)
-    for _, r in rows:
-        if idx < len(r):
-            v = r[idx]
-            s = v.strip()
-            if s and (len(s) > null_len or s.casefold() not in nulls):
-                yield v
+    if marks:
+        a, b = marks
+        cells = [v for _, r in rows if idx < len(r) and (a in (v := r[idx]) or b in v)]
+    else:
+        cells = [r[idx] for _, r in rows if idx < len(r)]
+    for v in cells:
+        s = v.strip()
+        if s and (len(s) > null_len or s.casefold() not in nulls):
+            yield v
 
 
 def _converter(
@@ -508,6 +516,16 @@ def _check_required(req: ImportSpec, mapping: ColumnMapping, path: str) -> None:
 
 # --------------------------------------------------------------------------- reading rows
 
+#: the cells of one column whose reading is kept, by their raw text: a column of
+#: repeated values (countries, product lines, owners, dates, kinds) is read once per
+#: distinct value; every converter is a pure function of the cell
+MEMO_CELLS = 1 << 16
+#: kinds whose cells rarely repeat (amounts, e-mail addresses): read every time, the memo
+#: would only cost a lookup per cell
+_UNIQUE_KINDS = frozenset({"number", "email"})
+_MISS = object()  # not in the memo yet
+_EMPTY = object()  # a cell read as empty (blank or a null token)
+
 
 def read_cells(
     plan: ImportPlan,
@@ -530,7 +548,8 @@ def read_cells(
 
     # Constants: parsed once; a bad constant is a command-line error.
     const_values: dict[str, Any] = {}
-    convs: list[tuple[str, int, Converter, dict[str, str] | None]] = []
+    convs: list[tuple[str, int, Converter, dict[str, str] | None, dict[str, Any] | None, bool]]
+    convs = []
     text_fields: list[tuple[str, int, int]] = []  # plain text: inlined in the row loop
     for f, idx in mapping.fields.items():
         fs = specs[f]
@@ -538,13 +557,17 @@ def read_cells(
         vmap = dict(req.value_maps.get(f, {})) or None
         column: Iterable[str] = ()
         if fs.kind in ("number", "date"):  # decided per column from its values
-            column = _column_values(rows, idx, req.nulls)
+            # a number column decides its decimal separator from the cells showing one
+            marks = ",." if fs.kind == "number" and vmap is None else ""
+            column = _column_values(rows, idx, req.nulls, marks)
             if vmap:
                 column = (vmap.get(v.strip().casefold(), v) for v in column)
         if fs.kind == "text" and vmap is None:
             text_fields.append((f, idx, fs.max_len or 0))
             continue
-        convs.append((f, idx, _converter(fs, req, look, column, decimal_hint), vmap))
+        conv = _converter(fs, req, look, column, decimal_hint)
+        memo = None if fs.kind in _UNIQUE_KINDS else {}
+        convs.append((f, idx, conv, vmap, memo, fs.kind == "list"))
     for f, raw in req.constants.items():
         fs = specs[f]
         assert fs is not None
@@ -607,22 +630,29 @@ def read_cells(
                             errors = []
                         errors.append(RowIssue(line, f, too_long(len(t), max_len)))
                     values[f] = t
-            for f, idx, conv, vmap in convs:
+            for f, idx, conv, vmap, memo, is_list in convs:
                 raw = rec[idx]
-                if vmap:
-                    raw = vmap.get(raw.strip().casefold(), raw)
-                if not raw or raw.isspace():
-                    continue
-                if (
-                    len(raw) <= null_len or raw[0].isspace() or raw[-1].isspace()
-                ) and raw.strip().casefold() in nulls:
-                    continue
-                try:
-                    v = conv(raw)
-                except CellError as exc:
-                    if errors is None:
-                        errors = []
-                    errors.append(RowIssue(line, f, str(exc)))
+                if memo is None or (v := memo.get(raw, _MISS)) is _MISS:
+                    v = _EMPTY
+                    cell = vmap.get(raw.strip().casefold(), raw) if vmap else raw
+                    if (
+                        cell
+                        and not cell.isspace()
+                        and not (
+                            (len(cell) <= null_len or cell[0].isspace() or cell[-1].isspace())
+                            and cell.strip().casefold() in nulls
+                        )
+                    ):
+                        try:
+                            v = conv(cell)
+                        except CellError as exc:
+                            if errors is None:
+                                errors = []
+                            errors.append(RowIssue(line, f, str(exc)))
+                            continue
+                    if memo is not None and len(memo) < MEMO_CELLS:
+                        memo[raw] = v
+                if v is _EMPTY:
                     continue
                 if has_tuple and type(v) is tuple:  # country: (code or None, warning)
                     v, warning = v
@@ -631,6 +661,8 @@ def read_cells(
                         plan.warnings.append(RowIssue(line, f, warning))
                     if v is None:
                         continue
+                elif is_list:
+                    v = v.copy()  # the memo's list is never a row's own
                 values[f] = v
             if errors:
                 add_bad(plan, line, errors)

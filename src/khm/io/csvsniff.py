@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from khm.errors import InputError
-from khm.io.parse import control_char_name, find_control
+from khm.io.parse import control_char_name, find_control, utf8_may_hold_control
 
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -264,7 +264,7 @@ def read_csv(
         raise InputError(f"{name}: is a directory, not a CSV file") from None
     except OSError as exc:
         raise InputError(f"{name}: cannot read: {exc.strerror}") from None
-    if not data.strip():
+    if not data or data.isspace():  # (no copy of a large file)
         raise InputError(f"{name}: the file is empty (expected a header line and rows)")
     text, enc = _decode(data, name, encoding)
     if text.startswith("\ufeff"):
@@ -308,7 +308,9 @@ def read_csv(
         _read_records(out, text, delim, name)
     if not out.header:
         raise InputError(f"{name}: the file is empty (expected a header line and rows)")
-    if find_control(text) >= 0:  # the whole text, one regex: the usual case costs a scan
+    # the whole text, one regex (or, for UTF-8, one pass over the bytes that clears it)
+    clear = enc in ("utf-8", "utf-8-sig") and not utf8_may_hold_control(data)
+    if not clear and find_control(text) >= 0:
         _refuse_control(out, name)
     seen: dict[str, int] = {}
     for i, h in enumerate(out.header, start=1):

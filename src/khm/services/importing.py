@@ -11,7 +11,7 @@ plans and reports but never writes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -25,7 +25,6 @@ from khm.core.importer import (
     RowIssue,
     date_range,
     drop_existing,
-    insert_constants,
     nps_signature,
     plan_rows,
     touch_signature,
@@ -155,13 +154,12 @@ def plan_import(
     mapping, good = read_cells(
         plan, req, header, rows, look, path=path, decimal_hint=decimal_hint, progress=progress
     )
-    plan.insert_constants = insert_constants(req.entity, mapping.fields)
-    return plan_rows(plan, req, ctx, good, now=now)
+    return plan_rows(plan, req, ctx, good, now=now, fields=mapping.fields)
 
 
 def import_file(
     store: Store,
-    method: Method | None,
+    method: Method | Callable[[], Method] | None,
     req: ImportSpec,
     path: str | Path,
     *,
@@ -174,8 +172,11 @@ def import_file(
 ) -> ImportReport:
     """Import one CSV file; returns the report or raises :class:`InputError` (nothing written).
 
-    ``method`` gives the activity kinds (touches) and the default capacity (reps); it may
-    be None for accounts and deals, which need neither. ``today`` dates the accounts'
+    ``method`` gives the activity kinds (touches), the default capacity (reps) and the
+    lifecycle stages (accounts' ``lifecycle_stage``, deals); it may be None for accounts
+    and deals, which then record no stage change. It may be a loader, called only when
+    the file needs the method (an accounts file without a stage column does not: the
+    method is then neither read nor recorded). ``today`` dates the accounts'
     numeric field changes and the derived ``won_12m`` of deals (default: the clock)."""
     return _import_file(
         store, method, req, path, dry_run, skip_bad, encoding, delimiter, progress, today
@@ -184,7 +185,7 @@ def import_file(
 
 def _import_file(
     store: Store,
-    method: Method | None,
+    source: Method | Callable[[], Method] | None,
     req: ImportSpec,
     path: str | Path,
     dry_run: bool,
@@ -201,6 +202,7 @@ def _import_file(
     if req.source == "import":
         req = ImportSpec(**{**req.__dict__, "source": f"import:{Path(name).name}"})
     mapping = resolve_columns(req, csv.header, name)
+    method = _method_for(source, req, mapping.fields)
     shown = {f: csv.header[i] for f, i in mapping.fields.items()}
     shown.update({f: f"={v}" for f, v in req.constants.items()})
     if req.key and req.key in shown and req.key not in ("key", "handle"):
@@ -266,7 +268,7 @@ def _import_file(
             table,
             plan.inserts,
             progress=advance,
-            constant=(*plan.insert_constants, "import_batch_id"),
+            shared={**plan.insert_shared, "import_batch_id": report.batch},
         )
         bulk.update_rows(conn, table, plan.updates, progress=advance)
         if req.entity == "deals":
@@ -279,6 +281,18 @@ def _import_file(
             _record_stages(conn, method, plan.entity, stage_texts, report.batch, day)
         report.written = True
     return report
+
+
+def _method_for(
+    source: Method | Callable[[], Method] | None, req: ImportSpec, fields: Iterable[str]
+) -> Method | None:
+    """The method, loaded from ``source`` when it is a loader and this file needs it: every
+    entity but accounts, and accounts with a ``lifecycle_stage`` column or ``--set``."""
+    if source is None or not callable(source):
+        return source
+    if req.entity == "accounts" and "lifecycle_stage" not in {*fields, *req.constants}:
+        return None
+    return source()
 
 
 def _refresh_nps(conn: Any, batch: int, plan: ImportPlan) -> None:
@@ -299,8 +313,9 @@ def _stage_texts(plan: ImportPlan, ctx: ImportContext) -> list[tuple[int, str, s
     """(row index, key, text) of the accounts whose lifecycle_stage the import sets or
     changes (an update carries it only when it differs)."""
     out = []
+    shared = plan.insert_shared.get("lifecycle_stage")
     for i, row in enumerate(plan.inserts):
-        text = row.get("lifecycle_stage")
+        text = row.get("lifecycle_stage", shared)
         if text:
             out.append((i, str(row["key"]), str(text)))
     keys = {e.id: k for k, e in ctx.existing.items()}
@@ -342,6 +357,8 @@ def _record_stages(
 ) -> None:
     """The stage changes an import gives (:mod:`khm.store.stages`), marked with its batch:
     a deals import's from its deals, an accounts import's from ``stage_texts``."""
+    if entity == "accounts" and not stage_texts:
+        return
     from khm.store import stages
 
     if entity == "deals":
@@ -363,15 +380,13 @@ def _record_batch(
     today: date,
     source: str,
 ) -> int:
-    """The import's batch (:mod:`khm.store.batches`): its id goes on every inserted row,
-    the earlier values of every updated row are kept, so ``khm import undo`` reverts it.
+    """The import's batch (:mod:`khm.store.batches`), whose id the inserts are written
+    with (a shared column of :func:`khm.store.bulk.insert_rows`); the earlier values of every updated row are kept, so ``khm import undo`` reverts it.
     The accounts' changed numeric values go to their history (:mod:`khm.store.fieldchanges`),
     dated ``today``, with the batch."""
     from khm.store import batches
 
     batch = batches.create_batch(conn, entity, file, now)
-    for row in plan.inserts:
-        row["import_batch_id"] = batch
     if plan.updates:
         old = {e.id: e.values for e in ctx.existing.values()}
         if entity == "accounts":

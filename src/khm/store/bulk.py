@@ -6,7 +6,7 @@ changed columns. Callers pass a :class:`~sqlalchemy.engine.Connection` inside a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from operator import add, itemgetter
 from typing import TYPE_CHECKING, Any
@@ -155,38 +155,49 @@ def insert_rows(
     table: Table,
     rows: Sequence[dict[str, Any]],
     progress: Callable[[int], None] | None = None,
-    constant: Collection[str] = (),
+    shared: Mapping[str, Any] | None = None,
 ) -> int:
     """Insert rows (all with the same keys) in chunks with the driver's ``executemany``.
+
+    ``shared`` holds the columns every row has the same value in (timestamps, defaults,
+    ``--set`` values, the import batch): given once, not per row (a row's own key of
+    that name is ignored).
 
     The column types' own bind processors (JSON → text, datetime → text on SQLite) run
     once per distinct value, not once per cell, and the driver gets plain tuples (or dicts
     for a named parameter style): SQLAlchemy's per-row parameter bookkeeping, which costs
     more than the database work on large files, is skipped.
 
-    On SQLite the columns named in ``constant`` (the caller guarantees one value in every
-    row: timestamps, defaults, ``--set`` values) and any column found to hold one value
-    in a chunk are written into the SQL once as literals instead of being bound on every
-    row; the rows of a chunk become parameter tuples in C (``itemgetter``), processed
-    columns appended.
+    On SQLite the shared columns, and any column found to hold one value in a chunk, are
+    written into the SQL once as literals instead of being bound on every row; the rows
+    of a chunk become parameter tuples in C (``itemgetter``), processed columns appended.
     """
     if not rows:
         return 0
+    shared = shared or {}
     dialect = conn.dialect
-    cols = [c.name for c in table.columns if c.name in rows[0]]
-    procs = {c: table.c[c].type._cached_bind_processor(dialect) for c in cols}
+    cols = [c.name for c in table.columns if c.name in rows[0] and c.name not in shared]
+    procs = {
+        c.name: c.type._cached_bind_processor(dialect)
+        for c in table.columns
+        if c.name in shared or c.name in cols
+    }
     if dialect.paramstyle != "qmark":
-        _insert_compiled(conn, table, rows, cols, procs, progress)
+        _insert_compiled(conn, table, rows, cols, procs, progress, shared)
         return len(rows)
     prep = dialect.identifier_preparer
     literals: dict[str, str] = {}
-    for c in constant:
-        if c in procs:
-            v = rows[0][c]
-            lit = _sql_literal(None if v is None else procs[c](v) if procs[c] else v)  # type: ignore[misc]
-            if lit is not None:
-                literals[c] = lit
-    varying = [c for c in cols if c not in literals]
+    bound: dict[str, Any] = {}  # shared values with no SQL literal (bytes, NUL in text)
+    for c, v in shared.items():
+        if c not in procs:
+            raise KeyError(f"{table.name} has no column {c!r}")
+        pv = None if v is None else procs[c](v) if procs[c] else v  # type: ignore[misc]
+        lit = _sql_literal(pv)
+        if lit is None:
+            bound[c] = pv
+        else:
+            literals[c] = lit
+    tail = tuple(bound.values())
     # A large load into an empty table: the non-unique indexes are built once at the end
     # (a sort) rather than row by row. Dropped only inside the open transaction (after
     # the first chunk began it), so a failure rolls the drop back with the rows.
@@ -197,9 +208,9 @@ def insert_rows(
         plain: list[str] = []
         processed: list[tuple[str, list[Any]]] = []
         chunk_literals = dict(literals)
-        for c in varying:
+        for c in cols:
             proc = procs[c]
-            if proc is None and constant:
+            if proc is None and shared:
                 plain.append(c)  # text and such: bound as it is, no need to look
                 continue
             col = [r[c] for r in chunk]
@@ -212,10 +223,11 @@ def insert_rows(
                 plain.append(c)
             else:
                 processed.append((c, _process_column(col, proc)))
-        names = plain + [c for c, _ in processed] + list(chunk_literals)
+        names = plain + [c for c, _ in processed] + list(bound) + list(chunk_literals)
+        n_bound = len(plain) + len(processed) + len(bound)
         sql = (
             f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.quote(c) for c in names)})"
-            f" VALUES ({', '.join(['?'] * (len(plain) + len(processed)) + list(chunk_literals.values()))})"
+            f" VALUES ({', '.join(['?'] * n_bound + list(chunk_literals.values()))})"
         )
         params: list[Any]
         if len(plain) > 1:
@@ -227,6 +239,8 @@ def insert_rows(
         if processed:
             extra = zip(*(values for _, values in processed), strict=True)
             params = list(map(add, params, extra))
+        if tail:
+            params = [p + tail for p in params]
         conn.exec_driver_sql(sql, params)
         if (
             defer
@@ -255,17 +269,28 @@ def _insert_compiled(
     cols: list[str],
     procs: dict[str, Callable[[Any], Any] | None],
     progress: Callable[[int], None] | None,
+    shared: Mapping[str, Any],
 ) -> None:
     """PostgreSQL (and any non-qmark driver): the INSERT compiled by SQLAlchemy for the
-    dialect (parameter style, casts), the values bind-processed per distinct value."""
-    compiled = table.insert().compile(dialect=conn.dialect, column_keys=cols)
+    dialect (parameter style, casts), the values bind-processed per distinct value; a
+    shared value is processed once and bound on every row."""
+    compiled = table.insert().compile(dialect=conn.dialect, column_keys=[*cols, *shared])
     sql = str(compiled)
     positional = bool(compiled.positional)
     names = list(compiled.positiontup or []) if positional else list(compiled.binds)
     keys = [compiled.binds[n].key for n in names]
+    fixed = {
+        c: (None if v is None else procs[c](v) if procs[c] else v)  # type: ignore[misc]
+        for c, v in shared.items()
+    }
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
-        data = [_process_column([r[k] for r in chunk], procs[k]) for k in keys]
+        data = [
+            [fixed[k]] * len(chunk)
+            if k in fixed
+            else _process_column([r[k] for r in chunk], procs[k])
+            for k in keys
+        ]
         params: list[Any]
         if positional:
             params = list(zip(*data, strict=True))

@@ -57,6 +57,8 @@ def change_rows(
 
 def record(conn: Connection, rows: list[dict[str, Any]]) -> int:
     """Insert history rows (from :func:`change_rows`) in one ``executemany`` per chunk."""
-    return insert_rows(
-        conn, FIELD_CHANGE_T, rows, constant=("changed_on", "source", "import_batch_id")
-    )
+    if not rows:
+        return 0
+    # one day, source and batch per call (change_rows): sent once
+    shared = {c: rows[0][c] for c in ("changed_on", "source", "import_batch_id")}
+    return insert_rows(conn, FIELD_CHANGE_T, rows, shared=shared)

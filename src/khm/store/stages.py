@@ -50,20 +50,11 @@ def insert_changes(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     from khm.store.tables import utcnow
 
     now = utcnow()
-    full = [
-        {
-            "text": None,
-            "note": None,
-            "import_batch_id": None,
-            "created_at": now,
-            **r,
-        }
-        for r in rows
-    ]
-    # the bulk writer (executemany in chunks, constant columns once): an import of 100k
+    full = [{"text": None, "note": None, "import_batch_id": None, **r} for r in rows]
+    # the bulk writer (executemany in chunks, shared columns once): an import of 100k
     # accounts with a stage each records 100k changes
     table = StageChange.__table__  # type: ignore[attr-defined]
-    return insert_rows(conn, table, full, constant=("created_at",))
+    return insert_rows(conn, table, full, shared={"created_at": now})
 
 
 def _histories(conn: Connection, ids: Iterable[int] | None) -> dict[int, list[tuple[date, str]]]:
