@@ -832,6 +832,32 @@ def _index_names(store) -> set[str]:  # type: ignore[no-untyped-def]
         return {ix["name"] for ix in inspect(conn).get_indexes("account")}
 
 
+def test_a_large_write_gets_a_larger_page_cache_then_its_own_again(store) -> None:
+    """SQLite: a write of many rows runs with a page cache that holds the table, and the
+    connection has its own cache again after it, even after a failure; PostgreSQL has
+    nothing to set."""
+    from khm.store.db import DEFER_INDEXES_AT, LOAD_CACHE_KIB, large_write
+
+    with store.engine.begin() as conn:
+        if conn.dialect.name != "sqlite":
+            with large_write(conn, DEFER_INDEXES_AT):
+                assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+            return
+
+        def cache() -> int:
+            return int(conn.exec_driver_sql("PRAGMA cache_size").scalar())
+
+        own = cache()
+        with large_write(conn, DEFER_INDEXES_AT - 1):
+            assert cache() == own  # a small write: as it was
+        with large_write(conn, DEFER_INDEXES_AT):
+            assert cache() == -LOAD_CACHE_KIB
+        assert cache() == own
+        with pytest.raises(RuntimeError), large_write(conn, DEFER_INDEXES_AT):
+            raise RuntimeError("disk on fire")
+        assert cache() == own
+
+
 def test_a_large_load_into_an_empty_table_keeps_its_indexes_and_fails_whole(
     store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -362,3 +362,20 @@ def test_old_mac_line_endings_are_read(tmp_path: Path) -> None:
     p = _write(tmp_path / "a.csv", b"key,name\rA,Alfa\rB,Beta\r")
     f = read_csv(p)
     assert [r[1] for r in f.rows] == [["A", "Alfa"], ["B", "Beta"]]
+
+
+@given(
+    st.lists(st.text(min_size=1, max_size=4), max_size=4),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=6),
+)
+def test_null_leads_never_pass_over_a_null_token(extra, cell) -> None:
+    """The import looks a cell up among the null tokens only when its first character is
+    one :func:`khm.io.cells.null_leads` names (or not ASCII): that skips no null cell."""
+    from khm.io.cells import null_leads
+    from khm.io.parse import null_tokens
+
+    for defaults in (True, False):
+        nulls = null_tokens([t for t in extra if t.strip()], defaults=defaults)
+        for text in (cell, cell.upper(), cell.title(), f" {cell}", cell.casefold()):
+            if text.strip().casefold() in nulls:
+                assert text[0] in null_leads(nulls) or not text[0].isascii(), (text, nulls)

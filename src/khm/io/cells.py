@@ -438,6 +438,17 @@ def _column_values(
             yield v
 
 
+def null_leads(nulls: Iterable[str]) -> frozenset[str]:
+    """The ASCII characters a cell may begin with and still read as one of the (casefolded)
+    null tokens ``nulls``, blank cells included: each token's first letter in either case,
+    and ASCII white space. A cell that begins with another ASCII character is no null
+    token (an ASCII character casefolds to ASCII, so to a token it begins); one that
+    begins with a non-ASCII character is looked up."""
+    firsts = {t[0] for t in nulls if t and t[0].isascii()}
+    space = {c for c in map(chr, range(128)) if c.isspace()}  # what str.strip() removes
+    return frozenset(firsts | {c.upper() for c in firsts} | space)
+
+
 def _converter(
     spec: FieldSpec,
     req: ImportSpec,
@@ -602,6 +613,7 @@ def read_cells(
     nulls = req.nulls
     # the longest null token: a longer cell is never one (most cells skip the casefold)
     null_len = max(map(len, nulls))
+    lead = null_leads(nulls)
 
     def good_rows() -> Iterator[Row]:
         warned: set[tuple[str, str]] = set()
@@ -622,26 +634,23 @@ def read_cells(
             values: dict[str, Any] = const_clean.copy()
             for f, idx, max_len in text_fields:
                 t = rec[idx].strip()
-                if t and (len(t) > null_len or t.casefold() not in nulls):
+                if t and ((n_t := len(t)) > null_len or t.casefold() not in nulls):
                     if t[0] == "'":
                         t = unquote_formula(t)
-                    if max_len and len(t) > max_len:
+                        n_t = len(t)
+                    if max_len and n_t > max_len:
                         if errors is None:
                             errors = []
-                        errors.append(RowIssue(line, f, too_long(len(t), max_len)))
+                        errors.append(RowIssue(line, f, too_long(n_t, max_len)))
                     values[f] = t
             for f, idx, conv, vmap, memo, is_list in convs:
                 raw = rec[idx]
                 if memo is None or (v := memo.get(raw, _MISS)) is _MISS:
                     v = _EMPTY
                     cell = vmap.get(raw.strip().casefold(), raw) if vmap else raw
-                    if (
-                        cell
-                        and not cell.isspace()
-                        and not (
-                            (len(cell) <= null_len or cell[0].isspace() or cell[-1].isspace())
-                            and cell.strip().casefold() in nulls
-                        )
+                    if cell and not (
+                        ((c0 := cell[0]) in lead or not c0.isascii())
+                        and cell.strip().casefold() in nulls
                     ):
                         try:
                             v = conv(cell)

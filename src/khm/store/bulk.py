@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, bindparam, select, update
 
+from khm.store.db import DEFER_INDEXES_AT, large_write
 from khm.store.models import Account, Deal, NpsResponse, Rep, Touch
 
 if TYPE_CHECKING:
@@ -46,8 +47,6 @@ ACCOUNT_VALUE_COLUMNS = (
 )
 REP_VALUE_COLUMNS = ("name", "email", "role", "capacity", "active")
 CHUNK = 5000
-#: From this many new rows into an empty table, non-unique indexes are built after the load.
-DEFER_INDEXES_AT = 20_000
 
 
 def _chunks(
@@ -197,64 +196,81 @@ def insert_rows(
             bound[c] = pv
         else:
             literals[c] = lit
-    tail = tuple(bound.values())
     # A large load into an empty table: the non-unique indexes are built once at the end
     # (a sort) rather than row by row. Dropped only inside the open transaction (after
     # the first chunk began it), so a failure rolls the drop back with the rows.
     defer = len(rows) >= DEFER_INDEXES_AT and _is_empty(conn, table)
     deferred: list[Any] = []
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        plain: list[str] = []
-        processed: list[tuple[str, list[Any]]] = []
-        chunk_literals = dict(literals)
-        for c in cols:
-            proc = procs[c]
-            if proc is None and shared:
-                plain.append(c)  # text and such: bound as it is, no need to look
-                continue
-            col = [r[c] for r in chunk]
-            if _is_constant(col):
-                lit = _sql_literal(None if col[0] is None else proc(col[0]) if proc else col[0])
-                if lit is not None:
-                    chunk_literals[c] = lit
-                    continue
-            if _plain(col, proc):
-                plain.append(c)
-            else:
-                processed.append((c, _process_column(col, proc)))
-        names = plain + [c for c, _ in processed] + list(bound) + list(chunk_literals)
-        n_bound = len(plain) + len(processed) + len(bound)
-        sql = (
-            f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.quote(c) for c in names)})"
-            f" VALUES ({', '.join(['?'] * n_bound + list(chunk_literals.values()))})"
-        )
-        params: list[Any]
-        if len(plain) > 1:
-            params = list(map(itemgetter(*plain), chunk))
-        elif plain:
-            params = [(r[plain[0]],) for r in chunk]
-        else:
-            params = [()] * len(chunk)
-        if processed:
-            extra = zip(*(values for _, values in processed), strict=True)
-            params = list(map(add, params, extra))
-        if tail:
-            params = [p + tail for p in params]
-        conn.exec_driver_sql(sql, params)
-        if (
-            defer
-            and start == 0
-            and getattr(conn.connection.dbapi_connection, "in_transaction", False)
-        ):
-            deferred = [ix for ix in table.indexes if not ix.unique]
-            for ix in deferred:
-                ix.drop(conn)
-        if progress is not None:
-            progress(len(chunk))
-    for ix in deferred:
-        ix.create(conn)
+    with large_write(conn, len(rows)):
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            sql, params = _chunk_insert(table, chunk, cols, procs, shared, literals, bound, prep)
+            conn.exec_driver_sql(sql, params)
+            if (
+                defer
+                and start == 0
+                and getattr(conn.connection.dbapi_connection, "in_transaction", False)
+            ):
+                deferred = [ix for ix in table.indexes if not ix.unique]
+                for ix in deferred:
+                    ix.drop(conn)
+            if progress is not None:
+                progress(len(chunk))
+        for ix in deferred:
+            ix.create(conn)
     return len(rows)
+
+
+def _chunk_insert(
+    table: Table,
+    chunk: Sequence[dict[str, Any]],
+    cols: list[str],
+    procs: Mapping[str, Callable[[Any], Any] | None],
+    shared: Mapping[str, Any],
+    literals: Mapping[str, str],
+    bound: Mapping[str, Any],
+    prep: Any,
+) -> tuple[str, list[Any]]:
+    """The qmark INSERT of one chunk and its parameter tuples: a column with one value in
+    the chunk (or shared) as a literal, the rest bound, processed columns appended."""
+    plain: list[str] = []
+    processed: list[tuple[str, list[Any]]] = []
+    chunk_literals = dict(literals)
+    for c in cols:
+        proc = procs[c]
+        if proc is None and shared:
+            plain.append(c)  # text and such: bound as it is, no need to look
+            continue
+        col = [r[c] for r in chunk]
+        if _is_constant(col):
+            lit = _sql_literal(None if col[0] is None else proc(col[0]) if proc else col[0])
+            if lit is not None:
+                chunk_literals[c] = lit
+                continue
+        if _plain(col, proc):
+            plain.append(c)
+        else:
+            processed.append((c, _process_column(col, proc)))
+    names = plain + [c for c, _ in processed] + list(bound) + list(chunk_literals)
+    n_bound = len(plain) + len(processed) + len(bound)
+    sql = (
+        f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.quote(c) for c in names)})"
+        f" VALUES ({', '.join(['?'] * n_bound + list(chunk_literals.values()))})"
+    )
+    params: list[Any]
+    if len(plain) > 1:
+        params = list(map(itemgetter(*plain), chunk))
+    elif plain:
+        params = [(r[plain[0]],) for r in chunk]
+    else:
+        params = [()] * len(chunk)
+    if processed:
+        extra = zip(*(values for _, values in processed), strict=True)
+        params = list(map(add, params, extra))
+    if bound:
+        tail = tuple(bound.values())
+        params = [p + tail for p in params]
+    return sql, params
 
 
 def _is_empty(conn: Connection, table: Table) -> bool:
@@ -331,14 +347,15 @@ def update_rows(
             {"b_id": row_id, **{f"b_{c}": v for c, v in changes.items()}}
         )
         n += 1
-    for cols, params in groups.items():
-        stmt = (
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values({c: bindparam(f"b_{c}", type_=table.c[c].type) for c in cols})
-        )
-        for chunk in _chunks(params):
-            conn.execute(stmt, list(chunk))
-            if progress is not None:
-                progress(len(chunk))
+    with large_write(conn, n):
+        for cols, params in groups.items():
+            stmt = (
+                update(table)
+                .where(table.c.id == bindparam("b_id"))
+                .values({c: bindparam(f"b_{c}", type_=table.c[c].type) for c in cols})
+            )
+            for chunk in _chunks(params):
+                conn.execute(stmt, list(chunk))
+                if progress is not None:
+                    progress(len(chunk))
     return n

@@ -191,6 +191,31 @@ def make_engine(url: str) -> Engine:
         raise DatabaseError(f"cannot open {display_url(url)}: {exc}") from None
 
 
+#: A write of this many rows is a large one: from here, a load into an empty table builds
+#: its non-unique indexes after the rows (:func:`khm.store.bulk.insert_rows`), and SQLite
+#: gets a larger page cache for it (:func:`large_write`).
+DEFER_INDEXES_AT = 20_000
+#: SQLite's page cache during a large write
+LOAD_CACHE_KIB = 65_536
+
+
+@contextlib.contextmanager
+def large_write(conn: Connection, rows: int) -> Iterator[None]:
+    """On SQLite, for a write of at least :data:`DEFER_INDEXES_AT` rows: a page cache
+    that holds the table and its indexes while they change (the default of 2 MiB spills
+    dirty pages to the WAL half-way: docs/benchmarks.md), then the connection's own
+    again. Elsewhere (PostgreSQL) nothing."""
+    if rows < DEFER_INDEXES_AT or conn.dialect.name != "sqlite":
+        yield
+        return
+    cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size={-LOAD_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(cache or -2000)}")
+
+
 def current_revision(conn: Connection) -> str | None:
     from sqlalchemy import inspect, text
 

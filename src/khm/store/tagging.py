@@ -29,6 +29,7 @@ from sqlalchemy import (
     update,
 )
 
+from khm.store.db import large_write
 from khm.store.tables import ACCOUNT as A
 from khm.store.tables import REP as R
 from khm.store.tables import TAG_CHANGE as T
@@ -152,7 +153,8 @@ def _executemany(
             params = [tuple(r[i] for i in idx) for r in rows]
     else:
         params = [dict(zip(names, r, strict=True)) for r in rows]
-    conn.exec_driver_sql(str(compiled), params)  # type: ignore[arg-type]
+    with large_write(conn, len(rows)):
+        conn.exec_driver_sql(str(compiled), params)  # type: ignore[arg-type]
 
 
 TAG_UPDATE_COLUMNS = (
