@@ -37,26 +37,26 @@ _LINES = ["Cloud", "Analytics", "Support", "Cloud;Analytics", "Cloud|Support"]
 _STAGES = ["customer", "customer", "customer", "opportunity", "onboarding", "lead"]
 
 
-def generate(path: Path, rows: int, seed: int = 7) -> None:
+def generate(path: Path, rows: int, seed: int = 7, *, stage: bool = True) -> None:
+    """The accounts file; without ``stage`` no lifecycle_stage column (the file khm
+    could read before it recorded stages, for A/B runs against older trees)."""
     rnd = random.Random(seed)
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(
-            ["key", "name", "country", "product_lines", "revenue", "employees", "lifecycle_stage"]
-        )
+        header = ["key", "name", "country", "product_lines", "revenue", "employees"]
+        w.writerow([*header, "lifecycle_stage"] if stage else header)
         for i in range(rows):
             name = f"{rnd.choice(_FIRST)} {rnd.choice(_SECOND)} {i} {rnd.choice(_FORM)}"
-            w.writerow(
-                [
-                    f"ACC-{i:07d}",
-                    name,
-                    rnd.choice(_COUNTRY),
-                    rnd.choice(_LINES),
-                    f"{rnd.lognormvariate(14, 1.6):.2f}",
-                    rnd.randint(1, 5000),
-                    rnd.choice(_STAGES),
-                ]
-            )
+            row = [
+                f"ACC-{i:07d}",
+                name,
+                rnd.choice(_COUNTRY),
+                rnd.choice(_LINES),
+                f"{rnd.lognormvariate(14, 1.6):.2f}",
+                rnd.randint(1, 5000),
+            ]
+            st = rnd.choice(_STAGES)  # drawn either way: the same accounts with or without
+            w.writerow([*row, st] if stage else row)
 
 
 def khm_command() -> list[str]:
