@@ -21,6 +21,9 @@ RUNS=${RUNS:-5}
 REP=${REP:-andrea}
 TODAY=${TODAY:-2026-11-23}
 ONLY=${ONLY:-.}
+# both trees byte-compiled, as pip installs them (PYTHONDONTWRITEBYTECODE would make
+# every run compile what changed)
+python -m compileall -q "$A_SRC" "$B_SRC" >/dev/null
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 if [ ! -f "$A_DB" ]; then

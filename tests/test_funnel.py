@@ -96,7 +96,8 @@ _day = st.dates(min_value=date(2026, 9, 1), max_value=date(2027, 1, 31))
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.integers(1, 6), st.sampled_from(DEFAULT_STAGES), _day), max_size=30))
 def test_funnel_counts_add_up_for_any_history(raw):
-    accounts = [_acc(i) for i in range(1, 7)]
+    owners, segs = ["ola", "kari", None], [("expand", "A"), ("keep", "B")]
+    accounts = [_acc(i, owners[i % 3], *segs[i % 2]) for i in range(1, 7)]
     changes = [StageFact(a, s, d, n) for n, (a, s, d) in enumerate(raw)]
     f = funnel_report(DEFAULT_STAGES, accounts, changes, NOV)
     assert sum(r.at_start for r in f.totals) == f.accounts - f.without_stage_at_start
@@ -107,6 +108,12 @@ def test_funnel_counts_add_up_for_any_history(raw):
         if r.conversion_rate is not None:
             assert 0.0 <= r.conversion_rate <= 1.0
     assert sum(m.moves for m in f.moves) >= f.accounts_moved
+    counts = ("at_start", "at_end", "entered", "in_stage", "moved_on", "moved_back", "left")
+    for groups in (f.by_rep, f.by_segment):  # each account in one group: the parts add up
+        assert sum(g.accounts for g in groups) == f.accounts
+        for i, total in enumerate(f.totals):
+            for name in counts:
+                assert sum(getattr(g.rows[i], name) for g in groups) == getattr(total, name)
 
 
 def test_deals_move_an_account_forward_only():

@@ -14,6 +14,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -483,8 +484,34 @@ class CalendarRules(_Strict):
             f"holidays must be 'account', 'none' or a two-letter country code, got {v!r}"
         )
 
+    @cached_property
+    def periods(self) -> tuple[tuple[MonthDay, MonthDay], ...]:
+        """(start, end) of every no-human period: the key of the day tables below."""
+        return tuple((p.start, p.end) for p in self.no_human_periods)
+
     def in_no_human_period(self, d: date) -> bool:
-        return any(p.contains(d) for p in self.no_human_periods)
+        if not self.no_human_periods:
+            return False
+        table = closed_before(self.periods, d.year)
+        i = d.toordinal() - _JAN1[d.year]
+        return table[i + 1] != table[i]
+
+
+#: date(year, 1, 1).toordinal() by year
+_JAN1 = {y: date(y, 1, 1).toordinal() for y in range(1900, 2200)}
+
+
+@lru_cache(maxsize=256)
+def closed_before(periods: tuple[tuple[MonthDay, MonthDay], ...], year: int) -> tuple[int, ...]:
+    """``out[i]``: how many of ``year``'s first ``i`` days are in one of the no-human
+    ``periods`` (:meth:`NoHumanPeriod.contains` decides each day, once per year)."""
+    rules = [NoHumanPeriod.model_validate({"from": str(a), "to": str(b)}) for a, b in periods]
+    out = [0]
+    d, one = date(year, 1, 1), timedelta(days=1)
+    while d.year == year:
+        out.append(out[-1] + any(r.contains(d) for r in rules))
+        d += one
+    return tuple(out)
 
 
 class GraceRule(_Strict):

@@ -73,12 +73,25 @@ def human_weeks_per_year(
     year)`` gives the public holidays (default :func:`holiday_dates`; the commands pass
     a cached reader so they need not load the ``holidays`` package)."""
     hc = holiday_country(rules, country)
-    closed = (holidays or holiday_dates)(hc, year) if hc else ()
-    d = date(year, 1, 1)
-    open_days = 0
-    one = timedelta(days=1)
-    while d.year == year:
-        if _is_open(d, rules, closed):
-            open_days += 1
-        d += one
-    return open_days / WEEKDAYS
+    read = holidays or holiday_dates
+    key = (rules.periods, hc, year, read)  # all the answer depends on
+    weeks = _WEEKS.get(key)
+    if weeks is None:
+        closed = read(hc, year) if hc else ()
+        d = date(year, 1, 1)
+        open_days = 0
+        one = timedelta(days=1)
+        while d.year == year:
+            if _is_open(d, rules, closed):
+                open_days += 1
+            d += one
+        weeks = open_days / WEEKDAYS
+        if len(_WEEKS) > 4096:
+            _WEEKS.clear()
+        _WEEKS[key] = weeks
+    return weeks
+
+
+#: human_weeks_per_year by (no-human periods, holiday country, year, holiday reader): a
+#: capacity table asks for each (type, category) of each country
+_WEEKS: dict[tuple[object, ...], float] = {}

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from khm.method import CalendarRules, Interval, Method, MonthDay, stable_fraction
+from khm.method import CalendarRules, Interval, Method, MonthDay, closed_before, stable_fraction
 
 
 @dataclass(frozen=True)
@@ -97,28 +97,17 @@ def last_touch_for(kind: str, last_by_kind: Mapping[str, date], method: Method) 
     return max(dates) if dates else None
 
 
-@lru_cache(maxsize=256)
-def _closed_before(periods: tuple[tuple[MonthDay, MonthDay], ...], year: int) -> tuple[int, ...]:
-    """``out[i]``: how many of the year's first ``i`` days are in a no-human period."""
-    from khm.method import NoHumanPeriod
-
-    rules = [NoHumanPeriod.model_validate({"from": str(a), "to": str(b)}) for a, b in periods]
-    out = [0]
-    d, one = date(year, 1, 1), timedelta(days=1)
-    while d.year == year:
-        out.append(out[-1] + any(r.contains(d) for r in rules))
-        d += one
-    return tuple(out)
-
-
 def closed_days(calendar: CalendarRules, start: date, end: date) -> int:
     """Days in ``[start, end)`` inside one of the method's no-human periods."""
     if end <= start or not calendar.no_human_periods:
         return 0
-    periods = tuple((p.start, p.end) for p in calendar.no_human_periods)
+    return _closed_between(calendar.periods, start, end)
+
+
+def _closed_between(periods: tuple[tuple[MonthDay, MonthDay], ...], start: date, end: date) -> int:
     n = 0
     for year in range(start.year, end.year + 1):
-        table = _closed_before(periods, year)
+        table = closed_before(periods, year)
         lo = (start - date(year, 1, 1)).days if year == start.year else 0
         hi = (end - date(year, 1, 1)).days if year == end.year else len(table) - 1
         n += table[hi] - table[lo]
@@ -135,12 +124,21 @@ def skip_after(
     room for it, and the room after it goes to the categories that do not yield."""
     if wait is not None:
         return due + timedelta(days=wait)
-    base = interval.add_to(due)
     if not human or not calendar.no_human_periods:
-        return base
+        return interval.add_to(due)
+    return _extended(due, interval, calendar.periods)
+
+
+@lru_cache(maxsize=65536)
+def _extended(
+    due: date, interval: Interval, periods: tuple[tuple[MonthDay, MonthDay], ...]
+) -> date:
+    """One interval after ``due``, extended by the closed days it spans (a fixed point:
+    the extension's own closed days count too). Cached: a book shares its due dates."""
+    base = interval.add_to(due)
     end, closed = base, 0
-    while True:  # the waiting time extended by the closed days it spans (a fixed point)
-        more = closed_days(calendar, due, end)
+    while True:
+        more = _closed_between(periods, due, end)
         if more == closed:
             return end
         closed = more

@@ -23,7 +23,7 @@ Deals move an account forward only (:func:`deal_changes`).
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -179,9 +179,16 @@ def _walk(
     return w
 
 
+#: the walk of an account with no stage change up to the period's end (most of a book
+#: that has just started to record stages): shared, never changed, counts nowhere
+_NO_WALK = _Walk(None, None, set(), set(), set(), set(), set(), [], None, [])
+
+
 def _rows(stages: Sequence[str], walks: Iterable[_Walk]) -> list[StageRow]:
     rows = {s: StageRow(s) for s in stages}
     for w in walks:
+        if w is _NO_WALK:
+            continue
         if w.start is not None:
             rows[w.start].at_start += 1
         if w.end is not None:
@@ -228,9 +235,11 @@ def funnel_report(
     walks: dict[int, _Walk] = {}
     for acc in accounts:
         chs = by_acc.get(acc.id)
-        if chs:
-            chs.sort(key=lambda c: (c.day, c.seq))
-        walks[acc.id] = _walk(chs or [], period, order, as_of)
+        if not chs:
+            walks[acc.id] = _NO_WALK
+            continue
+        chs.sort(key=lambda c: (c.day, c.seq))
+        walks[acc.id] = _walk(chs, period, order, as_of)
     move_n: dict[tuple[str, str], int] = defaultdict(int)
     move_acc: dict[tuple[str, str], set[int]] = defaultdict(set)
     for aid, w in walks.items():
@@ -250,22 +259,26 @@ def funnel_report(
         StageMove(f, t, direction(f, t), move_n[(f, t)], len(move_acc[(f, t)]))
         for f, t in sorted(move_n, key=move_key)
     ]
-    reps: dict[str, list[AccountFacts]] = defaultdict(list)
-    segs: dict[tuple[str | None, str | None], list[AccountFacts]] = defaultdict(list)
+    # each group's accounts counted, and the walks that count somewhere kept
+    reps: dict[str, list[_Walk]] = defaultdict(list)
+    segs: dict[tuple[str | None, str | None], list[_Walk]] = defaultdict(list)
+    n_rep: Counter[str] = Counter()
+    n_seg: Counter[tuple[str | None, str | None]] = Counter()
     for acc in accounts:
-        reps[acc.owner or UNASSIGNED].append(acc)
-        segs[(acc.type, acc.category)].append(acc)
-
-    def groups_of(members: list[AccountFacts]) -> list[StageRow]:
-        return _rows(stages, (walks[a.id] for a in members))
-
+        rep, seg = acc.owner or UNASSIGNED, (acc.type, acc.category)
+        n_rep[rep] += 1
+        n_seg[seg] += 1
+        w = walks[acc.id]
+        if w is not _NO_WALK:
+            reps[rep].append(w)
+            segs[seg].append(w)
     by_rep = [
-        FunnelGroup(rep, None, None, len(reps[rep]), groups_of(reps[rep]))
-        for rep in sorted(reps, key=lambda r: (r == UNASSIGNED, r))
+        FunnelGroup(rep, None, None, n_rep[rep], _rows(stages, reps[rep]))
+        for rep in sorted(n_rep, key=lambda r: (r == UNASSIGNED, r))
     ]
     by_segment = [
-        FunnelGroup(None, t, c, len(segs[(t, c)]), groups_of(segs[(t, c)]))
-        for t, c in sorted(segs, key=lambda tc: _seg_order(*tc))
+        FunnelGroup(None, t, c, n_seg[(t, c)], _rows(stages, segs[(t, c)]))
+        for t, c in sorted(n_seg, key=lambda tc: _seg_order(*tc))
     ]
     return FunnelReport(
         stages=list(stages),
