@@ -146,6 +146,10 @@ class _FactsReader:
             cu = custom_of(custom) if custom.__class__ is str else None
             if cu is None:
                 cu = self.custom(custom)
+            raw_text = rest[2] if len(rest) > 2 else None  # text fields: read as custom is
+            tx = (custom_of(raw_text) if raw_text.__class__ is str else None) if raw_text else {}
+            if tx is None:
+                tx = self.custom(raw_text)
             add(
                 AccountFacts(
                     key,
@@ -162,7 +166,7 @@ class _FactsReader:
                     c,
                     bool(tm),
                     bool(cm),
-                    self.custom(rest[2]) if len(rest) > 2 and rest[2] else {},
+                    tx,
                 )
             )
         return out
