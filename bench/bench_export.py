@@ -40,7 +40,8 @@ TOUCHES_SQL = (
 ACCOUNTS_SQL = (
     "SELECT key, name, country, product_lines, revenue, employees, custom, owner, type, "
     "category, type_manual, category_manual, manual_reason, tagged_at, lifecycle_stage, "
-    "archived, created_at, updated_at, text FROM account WHERE archived = 0 ORDER BY key"
+    "archived, created_at, updated_at, text, customer_since FROM account WHERE archived = 0 "
+    "ORDER BY key"
 )
 
 
@@ -84,6 +85,7 @@ def floor_accounts_json(db: str, out: object) -> None:
             "created_at": _stamp(r[16]),
             "updated_at": _stamp(r[17]),
             "text": loads(r[18]) if r[18] else {},  # imported text fields (0004_text)
+            "customer_since": r[19],  # stored as ISO text (0011)
         }
         write(("\n" if n == 0 else ",\n") + dumps(item, ensure_ascii=False))
         n += 1
