@@ -894,3 +894,23 @@ def test_a_large_load_into_an_empty_table_keeps_its_indexes_and_fails_whole(
     assert rep.inserted == 7 and _index_names(store) == indexes
     with store.engine.connect() as conn:
         assert [a.key for a in export_accounts(conn)] == [f"K{i}" for i in range(7)]
+
+
+def test_an_accounts_file_without_a_stage_column_reads_no_method(cli, tmp_path: Path) -> None:
+    """The method gives an accounts import only its lifecycle stages: a file without a
+    lifecycle_stage column imports under a broken method file (which is not read, nor
+    recorded); a file with one is refused, naming the method file, and writes nothing."""
+    from khm.errors import ExitCode
+
+    bad = tmp_path / "method.toml"
+    bad.write_text("[cadence\n", encoding="utf-8")  # not TOML
+    plain = write(tmp_path, "a.csv", "key,name\nA1,Alfa\n")
+    r = cli("--method", str(bad), "import", "accounts", plain)
+    assert "inserted 1" in r.stdout
+    staged = write(tmp_path, "b.csv", "key,name,lifecycle_stage\nA2,Beta,customer\n")
+    r = cli("--method", str(bad), "import", "accounts", staged, code=ExitCode.BAD_METHOD)
+    assert str(bad) in r.stderr and "Traceback" not in r.stderr
+    keys = [a["key"] for a in json.loads(cli("account", "list", "-f", "json").stdout)["items"]]
+    assert keys == ["A1"]
+    doc = json.loads(cli("method", "history", "-f", "json").stdout)
+    assert doc["count"] == 0  # neither import recorded a method version
