@@ -493,12 +493,8 @@ class CalendarRules(_Strict):
         if not self.no_human_periods:
             return False
         table = closed_before(self.periods, d.year)
-        i = d.toordinal() - _JAN1[d.year]
+        i = (d - date(d.year, 1, 1)).days
         return table[i + 1] != table[i]
-
-
-#: date(year, 1, 1).toordinal() by year
-_JAN1 = {y: date(y, 1, 1).toordinal() for y in range(1900, 2200)}
 
 
 @lru_cache(maxsize=256)

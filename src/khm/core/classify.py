@@ -514,10 +514,8 @@ class TypeDecider:
                 v: Any = cat
             elif how == 2:
                 v = getattr(facts, name)
-            else:  # facts.extra(name), its custom-dict step inline (a call per account)
-                v = facts.custom.get(name)
-                if v is None and facts.text:
-                    v = facts.extra(name)
+            else:
+                v = facts.extra(name)
             if not isinstance(v, _SCALARS):
                 return self._decide(facts, category)
             key.append(v.__class__)
@@ -539,10 +537,8 @@ class TypeDecider:
                     value: Any = facts.category if category is None else category
                 elif how == 2:
                     value = getattr(facts, name)
-                else:  # facts.extra(name), its custom-dict step inline
-                    value = facts.custom.get(name)
-                    if value is None and facts.text:
-                        value = facts.extra(name)
+                else:
+                    value = facts.extra(name)
                 if isinstance(value, _SCALARS):
                     key = (id(cond), value.__class__, value)
                     hit = memo.get(key)

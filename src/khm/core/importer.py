@@ -372,15 +372,16 @@ def _account_row(
     if first is not None:
         # the same row again (an export's repeated line) is read once; a key repeated
         # with other values is a bad row naming the row it repeats
-        if first[5]:  # the first became an insert row: compare this one as one
+        line0, *kept, inserted = first
+        if inserted:  # the first became an insert row: compare this one as one
             assert base is not None
             values = _insert_row(dict(values), key, custom, text, base)
-        if first[1:5] == (key, values, custom, text):
+        if kept == [key, values, custom, text]:
             plan.unchanged += 1
-            problem = f"key {key!r} repeats row {first[0]} with the same values: read once"
+            problem = f"key {key!r} repeats row {line0} with the same values: read once"
             plan.warnings.append(RowIssue(line, src, problem))
         else:
-            add_bad(plan, line, [RowIssue(line, src, f"key {key!r} repeats row {first[0]}")])
+            add_bad(plan, line, [RowIssue(line, src, f"key {key!r} repeats row {line0}")])
         return
     old = ctx.existing.get(key) if ctx.existing else None
     if old is None:

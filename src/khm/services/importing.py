@@ -358,16 +358,14 @@ def _record_stages(
     """The stage changes an import gives (:mod:`khm.store.stages`), marked with its batch:
     a deals import's from its deals, an accounts import's from ``stage_texts``."""
     if entity == "accounts" and not stage_texts:
-        return
+        return  # (and no import of the stage module)
     from khm.store import stages
 
     if entity == "deals":
         stages.record_deals(conn, method.lifecycle, batch)
-        return
-    if stage_texts:
-        stages.record_import(
-            conn, method.lifecycle, [(k, t) for _, k, t in stage_texts], day, batch
-        )
+    else:
+        texts = [(k, t) for _, k, t in stage_texts]
+        stages.record_import(conn, method.lifecycle, texts, day, batch)
 
 
 def _record_batch(
@@ -381,9 +379,10 @@ def _record_batch(
     source: str,
 ) -> int:
     """The import's batch (:mod:`khm.store.batches`), whose id the inserts are written
-    with (a shared column of :func:`khm.store.bulk.insert_rows`); the earlier values of every updated row are kept, so ``khm import undo`` reverts it.
-    The accounts' changed numeric values go to their history (:mod:`khm.store.fieldchanges`),
-    dated ``today``, with the batch."""
+    with (a shared column of :func:`khm.store.bulk.insert_rows`); the earlier values of
+    every updated row are kept, so ``khm import undo`` reverts it. The accounts' changed
+    numeric values go to their history (:mod:`khm.store.fieldchanges`), dated ``today``,
+    with the batch."""
     from khm.store import batches
 
     batch = batches.create_batch(conn, entity, file, now)

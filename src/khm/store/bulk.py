@@ -204,7 +204,9 @@ def insert_rows(
     with large_write(conn, len(rows)):
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
-            sql, params = _chunk_insert(table, chunk, cols, procs, shared, literals, bound, prep)
+            sql, params = _chunk_insert(
+                table, chunk, cols, procs, bool(shared), literals, bound, prep
+            )
             conn.exec_driver_sql(sql, params)
             if (
                 defer
@@ -226,19 +228,21 @@ def _chunk_insert(
     chunk: Sequence[dict[str, Any]],
     cols: list[str],
     procs: Mapping[str, Callable[[Any], Any] | None],
-    shared: Mapping[str, Any],
+    told: bool,
     literals: Mapping[str, str],
     bound: Mapping[str, Any],
     prep: Any,
 ) -> tuple[str, list[Any]]:
     """The qmark INSERT of one chunk and its parameter tuples: a column with one value in
-    the chunk (or shared) as a literal, the rest bound, processed columns appended."""
+    the chunk (or shared) as a literal, the rest bound, processed columns appended.
+    ``told``: the caller named the shared columns, so a column without a bind processor
+    is bound as it is, not looked at for one value."""
     plain: list[str] = []
     processed: list[tuple[str, list[Any]]] = []
     chunk_literals = dict(literals)
     for c in cols:
         proc = procs[c]
-        if proc is None and shared:
+        if proc is None and told:
             plain.append(c)  # text and such: bound as it is, no need to look
             continue
         col = [r[c] for r in chunk]
