@@ -133,3 +133,13 @@ def test_no_human_period_wraps_new_year():
     assert m.calendar.in_no_human_period(date(2027, 1, 6))
     assert not m.calendar.in_no_human_period(date(2027, 1, 7))
     assert m.calendar.in_no_human_period(date(2026, 7, 15))
+
+
+def test_no_human_periods_hold_in_any_year() -> None:
+    """The day lookup works for every year a date can name (it once stopped at 2199)."""
+    from datetime import date
+
+    cal = default_method().calendar
+    for year in (1, 1899, 2026, 2350, 9999):
+        assert cal.in_no_human_period(date(year, 7, 4))  # the summer period
+        assert not cal.in_no_human_period(date(year, 3, 2))

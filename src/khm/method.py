@@ -503,10 +503,10 @@ def closed_before(periods: tuple[tuple[MonthDay, MonthDay], ...], year: int) -> 
     ``periods`` (:meth:`NoHumanPeriod.contains` decides each day, once per year)."""
     rules = [NoHumanPeriod.model_validate({"from": str(a), "to": str(b)}) for a, b in periods]
     out = [0]
-    d, one = date(year, 1, 1), timedelta(days=1)
-    while d.year == year:
+    jan1 = date(year, 1, 1)
+    for i in range((date(year, 12, 31) - jan1).days + 1):  # (no day past 9999-12-31)
+        d = jan1 + timedelta(days=i)
         out.append(out[-1] + any(r.contains(d) for r in rules))
-        d += one
     return tuple(out)
 
 
